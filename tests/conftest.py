@@ -1,0 +1,130 @@
+"""Fixtures: an app per test on a fresh database, on SQLite and on PostgreSQL.
+
+Every test that takes ``app`` (or ``client``, ``runner``, ``session``) runs twice, once per
+engine. PostgreSQL tests use a database created for this test run on 127.0.0.1:5432 (or
+``TRACKER_TEST_PG_ADMIN_URL``); when the server is unreachable they are skipped, unless
+``TRACKER_REQUIRE_POSTGRES=1`` (as in ``.ci/run``), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from tracker import create_app
+from tracker.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+PG_ADMIN_URL = os.environ.get("TRACKER_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("TRACKER_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_admin():
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A PostgreSQL database for this test run, dropped at the end."""
+    try:
+        conn = _pg_admin()
+    except psycopg.OperationalError as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (TRACKER_REQUIRE_POSTGRES=1) but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    name = f"tracker_test_{uuid.uuid4().hex[:10]}"
+    with conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_name(request):
+    return request.param
+
+
+@pytest.fixture
+def database_url(engine_name, tmp_path, request):
+    if engine_name == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return request.getfixturevalue("pg_database_url")
+
+
+def _reset(engine_name: str) -> None:
+    """A fresh, empty schema: dropped and created (tests may use create_all)."""
+    if engine_name == "postgresql":
+        db.session.execute(text("DROP SCHEMA public CASCADE"))
+        db.session.execute(text("CREATE SCHEMA public"))
+        db.session.commit()
+    else:
+        db.drop_all()
+    db.create_all()
+
+
+@pytest.fixture
+def make_app(database_url, engine_name, tmp_path):
+    """Build an app on the test database; extra config overrides the defaults."""
+    apps = []
+
+    def factory(**config):
+        settings = {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": None,
+        }
+        settings.update(config)
+        application = create_app(settings)
+        apps.append(application)
+        return application
+
+    yield factory
+    for application in apps:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app, engine_name):
+    application = make_app()
+    with application.app_context():
+        _reset(engine_name)
+    return application
+
+
+@pytest.fixture
+def session(app):
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def loaded_app(app):
+    """The app with the real dataset from data/ loaded."""
+    from tracker.loader import load
+
+    with app.app_context():
+        load(DATA_DIR, db.session)
+    return app

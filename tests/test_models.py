@@ -1,0 +1,118 @@
+"""The integrity rules hold in the database itself, on both engines, and the migrations
+build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import text
+from sqlalchemy.exc import DataError, IntegrityError
+
+from tracker.extensions import db
+from tracker.models import Actor, Base, Citation, Event, Measure, Source, Technology, text_sha256
+
+
+def add(session, obj):
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+@pytest.fixture
+def amazon(session):
+    return add(session, Actor(slug="amazon", name="Amazon", kind="company", country="US"))
+
+
+def rejects(session, obj):
+    with pytest.raises((IntegrityError, DataError)):
+        add(session, obj)
+    session.rollback()
+
+
+def test_valid_rows_are_accepted(session, amazon):
+    measure = add(session, Measure(slug="amazon-moratorium", title="Amazon moratorium",
+                                   measure_type="corporate_moratorium", adopted_by=amazon,
+                                   sunset=dt.date(2021, 6, 10)))
+    event = add(session, Event(slug="amazon-announces", date=dt.date(2020, 6, 10),
+                               date_precision="day", certainty="verified", kind="adopted",
+                               measure=measure, actor=amazon, title="Amazon announces"))
+    source = Source(slug="aclu", kind="statement", url="https://www.aclu.org/x")
+    source.set_text("Amazon today announced a one-year moratorium.")
+    add(session, source)
+    add(session, Citation(event=event, source=source, role="reaction", quote="one-year moratorium"))
+    session.commit()
+    assert source.sha256 == text_sha256("Amazon today announced a one-year moratorium.")
+    assert event.version == 1
+    event.title = "Amazon announces a moratorium"
+    session.commit()
+    assert event.version == 2
+
+
+@pytest.mark.parametrize("field,value", [
+    ("kind", "spaceship"), ("slug", "Amazon"), ("slug", "amazon.com"), ("slug", "new"),
+    ("country", "USA"),
+])
+def test_actor_constraints(session, field, value):
+    values = {"slug": "acme", "name": "Acme", "kind": "company"}
+    values[field] = value
+    rejects(session, Actor(**values))
+
+
+def test_coordinates_must_come_in_pairs_and_in_range(session):
+    rejects(session, Actor(slug="x", name="X", kind="city", latitude=10.0))
+    rejects(session, Actor(slug="y", name="Y", kind="city", latitude=91.0, longitude=0.0))
+
+
+def test_unique_slugs(session, amazon):
+    rejects(session, Actor(slug="amazon", name="Amazon again", kind="company"))
+
+
+def test_measure_and_event_vocabularies_and_references(session, amazon):
+    rejects(session, Measure(slug="m", title="M", measure_type="prohibition", adopted_by=amazon))
+    rejects(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="week",
+                           certainty="verified", kind="adopted", actor_id=amazon.id, title="E"))
+    rejects(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
+                           certainty="verified", kind="adopted", actor_id=99999, title="E"))
+    rejects(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
+                           certainty="verified", kind="adopted", actor_id=amazon.id, title="E",
+                           new_sunset=dt.date(2021, 1, 1)))
+
+
+def test_source_urls_must_be_http(session):
+    rejects(session, Source(slug="s", kind="statement", url="javascript:alert(1)"))
+    rejects(session, Source(slug="s", kind="statement", url="ftp://example.org/x"))
+    rejects(session, Source(slug="s", kind="statement", published=dt.date(2020, 1, 1)))
+
+
+def test_one_citation_per_event_and_source(session, amazon):
+    event = add(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
+                               certainty="verified", kind="report", actor=amazon, title="E"))
+    source = add(session, Source(slug="s", kind="statement", url="https://x.org"))
+    add(session, Citation(event=event, source=source, role="mention"))
+    rejects(session, Citation(event_id=event.id, source_id=source.id, role="mention"))
+    rejects(session, Citation(event_id=event.id, source_id=source.id, role="hearsay"))
+
+
+def test_technology_slug(session):
+    rejects(session, Technology(slug="face recognition", name="Face recognition"))
+
+
+def test_migrations_build_the_models_schema(app, engine_name):
+    with app.app_context():
+        if engine_name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE"))
+            db.session.execute(text("CREATE SCHEMA public"))
+            db.session.commit()
+        else:
+            db.drop_all()
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+        upgrade(directory=app.extensions["migrate"].directory)
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, Base.metadata)
+        assert diff == []

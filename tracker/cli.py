@@ -1,0 +1,94 @@
+"""The ``tracker`` command: a Flask command group (also ``flask --app tracker``).
+
+``setup`` migrates (and loads ``data/`` into an empty database), ``load DIR`` and
+``export DIR`` move the dataset between CSV files and the database, ``run`` serves.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Event
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def migrate_database() -> None:
+    """Create or upgrade the schema through Alembic (never ``create_all``)."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+def database_is_empty() -> bool:
+    return db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+@click.command("setup")
+@click.option("--no-data", is_flag=True, help="Only migrate; do not load data/.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=str(DEFAULT_DATA),
+              show_default=True, help="Dataset to load into an empty database.")
+@with_appcontext
+def setup_command(no_data: bool, data_dir: str) -> None:
+    """Migrate the database, then load the dataset if the database is empty."""
+    migrate_database()
+    click.echo("Database schema is up to date.")
+    if no_data:
+        return
+    if not database_is_empty():
+        click.echo("Database already has data; not loading.")
+        return
+    _load(data_dir)
+
+
+def _load(directory: str) -> None:
+    from .loader import LoadError, load
+
+    try:
+        report = load(directory, db.session)
+    except LoadError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo(f"Load aborted: {len(exc.problems)} problem(s); the database is unchanged.",
+                   err=True)
+        sys.exit(1)
+    for line in report.lines():
+        click.echo(line)
+
+
+@click.command("load")
+@click.argument("directory", type=click.Path(file_okay=False))
+@with_appcontext
+def load_command(directory: str) -> None:
+    """Upsert the CSV files in DIRECTORY by slug, all or nothing."""
+    _load(directory)
+
+
+@click.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@with_appcontext
+def export_command(directory: str) -> None:
+    """Write the database as data files (raw CSV, the format `load` reads)."""
+    from .exports import export_dir
+
+    counts = export_dir(db.session, directory)
+    for name, n in counts.items():
+        click.echo(f"{name}.csv: {n} rows")
+
+
+def register_cli(app: Flask) -> None:
+    for command in (setup_command, load_command, export_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from . import create_app
+
+    group = FlaskGroup(create_app=lambda: create_app(), help="Surveillance Policy Tracker.")
+    group.main(prog_name="tracker")

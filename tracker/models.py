@@ -1,0 +1,356 @@
+"""The domain model: actors, technologies, measures, events, sources and citations.
+
+Facts are *events*; users ask about *measures*. A measure's status is never stored: it is
+derived from its events by :mod:`tracker.status`. Integrity rules live in the database too
+(foreign keys, unique slugs, CHECK constraints on vocabularies, precisions and URLs), so a
+row written by any tool, not only through this package, obeys them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from . import vocab
+
+# Named constraints so Alembic migrations are reproducible on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _in(column: str, terms: vocab.Vocabulary | tuple[str, ...], nullable: bool = False) -> str:
+    codes = terms.codes if isinstance(terms, vocab.Vocabulary) else list(terms)
+    listed = ", ".join(f"'{c}'" for c in codes)
+    clause = f"{column} IN ({listed})"
+    return f"{column} IS NULL OR {clause}" if nullable else clause
+
+
+def _slug_check(column: str = "slug") -> str:
+    # SQLite has no regular expressions, so the shape is approximated portably; the full
+    # pattern is enforced by tracker.slugs in the loader and the forms.
+    reserved = ", ".join(f"'{s}'" for s in sorted(vocab.RESERVED_SLUGS))
+    return (
+        f"{column} <> '' AND {column} = lower({column}) AND {column} NOT LIKE '%.%' "
+        f"AND {column} NOT LIKE '% %' AND {column} NOT LIKE '-%' AND {column} NOT LIKE '%-' "
+        f"AND {column} NOT IN ({reserved})"
+    )
+
+
+def _url_check(column: str) -> str:
+    return f"{column} IS NULL OR {column} LIKE 'http://%' OR {column} LIKE 'https://%'"
+
+
+class Timestamped:
+    """Created/updated timestamps and a version counter used for optimistic locking."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        # SQLAlchemy bumps `version` on every UPDATE and refuses a stale one (StaleDataError).
+        return {"version_id_col": cls.__table__.c.version}
+
+
+measure_technologies = Table(
+    "measure_technologies",
+    Base.metadata,
+    Column("measure_id", ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True),
+    Column("technology_id", ForeignKey("technologies.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+event_technologies = Table(
+    "event_technologies",
+    Base.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("technology_id", ForeignKey("technologies.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class Technology(Timestamped, Base):
+    __tablename__ = "technologies"
+    __table_args__ = (CheckConstraint(_slug_check(), name="slug_shape"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<Technology {self.slug}>"
+
+
+class Actor(Timestamped, Base):
+    __tablename__ = "actors"
+    __table_args__ = (
+        CheckConstraint(_slug_check(), name="slug_shape"),
+        CheckConstraint(_in("kind", vocab.ACTOR_KINDS), name="kind_vocab"),
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
+        CheckConstraint(
+            "longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"
+        ),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_pair"),
+        CheckConstraint("country IS NULL OR length(country) = 2", name="country_code"),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    aliases: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), index=True
+    )
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    region: Mapped[str | None] = mapped_column(String(10), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    coordinates_source: Mapped[str | None] = mapped_column(String(300))
+
+    parent: Mapped[Actor | None] = relationship(remote_side="Actor.id", back_populates="children")
+    children: Mapped[list[Actor]] = relationship(back_populates="parent")
+
+    @property
+    def alias_list(self) -> list[str]:
+        return split_multi(self.aliases)
+
+    @property
+    def is_place(self) -> bool:
+        return self.kind in vocab.PLACE_KINDS
+
+    def __repr__(self) -> str:
+        return f"<Actor {self.slug}>"
+
+
+class Measure(Timestamped, Base):
+    __tablename__ = "measures"
+    __table_args__ = (
+        CheckConstraint(_slug_check(), name="slug_shape"),
+        CheckConstraint(_in("measure_type", vocab.MEASURE_TYPES), name="type_vocab"),
+        CheckConstraint(_in("scope", vocab.SCOPES, nullable=True), name="scope_vocab"),
+        CheckConstraint("replaces_id IS NULL OR replaces_id <> id", name="not_self_replacing"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(400), nullable=False)
+    measure_type: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    scope: Mapped[str | None] = mapped_column(String(40))
+    adopted_by_id: Mapped[int] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    jurisdiction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), index=True
+    )
+    identifiers: Mapped[str | None] = mapped_column(Text)
+    aliases: Mapped[str | None] = mapped_column(Text)
+    sunset: Mapped[dt.date | None] = mapped_column(Date)
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("measures.id", ondelete="SET NULL"), index=True
+    )
+    summary: Mapped[str | None] = mapped_column(Text)
+
+    adopted_by: Mapped[Actor] = relationship(foreign_keys=[adopted_by_id])
+    jurisdiction: Mapped[Actor | None] = relationship(foreign_keys=[jurisdiction_id])
+    replaces: Mapped[Measure | None] = relationship(remote_side="Measure.id")
+    technologies: Mapped[list[Technology]] = relationship(
+        secondary=measure_technologies, order_by="Technology.slug"
+    )
+    events: Mapped[list[Event]] = relationship(
+        back_populates="measure", order_by="(Event.date, Event.slug)"
+    )
+
+    @property
+    def identifier_list(self) -> list[str]:
+        return split_multi(self.identifiers)
+
+    @property
+    def alias_list(self) -> list[str]:
+        return split_multi(self.aliases)
+
+    def __repr__(self) -> str:
+        return f"<Measure {self.slug}>"
+
+
+class Event(Timestamped, Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(_slug_check(), name="slug_shape"),
+        CheckConstraint(_in("kind", vocab.EVENT_KINDS), name="kind_vocab"),
+        CheckConstraint(_in("date_precision", vocab.DATE_PRECISIONS), name="precision_vocab"),
+        CheckConstraint(_in("certainty", vocab.CERTAINTIES), name="certainty_vocab"),
+        CheckConstraint("new_sunset IS NULL OR kind = 'extended'", name="new_sunset_extended"),
+        Index("ix_events_date_slug", "date", "slug"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    date_precision: Mapped[str] = mapped_column(String(5), nullable=False, default="day")
+    certainty: Mapped[str] = mapped_column(String(12), nullable=False, default="verified")
+    date_note: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    measure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("measures.id", ondelete="RESTRICT"), index=True
+    )
+    actor_id: Mapped[int] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    jurisdiction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(400), nullable=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    new_sunset: Mapped[dt.date | None] = mapped_column(Date)
+    fact_id: Mapped[str | None] = mapped_column(String(20))
+
+    measure: Mapped[Measure | None] = relationship(back_populates="events")
+    actor: Mapped[Actor] = relationship(foreign_keys=[actor_id])
+    jurisdiction: Mapped[Actor | None] = relationship(foreign_keys=[jurisdiction_id])
+    technologies: Mapped[list[Technology]] = relationship(
+        secondary=event_technologies, order_by="Technology.slug"
+    )
+    citations: Mapped[list[Citation]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="Citation.id"
+    )
+
+    @property
+    def place(self) -> Actor | None:
+        """Where the event happens: its measure's jurisdiction, its own, or its actor."""
+        if self.measure is not None and self.measure.jurisdiction is not None:
+            return self.measure.jurisdiction
+        return self.jurisdiction
+
+    @property
+    def all_technologies(self) -> list[Technology]:
+        techs = {t.slug: t for t in self.technologies}
+        if self.measure is not None:
+            techs.update({t.slug: t for t in self.measure.technologies})
+        return [techs[k] for k in sorted(techs)]
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug}>"
+
+
+class Source(Timestamped, Base):
+    __tablename__ = "sources"
+    __table_args__ = (
+        CheckConstraint(_slug_check(), name="slug_shape"),
+        CheckConstraint(_in("kind", vocab.SOURCE_KINDS), name="kind_vocab"),
+        CheckConstraint(_url_check("url"), name="url_http"),
+        CheckConstraint(_url_check("archive_url"), name="archive_url_http"),
+        CheckConstraint(
+            _in("published_precision", vocab.DATE_PRECISIONS, nullable=True),
+            name="precision_vocab",
+        ),
+        CheckConstraint(
+            "(published IS NULL) = (published_precision IS NULL)", name="published_pair"
+        ),
+        CheckConstraint("(text IS NULL) = (sha256 IS NULL)", name="text_hash_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    title: Mapped[str | None] = mapped_column(String(500))
+    publisher: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    published: Mapped[dt.date | None] = mapped_column(Date)
+    published_precision: Mapped[str | None] = mapped_column(String(5))
+    accessed: Mapped[dt.date | None] = mapped_column(Date)
+    archive_url: Mapped[str | None] = mapped_column(String(2000))
+    text: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+    citations: Mapped[list[Citation]] = relationship(
+        back_populates="source", order_by="Citation.id"
+    )
+
+    def set_text(self, text: str | None) -> None:
+        """Store a text with its hash, so readers can verify the archived copy."""
+        self.text = text
+        self.sha256 = text_sha256(text) if text is not None else None
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.publisher or self.url or self.slug
+
+    def __repr__(self) -> str:
+        return f"<Source {self.slug}>"
+
+
+class Citation(Timestamped, Base):
+    __tablename__ = "citations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "source_id", name="uq_citations_event_source"),
+        CheckConstraint(_in("role", vocab.CITATION_ROLES), name="role_vocab"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    role: Mapped[str] = mapped_column(String(40), nullable=False)
+    quote: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    event: Mapped[Event] = relationship(back_populates="citations")
+    source: Mapped[Source] = relationship(back_populates="citations")
+
+
+def split_multi(value: str | None) -> list[str]:
+    """Split a ``; ``-separated cell (aliases, identifiers) into its values."""
+    if not value:
+        return []
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def join_multi(values: list[str]) -> str | None:
+    values = [v.strip() for v in values if v and v.strip()]
+    return "; ".join(values) if values else None
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+

@@ -1,0 +1,78 @@
+"""Error pages: friendly HTML, and the JSON shape of DESIGN.md for `.json` URLs.
+
+Every bad input ends here as a 4xx that names what was wrong; an unexpected error is a 500
+page that leaks nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+class BadParameter(HTTPException):
+    """A 400 that names the query parameter at fault."""
+
+    code = 400
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(description=message)
+        self.parameter = parameter
+
+
+def wants_json() -> bool:
+    if request.path.endswith(".json"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and not request.accept_mimetypes.accept_html
+
+
+def wants_text() -> bool:
+    return request.path.endswith((".csv", ".atom", ".zip"))
+
+
+def error_response(exc: HTTPException):
+    status = exc.code or 500
+    parameter = getattr(exc, "parameter", None)
+    message = exc.description or exc.name
+    if wants_json():
+        body = {"error": {"status": status, "message": message}}
+        if parameter:
+            body["error"]["parameter"] = parameter
+        response = jsonify(body)
+        response.status_code = status
+    elif wants_text():
+        text = f"{status} {exc.name}: " + (f"{parameter}: " if parameter else "") + message
+        response = (text + "\n", status, {"Content-Type": "text/plain; charset=utf-8"})
+    else:
+        response = (
+            render_template("error.html", status=status, name=exc.name, message=message,
+                            parameter=parameter),
+            status,
+        )
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        response = error_response(exc)
+        if isinstance(response, tuple):
+            from flask import make_response
+
+            response = make_response(*response) if len(response) == 3 else make_response(response)
+        for key, value in (exc.get_headers() if exc.code == 405 else []):
+            if key.lower() == "allow":
+                response.headers[key] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return handle_http(exc)
+        app.logger.exception("Unhandled error on %s", request.path)
+        return handle_http(InternalServerError(
+            "Something went wrong on our side. The error was logged; please try again later."
+        ))

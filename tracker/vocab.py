@@ -1,0 +1,229 @@
+"""Controlled vocabularies: every category the tracker stores, with a label and a definition.
+
+Why one module: forms, filters, facets, CSV headers, the database CHECK constraints and the
+methodology page all read the terms from here, so a category cannot drift between them
+(Open States' ``common.py`` is the model).
+
+Policy for adding a term: add it here with a label and a one-line definition, add an
+Alembic migration that widens the CHECK constraint, and mention it in ``data/README.md``.
+Never rename a term in place: published CSVs and URLs use the codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    code: str
+    label: str
+    definition: str
+
+
+class Vocabulary:
+    """An ordered set of terms; order is meaningful (lifecycle order, strength order)."""
+
+    def __init__(self, name: str, terms: list[Term]):
+        self.name = name
+        self.terms = terms
+        self._by_code = {t.code: t for t in terms}
+        if len(self._by_code) != len(terms):
+            raise ValueError(f"duplicate code in vocabulary {name}")
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    def __iter__(self):
+        return iter(self.terms)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    @property
+    def codes(self) -> list[str]:
+        return [t.code for t in self.terms]
+
+    def label(self, code: str | None) -> str:
+        if code is None:
+            return ""
+        term = self._by_code.get(code)
+        return term.label if term else code
+
+    def definition(self, code: str) -> str:
+        return self._by_code[code].definition
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(code, label) pairs for WTForms select fields."""
+        return [(t.code, t.label) for t in self.terms]
+
+    def index(self, code: str) -> int:
+        return self.codes.index(code)
+
+
+ACTOR_KINDS = Vocabulary("actor kind", [
+    Term("country", "Country", "A sovereign state, or the EU as a bloc (country code EU)."),
+    Term("region", "State or region", "A first-level subdivision: a US state, a province."),
+    Term("county", "County", "A county or equivalent second-level government."),
+    Term("city", "City or town", "A municipality: city, town, township."),
+    Term("agency", "Agency", "A government body that is not a legislature or court: a police "
+         "department, a regulator, an executive office."),
+    Term("legislature", "Legislature", "A law-making body: Congress, a state legislature, a "
+         "city council acting as a body distinct from its city."),
+    Term("court", "Court", "A court or tribunal."),
+    Term("company", "Company", "A business, including its shareholders acting as such."),
+    Term("organisation", "Organisation", "A non-governmental organisation, coalition, "
+         "university centre, newspaper or research group."),
+    Term("person", "Person", "An individual acting in their own name (a researcher, a journalist)."),
+    Term("international_body", "International body", "An institution above the state: the "
+         "European Commission, the European Parliament, a UN body."),
+])
+
+PLACE_KINDS = ("country", "region", "county", "city")
+
+MEASURE_TYPES = Vocabulary("measure type", [
+    # Order is strength on the map: earlier terms are stronger.
+    Term("ban", "Ban", "Prohibits the use of a technology outright, without an end date."),
+    Term("moratorium", "Moratorium", "Prohibits use for a period, or until conditions are met."),
+    Term("restriction", "Restriction", "Allows use under limits: warrants, consent, listed "
+         "purposes, prohibited uses."),
+    Term("oversight", "Oversight", "Requires approval, reporting, audits or public process "
+         "before or while a technology is used."),
+    Term("corporate_moratorium", "Corporate moratorium", "A company's pause on selling or "
+         "offering a technology, for a period or until conditions are met."),
+    Term("corporate_exit", "Corporate exit", "A company's decision to stop offering a "
+         "technology altogether."),
+    Term("corporate_restriction", "Corporate restriction", "A company's limits on who may use "
+         "its technology or for what."),
+    Term("court_order", "Court or regulator order", "An order, judgment or consent decree that "
+         "imposes rules on a party."),
+    Term("settlement", "Settlement", "An agreement ending a dispute that imposes rules on a party."),
+    Term("resolution", "Resolution", "A non-binding call by a legislature or body."),
+])
+
+MAP_STRENGTH = ("ban", "moratorium", "restriction", "oversight")
+CORPORATE_MEASURE_TYPES = ("corporate_moratorium", "corporate_exit", "corporate_restriction")
+
+SCOPES = Vocabulary("scope", [
+    Term("government_use", "Government use", "Use by any department of the adopting government."),
+    Term("police_use", "Police use", "Use by law enforcement."),
+    Term("body_cameras", "Body cameras", "Use on or with police body-worn camera footage."),
+    Term("federal_use", "Federal use", "Use by a national government's agencies."),
+    Term("sales_to_police", "Sales to police", "A company's sales or licences to law enforcement."),
+    Term("sales_general", "Sales to anyone", "A company's offering of the technology to any customer."),
+    Term("private_use", "Private use", "Use by private businesses and people."),
+    Term("public_places", "Public places", "Use in publicly accessible spaces."),
+    Term("schools", "Schools", "Use in schools."),
+])
+
+STATUSES = Vocabulary("status", [
+    Term("pending", "Pending", "Proposed or introduced, not yet finally passed or adopted."),
+    Term("passed", "Passed", "Finally passed by the legislature, awaiting signature."),
+    Term("adopted", "Adopted", "Signed or adopted, with a later date on which it takes effect."),
+    Term("in_effect", "In effect", "In force."),
+    Term("expired", "Expired", "Lapsed, by its sunset date or an expiry event."),
+    Term("repealed", "Repealed", "Repealed, or replaced by a weaker measure."),
+    Term("failed", "Failed", "Vetoed, withdrawn, or died without passing."),
+    Term("struck_down", "Struck down", "Annulled by a court."),
+])
+
+# Event kinds in lifecycle order: events on the same day apply in this order.
+# ``effect`` is the status the measure has after the event; None leaves it unchanged.
+EVENT_KINDS = Vocabulary("event kind", [
+    Term("proposed", "Proposed", "Drafted or proposed, not yet formally introduced."),
+    Term("introduced", "Introduced", "Formally introduced in a legislature."),
+    Term("hearing", "Hearing", "A hearing on the measure or the technology."),
+    Term("committee_action", "Committee action", "Reported, amended or voted in committee."),
+    Term("passed_chamber", "Passed a chamber", "Passed one chamber of a legislature."),
+    Term("passed", "Passed", "Final legislative passage, awaiting signature."),
+    Term("vetoed", "Vetoed", "Vetoed by an executive."),
+    Term("veto_overridden", "Veto overridden", "The legislature overrode a veto."),
+    Term("adopted", "Adopted", "Signed, adopted by a council's final vote, approved by voters, "
+         "ordered, or (companies) announced as policy."),
+    Term("effective", "Takes effect", "The measure takes effect."),
+    Term("amended", "Amended", "Changed, still in force."),
+    Term("extended", "Extended", "Prolonged; sets a new sunset, or none (indefinite)."),
+    Term("expired", "Expired", "Lapsed (also automatic from the sunset date)."),
+    Term("repealed", "Repealed", "Repealed, or replaced by a weaker measure."),
+    Term("withdrawn", "Withdrawn", "Withdrawn by its sponsors."),
+    Term("failed", "Failed", "Died, for example at the end of a legislative session."),
+    Term("struck_down", "Struck down", "Annulled by a court."),
+    Term("announcement", "Announcement", "A public statement that changes no rule."),
+    Term("report", "Report", "A study, audit, investigation result or journalism."),
+    Term("lawsuit_filed", "Lawsuit filed", "A lawsuit or complaint filed."),
+    Term("ruling", "Ruling", "A court decision (one that imposes rules is also a measure)."),
+    Term("settlement", "Settlement", "A settlement reached (one that imposes rules is also a measure)."),
+    Term("enforcement", "Enforcement", "A regulator's enforcement action or decision."),
+    Term("fine", "Fine", "A monetary penalty."),
+    Term("advocacy", "Advocacy", "A campaign, letter or coalition demand."),
+    Term("shareholder_vote", "Shareholder vote", "A vote at a company's shareholder meeting."),
+    Term("deployment", "Deployment", "A technology put into use."),
+    Term("investigation", "Investigation", "An inquiry opened by an authority."),
+])
+
+# What each event kind does to its measure's status (DESIGN.md, Decisions).
+KIND_EFFECT: dict[str, str | None] = {
+    "proposed": "pending",
+    "introduced": "pending",
+    "hearing": None,
+    "committee_action": None,
+    "passed_chamber": None,
+    "passed": "passed",
+    "vetoed": "failed",
+    "veto_overridden": "in_effect",
+    "adopted": "in_effect",  # or "adopted" when a later `effective` event exists
+    "effective": "in_effect",
+    "amended": None,
+    "extended": "in_effect",
+    "expired": "expired",
+    "repealed": "repealed",
+    "withdrawn": "failed",
+    "failed": "failed",
+    "struck_down": "struck_down",
+}
+assert set(KIND_EFFECT) <= set(EVENT_KINDS.codes)
+LIFECYCLE_KINDS = tuple(KIND_EFFECT)
+
+DATE_PRECISIONS = Vocabulary("date precision", [
+    Term("day", "Day", "The exact day is known."),
+    Term("month", "Month", "Only the month is known; stored as its first day."),
+    Term("year", "Year", "Only the year is known; stored as 1 January."),
+])
+
+CERTAINTIES = Vocabulary("certainty", [
+    Term("verified", "Verified", "The date is stated in a cited source."),
+    Term("derived", "Derived", "Computed from a dated source, e.g. 'on Tuesday' in a dated article."),
+    Term("partial", "Partial", "Only part of the date (say the year) is confirmed by a source."),
+    Term("unverified", "Unverified", "Not confirmed in a source; kept with a note."),
+])
+
+SOURCE_KINDS = Vocabulary("source kind", [
+    Term("statement", "Statement", "An organisation's statement or press release."),
+    Term("news_article", "News article", "Reporting by a news outlet."),
+    Term("blog_post", "Blog post", "A post on a blog or an organisation's website."),
+    Term("legislation", "Legislation", "A bill, act, ordinance or its official record."),
+    Term("government_record", "Government record", "Minutes, transcripts, agendas, official "
+         "notices and other records published by a government."),
+    Term("court_document", "Court document", "A filing, order or judgment."),
+    Term("report", "Report", "A study, audit or paper."),
+    Term("tracker", "Tracker or database", "A secondary compilation of events by a third party."),
+    Term("repository_file", "Repository file", "A file in a public code repository."),
+])
+
+CITATION_ROLES = Vocabulary("citation role", [
+    Term("primary_record", "Primary record", "The official record of the event itself."),
+    Term("announcement", "Announcement", "The actor's own announcement of the event."),
+    Term("news_report", "News report", "Reporting on the event by a third party."),
+    Term("reaction", "Reaction", "A response to the event by someone else."),
+    Term("mention", "Mention", "Refers to the event in passing or as background."),
+])
+
+USER_ROLES = Vocabulary("user role", [
+    Term("editor", "Editor", "Can create, edit and delete records."),
+    Term("admin", "Administrator", "An editor who can also manage users and revert revisions."),
+])
+
+ALL = [ACTOR_KINDS, MEASURE_TYPES, SCOPES, STATUSES, EVENT_KINDS, DATE_PRECISIONS,
+       CERTAINTIES, SOURCE_KINDS, CITATION_ROLES]
+
+RESERVED_SLUGS = frozenset({"new", "ingest", "changes"})
