@@ -66,7 +66,12 @@ def _reset(engine_name: str) -> None:
         db.session.execute(text("CREATE SCHEMA public"))
         db.session.commit()
     else:
-        db.drop_all()
+        # A new file: dropping tables with self-references under foreign_keys=ON fails.
+        db.session.remove()
+        db.engine.dispose()
+        path = db.engine.url.database
+        if path and os.path.exists(path):
+            os.remove(path)
     db.create_all()
 
 

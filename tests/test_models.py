@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 
-from tracker.extensions import db
+from tracker.extensions import _include_object, db
 from tracker.models import Actor, Base, Citation, Event, Measure, Source, Technology, text_sha256
 
 
@@ -113,6 +113,7 @@ def test_migrations_build_the_models_schema(app, engine_name):
             db.session.commit()
         upgrade(directory=app.extensions["migrate"].directory)
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": True, "include_object": _include_object})
             diff = compare_metadata(context, Base.metadata)
         assert diff == []

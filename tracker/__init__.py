@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import config as config_module
+from . import search  # noqa: F401  (attaches the full-text DDL to the metadata)
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -41,6 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .views import register_views
 
     formatting.register(app)
+    from . import caching
+
+    caching.register(app)
 
     register_views(app)
 

@@ -125,3 +125,276 @@ def rows_to_csv(rows: list[list], columns: list[str], bom: bool = False, safe: b
 
 def io_text(text: str) -> io.BytesIO:
     return io.BytesIO(text.encode("utf-8"))
+
+
+# --- records: one dict per row, shared by JSON and CSV ---------------------------------------
+
+def _date(value, precision: str | None = "day") -> dict:
+    from .formatting import date_label
+
+    return {"date": value.isoformat() if value else None, "date_precision": precision if value else None,
+            "date_label": date_label(value, precision) if value else None}
+
+
+def _ref(obj, name_attr: str = "name") -> dict | None:
+    if obj is None:
+        return None
+    return {"slug": obj.slug, "name": getattr(obj, name_attr)}
+
+
+def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
+    """An event as the JSON API shows it; the CSV flattens the same record."""
+    measure = event.measure
+    place = event.place
+    return {
+        "slug": event.slug,
+        "url": url_for("browse.event_detail", slug=event.slug),
+        **_date(event.date, event.date_precision),
+        "certainty": event.certainty,
+        "date_note": event.date_note,
+        "kind": event.kind,
+        "title": event.title,
+        "summary": event.summary,
+        "measure": None if measure is None else {
+            "slug": measure.slug,
+            "title": measure.title,
+            "measure_type": measure.measure_type,
+            "status": statuses.get(measure.id),
+            "status_as_of": as_of.isoformat(),
+            "url": url_for("browse.measure_detail", slug=measure.slug),
+        },
+        "actor": _ref(event.actor),
+        "jurisdiction": None if place is None else {
+            "slug": place.slug, "name": place.name, "country": place.country, "region": place.region,
+        },
+        "technologies": [t.slug for t in event.all_technologies],
+        "new_sunset": event.new_sunset.isoformat() if event.new_sunset else None,
+        "citations": [
+            {"source": c.source.slug, "url": c.source.url, "title": c.source.title,
+             "publisher": c.source.publisher, "role": c.role, "quote": c.quote}
+            for c in event.citations
+        ],
+    }
+
+
+EVENT_CSV_COLUMNS = [
+    "slug", "date", "date_precision", "date_label", "certainty", "kind", "title", "summary",
+    "measure", "measure_title", "measure_type", "status", "status_as_of", "actor", "actor_name",
+    "jurisdiction", "jurisdiction_name", "country", "region", "technologies", "source_urls",
+    "quotes", "url",
+]
+
+
+def event_csv_row(r: dict) -> list:
+    m, j = r["measure"] or {}, r["jurisdiction"] or {}
+    return [
+        r["slug"], r["date"], r["date_precision"], r["date_label"], r["certainty"], r["kind"],
+        r["title"], r["summary"], m.get("slug"), m.get("title"), m.get("measure_type"),
+        m.get("status"), m.get("status_as_of"), r["actor"]["slug"], r["actor"]["name"],
+        j.get("slug"), j.get("name"), j.get("country"), j.get("region"),
+        "; ".join(r["technologies"]),
+        " ".join(c["url"] for c in r["citations"] if c["url"]),
+        " | ".join(c["quote"] for c in r["citations"] if c["quote"]),
+        r["url"],
+    ]
+
+
+def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None) -> dict:
+    return {
+        "slug": measure.slug,
+        "url": url_for("browse.measure_detail", slug=measure.slug),
+        "title": measure.title,
+        "measure_type": measure.measure_type,
+        "scope": measure.scope,
+        "status": statuses.get(measure.id),
+        "status_as_of": as_of.isoformat(),
+        "adopted_by": _ref(measure.adopted_by),
+        "jurisdiction": None if measure.jurisdiction is None else {
+            "slug": measure.jurisdiction.slug, "name": measure.jurisdiction.name,
+            "country": measure.jurisdiction.country, "region": measure.jurisdiction.region,
+        },
+        "technologies": [t.slug for t in measure.technologies],
+        "identifiers": measure.identifier_list,
+        "aliases": measure.alias_list,
+        "sunset": measure.sunset.isoformat() if measure.sunset else None,
+        "replaces": measure.replaces.slug if measure.replaces else None,
+        "summary": measure.summary,
+    }
+
+
+MEASURE_CSV_COLUMNS = [
+    "slug", "title", "measure_type", "scope", "status", "status_as_of", "adopted_by",
+    "adopted_by_name", "jurisdiction", "jurisdiction_name", "country", "region", "technologies",
+    "identifiers", "aliases", "sunset", "replaces", "summary", "url",
+]
+
+
+def measure_csv_row(r: dict) -> list:
+    j = r["jurisdiction"] or {}
+    return [
+        r["slug"], r["title"], r["measure_type"], r["scope"], r["status"], r["status_as_of"],
+        r["adopted_by"]["slug"], r["adopted_by"]["name"], j.get("slug"), j.get("name"),
+        j.get("country"), j.get("region"), "; ".join(r["technologies"]),
+        "; ".join(r["identifiers"]), "; ".join(r["aliases"]), r["sunset"], r["replaces"],
+        r["summary"], r["url"],
+    ]
+
+
+def source_record(source: Source, statuses: dict, as_of, url_for) -> dict:
+    return {
+        "slug": source.slug,
+        "url": url_for("browse.source_detail", slug=source.slug),
+        "title": source.title,
+        "publisher": source.publisher,
+        "kind": source.kind,
+        "source_url": source.url,
+        "published": source.published.isoformat() if source.published else None,
+        "published_precision": source.published_precision,
+        "accessed": source.accessed.isoformat() if source.accessed else None,
+        "archive_url": source.archive_url,
+        "has_text": source.text is not None,
+        "sha256": source.sha256,
+        "cites": sorted({c.event.slug for c in source.citations}),
+    }
+
+
+SOURCE_CSV_COLUMNS = [
+    "slug", "title", "publisher", "kind", "source_url", "published", "published_precision",
+    "accessed", "archive_url", "has_text", "sha256", "cites", "url",
+]
+
+
+def source_csv_row(r: dict) -> list:
+    return [r["slug"], r["title"], r["publisher"], r["kind"], r["source_url"], r["published"],
+            r["published_precision"], r["accessed"], r["archive_url"],
+            "1" if r["has_text"] else "", r["sha256"], "; ".join(r["cites"]), r["url"]]
+
+
+def actor_record(actor, statuses: dict, as_of, url_for) -> dict:
+    return {
+        "slug": actor.slug,
+        "url": url_for("browse.actor_detail", slug=actor.slug),
+        "name": actor.name,
+        "kind": actor.kind,
+        "aliases": actor.alias_list,
+        "parent": actor.parent.slug if actor.parent else None,
+        "country": actor.country,
+        "region": actor.region,
+        "latitude": actor.latitude,
+        "longitude": actor.longitude,
+    }
+
+
+ACTOR_CSV_COLUMNS = ["slug", "name", "kind", "aliases", "parent", "country", "region",
+                     "latitude", "longitude", "url"]
+
+
+def actor_csv_row(r: dict) -> list:
+    return [r["slug"], r["name"], r["kind"], "; ".join(r["aliases"]), r["parent"], r["country"],
+            r["region"], r["latitude"], r["longitude"], r["url"]]
+
+
+RECORDS = {
+    "events": (event_record, EVENT_CSV_COLUMNS, event_csv_row),
+    "measures": (measure_record, MEASURE_CSV_COLUMNS, measure_csv_row),
+    "sources": (source_record, SOURCE_CSV_COLUMNS, source_csv_row),
+    "actors": (actor_record, ACTOR_CSV_COLUMNS, actor_csv_row),
+}
+
+
+# --- data package --------------------------------------------------------------------------
+
+LICENCE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
+           "path": "https://creativecommons.org/licenses/by/4.0/"}
+FIELD_TYPES = {"date": "date", "float": "number"}
+
+
+def _schema(spec: FileSpec) -> dict:
+    from .datafiles import SLUG_RE
+
+    fields = []
+    for col in spec.columns:
+        field = {"name": col.name, "type": FIELD_TYPES.get(col.type, "string"),
+                 "description": col.description}
+        constraints = {}
+        if col.required:
+            constraints["required"] = True
+        if col.type == "vocab" and col.vocabulary is not None:
+            constraints["enum"] = col.vocabulary.codes
+        if col.type == "slug":
+            constraints["pattern"] = SLUG_RE.pattern.strip("^$")
+        if col.pattern is not None:
+            constraints["pattern"] = col.pattern.pattern.strip("^$")
+        if constraints:
+            field["constraints"] = constraints
+        fields.append(field)
+    schema: dict = {"fields": fields, "missingValues": [""]}
+    schema["primaryKey"] = list(spec.key)
+    foreign = [
+        {"fields": col.name, "reference": {"resource": col.ref, "fields": "slug"}}
+        for col in spec.columns if col.type == "ref"
+    ]
+    if foreign:
+        schema["foreignKeys"] = foreign
+    return schema
+
+
+def write_data_package(session: Session, target, site_url: str, today_iso: str) -> str:
+    """Write the data package (every table as raw CSV + datapackage.json) as a zip to
+    ``target`` (a binary file object); returns the version, the hash of the content."""
+    import hashlib
+    import json
+    import zipfile
+
+    from . import __version__
+
+    tables = {spec.name: table_csv(session, spec).encode("utf-8") for spec in FILES}
+    texts = session.execute(
+        select(Source.slug, Source.text).where(Source.text.is_not(None)).order_by(Source.slug)
+    ).all()
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        digest.update(name.encode() + b"\0" + tables[name] + b"\0")
+    for slug, text in texts:
+        digest.update(slug.encode() + b"\0" + text.encode("utf-8") + b"\0")
+    version = digest.hexdigest()[:12]
+    citation = (
+        f"Surveillance Policy Tracker contributors. Surveillance Policy Tracker dataset, "
+        f"version {version} (retrieved {today_iso}). Licensed CC BY 4.0. {site_url}"
+    )
+    package = {
+        "profile": "tabular-data-package",
+        "name": "surveillance-policy-tracker",
+        "title": "Surveillance Policy Tracker: surveillance-technology policy events and measures",
+        "description": "Events (bans, moratoriums, bills, lawsuits, reports...) in the life of "
+                       "surveillance-technology policy measures, each cited to sources with quoted "
+                       "passages. A measure's status on any date is derived from its events.",
+        "version": version,
+        "created": today_iso,
+        "homepage": site_url,
+        "licenses": [LICENCE],
+        "citation": citation,
+        "software": {"name": "surveillance-policy-tracker", "version": __version__,
+                     "license": "MIT"},
+        "resources": [
+            {
+                "name": spec.name, "title": spec.title, "path": spec.filename,
+                "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "hash": "sha256:" + hashlib.sha256(tables[spec.name]).hexdigest(),
+                "bytes": len(tables[spec.name]),
+                "dialect": {"delimiter": ",", "lineTerminator": "\n", "quoteChar": '"',
+                            "header": True},
+                "schema": _schema(spec),
+            }
+            for spec in FILES
+        ],
+    }
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("datapackage.json", json.dumps(package, indent=2, ensure_ascii=False) + "\n")
+        for spec in FILES:
+            archive.writestr(spec.filename, tables[spec.name])
+        for slug, text in texts:
+            archive.writestr(text_path_name(slug), text.encode("utf-8"))
+        archive.writestr("CITATION.txt", citation + "\n")
+    return version

@@ -15,7 +15,15 @@ from sqlalchemy.engine import Engine
 
 from .models import db
 
-migrate = Migrate(render_as_batch=True, compare_type=True)
+
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Autogenerate ignores the full-text search objects, which live outside the models."""
+    from .search import is_search_object
+
+    return not is_search_object(name)
+
+
+migrate = Migrate(render_as_batch=True, compare_type=True, include_object=_include_object)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Flask
+from markupsafe import Markup, escape
 
 from . import vocab
 
@@ -29,6 +31,37 @@ def iso_at_precision(value: dt.date | None, precision: str | None = "day") -> st
     if precision == "month":
         return f"{value.year:04d}-{value.month:02d}"
     return value.isoformat()
+
+
+def highlight_quotes(text: str, quotes: list[tuple[str, str, str]]) -> Markup:
+    """A source text as HTML with each cited passage marked and linked to its event.
+
+    ``quotes`` are (quote, event URL, event title). Quotes are found ignoring differences in
+    white space (as the loader checks them); overlapping quotes keep the first found.
+    """
+    spans: list[tuple[int, int, str, str]] = []
+    for quote, url, title in quotes:
+        words = quote.split()
+        if not words:
+            continue
+        pattern = r"\s+".join(re.escape(w) for w in words)
+        match = re.search(pattern, text)
+        if match:
+            spans.append((match.start(), match.end(), url, title))
+    spans.sort()
+    out: list[str] = []
+    pos = 0
+    for start, end, url, title in spans:
+        if start < pos:
+            continue
+        out.append(str(escape(text[pos:start])))
+        out.append(
+            f'<mark class="quote"><a href="{escape(url)}" title="{escape(title)}">'
+            f"{escape(text[start:end])}</a></mark>"
+        )
+        pos = end
+    out.append(str(escape(text[pos:])))
+    return Markup("".join(out))
 
 
 def vocab_label(code: str | None, vocabulary: str) -> str:

@@ -334,23 +334,33 @@ def _apply(directory: Path, parsed: dict[str, list[Row]], session: Session,
             existing = {
                 (c.event.slug, c.source.slug): c for c in session.scalars(select(Citation))
             }
+        # Rows may refer to rows further down the same file (an actor's parent, a
+        # measure's replacement): create every new object first, then fill them in.
+        fresh: set[int] = set()
+        if spec.name != "citations":
+            for row in rows:
+                slug = row.values["slug"]
+                if slug not in by_slug[spec.name]:
+                    obj = spec.model(slug=slug)
+                    by_slug[spec.name][slug] = obj
+                    fresh.add(id(obj))
         for row in rows:
             v = dict(row.values)
             if spec.name == "sources":
                 v["has_text"] = bool(v.get("has_text"))
             if spec.name == "citations":
                 obj = existing.get((v["event"], v["source"]))
+                if obj is None:
+                    obj = spec.model()
+                    fresh.add(id(obj))
             else:
-                obj = by_slug[spec.name].get(v["slug"])
-            if obj is not None and _same(spec, obj, v):
-                counts["unchanged"] += 1
-                continue
-            if obj is None:
-                obj = spec.model()
+                obj = by_slug[spec.name][v["slug"]]
+            if id(obj) in fresh:
                 counts["inserted"] += 1
                 session.add(obj)
-                if spec.name != "citations":
-                    by_slug[spec.name][v["slug"]] = obj
+            elif _same(spec, obj, v):
+                counts["unchanged"] += 1
+                continue
             else:
                 counts["updated"] += 1
             _set(spec, obj, v, resolve, directory)

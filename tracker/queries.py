@@ -1,15 +1,41 @@
-"""The one filters → SQLAlchemy layer, shared by HTML, JSON, CSV, feeds and charts."""
+"""The one filters → SQLAlchemy layer, shared by HTML, JSON, CSV, feeds and charts.
+
+A :class:`~tracker.filters.Filters` object goes in, a ``Select`` comes out; the views only
+decide how to render the rows (Datasette's "one data function, many renderers"). Status
+filters are answered by :mod:`tracker.status` (derived, never stored): the ids of the
+measures with the wanted status on ``as_of`` are computed once per request and become an
+``IN`` clause.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy.orm import Session, aliased, selectinload
+from werkzeug.exceptions import NotFound
 
-from .models import Event, Measure
-from .status import Step
+from . import search
+from .filters import Filters
+from .models import (
+    Actor,
+    Citation,
+    Event,
+    Measure,
+    Source,
+    Technology,
+    event_technologies,
+    measure_technologies,
+)
+from .status import Step, status_on
+
+CHUNK = 2000
+
+
+# --- statuses --------------------------------------------------------------------------
 
 
 def measure_steps(session: Session, measure_ids: Iterable[int] | None = None) -> dict[int, list[Step]]:
@@ -18,12 +44,420 @@ def measure_steps(session: Session, measure_ids: Iterable[int] | None = None) ->
         Event.measure_id.is_not(None)
     )
     if measure_ids is not None:
-        stmt = stmt.where(Event.measure_id.in_(list(measure_ids)))
+        ids = list(measure_ids)
+        if not ids:
+            return {}
+        stmt = stmt.where(Event.measure_id.in_(ids))
     steps: dict[int, list[Step]] = defaultdict(list)
     for measure_id, date, kind, new_sunset in session.execute(stmt):
         steps[measure_id].append(Step(date, kind, new_sunset))
     return dict(steps)
 
 
-def measure_sunsets(session: Session) -> dict[int, object]:
-    return dict(session.execute(select(Measure.id, Measure.sunset)).all())
+def measure_statuses(session: Session, on: dt.date,
+                     measure_ids: Iterable[int] | None = None) -> dict[int, str | None]:
+    """``{measure id: status on the date}`` (None: did not exist yet)."""
+    steps = measure_steps(session, measure_ids)
+    sunset_stmt = select(Measure.id, Measure.sunset)
+    if measure_ids is not None:
+        sunset_stmt = sunset_stmt.where(Measure.id.in_(list(steps) or [-1]))
+    sunsets = dict(session.execute(sunset_stmt).all())
+    return {mid: status_on(steps.get(mid, []), on, sunsets.get(mid)) for mid in sunsets}
+
+
+def _status_ids(session: Session, f: Filters) -> list[int]:
+    statuses = measure_statuses(session, f.as_of)
+    return sorted(mid for mid, st in statuses.items() if st in f.status)
+
+
+# --- shared pieces ---------------------------------------------------------------------
+
+
+def actor_and_descendants(slugs: Iterable[str]):
+    """A select of the ids of the given actors and everything below them (recursive CTE)."""
+    tree = select(Actor.id).where(Actor.slug.in_(list(slugs))).cte("actor_tree", recursive=True)
+    child = aliased(Actor)
+    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _technology_ids(slugs: Iterable[str]):
+    return select(Technology.id).where(Technology.slug.in_(list(slugs)))
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+    extra: dict
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+def events_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+    """Select Event rows matching the filters, in the filter's order.
+
+    With ``facet_columns`` the same rows come as plain columns (id, kind, measure, country,
+    region) for facet counts and charts, so they share every condition.
+    """
+    place = aliased(Actor, name="place")
+    event_actor = aliased(Actor, name="event_actor")
+    place_id = func.coalesce(Measure.jurisdiction_id, Event.jurisdiction_id)
+    stmt = (
+        select(Event)
+        .outerjoin(Measure, Event.measure_id == Measure.id)
+        .outerjoin(place, place.id == place_id)
+        .join(event_actor, event_actor.id == Event.actor_id)
+    )
+    conditions = []
+    if f.kind:
+        conditions.append(Event.kind.in_(f.kind))
+    if f.measure_type:
+        conditions.append(Measure.measure_type.in_(f.measure_type))
+    if f.status:
+        conditions.append(Event.measure_id.in_(_status_ids(session, f)))
+    if f.technology:
+        techs = _technology_ids(f.technology)
+        conditions.append(or_(
+            Event.id.in_(select(event_technologies.c.event_id)
+                         .where(event_technologies.c.technology_id.in_(techs))),
+            Event.measure_id.in_(select(measure_technologies.c.measure_id)
+                                 .where(measure_technologies.c.technology_id.in_(techs))),
+        ))
+    if f.actor:
+        ids = actor_and_descendants(f.actor)
+        conditions.append(or_(Event.actor_id.in_(ids), place_id.in_(ids),
+                              Measure.adopted_by_id.in_(ids)))
+    if f.country:
+        conditions.append(func.coalesce(place.country, event_actor.country).in_(f.country))
+    if f.region:
+        conditions.append(func.coalesce(place.region, event_actor.region).in_(f.region))
+    if f.date_from:
+        conditions.append(Event.date >= f.date_from)
+    if f.date_to:
+        conditions.append(Event.date <= f.date_to)
+    rank = None
+    if f.q:
+        direct = search.matches(session, "events", f.q)
+        via_measure = search.matches(session, "measures", f.q)
+        stmt = stmt.outerjoin(direct, direct.c.id == Event.id).outerjoin(
+            via_measure, via_measure.c.id == Event.measure_id
+        )
+        conditions.append(or_(direct.c.id.is_not(None), via_measure.c.id.is_not(None)))
+        rank = func.coalesce(direct.c.rank, via_measure.c.rank + 1000)
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    if facet_columns:
+        return stmt.with_only_columns(
+            Event.id.label("id"), Event.kind.label("kind"), Event.measure_id.label("measure_id"),
+            Event.date.label("date"), Measure.measure_type.label("measure_type"),
+            func.coalesce(place.country, event_actor.country).label("country"),
+            func.coalesce(place.region, event_actor.region).label("region"),
+        )
+    return stmt.order_by(*_order(f, Event.date, Event.title, Event.slug, rank))
+
+
+def _order(f: Filters, date_col, title_col, slug_col, rank):
+    sort = f.effective_sort
+    if sort == "relevance" and rank is not None:
+        return [rank.asc(), date_col.desc(), slug_col.asc()]
+    if sort == "date":
+        return [date_col.asc().nulls_last(), slug_col.asc()]
+    if sort == "title":
+        return [title_col.asc(), slug_col.asc()]
+    return [date_col.desc().nulls_last(), slug_col.asc()]
+
+
+EVENT_LOAD = (
+    selectinload(Event.measure).selectinload(Measure.technologies),
+    selectinload(Event.measure).selectinload(Measure.jurisdiction),
+    selectinload(Event.measure).selectinload(Measure.adopted_by),
+    selectinload(Event.actor),
+    selectinload(Event.jurisdiction),
+    selectinload(Event.technologies),
+    selectinload(Event.citations).selectinload(Citation.source),
+)
+
+MEASURE_LOAD = (
+    selectinload(Measure.technologies),
+    selectinload(Measure.jurisdiction),
+    selectinload(Measure.adopted_by),
+    selectinload(Measure.replaces),
+)
+
+SOURCE_LOAD = (selectinload(Source.citations).selectinload(Citation.event),)
+ACTOR_LOAD = (selectinload(Actor.parent),)
+
+
+# --- measures --------------------------------------------------------------------------
+
+
+def _measure_start():
+    return (
+        select(Event.measure_id.label("measure_id"), func.min(Event.date).label("start"))
+        .where(Event.measure_id.is_not(None))
+        .group_by(Event.measure_id)
+        .subquery("measure_start")
+    )
+
+
+def measures_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+    """Select Measure rows matching the filters; a measure's date is its first event's."""
+    start = _measure_start()
+    place = aliased(Actor, name="place")
+    adopter = aliased(Actor, name="adopter")
+    stmt = (
+        select(Measure)
+        .outerjoin(start, start.c.measure_id == Measure.id)
+        .outerjoin(place, place.id == Measure.jurisdiction_id)
+        .join(adopter, adopter.id == Measure.adopted_by_id)
+    )
+    conditions = []
+    if f.measure_type:
+        conditions.append(Measure.measure_type.in_(f.measure_type))
+    if f.status:
+        conditions.append(Measure.id.in_(_status_ids(session, f)))
+    if f.as_of_given:
+        conditions.append(Measure.id.in_(
+            select(Event.measure_id).where(Event.date <= f.as_of, Event.measure_id.is_not(None))
+        ))
+    if f.technology:
+        conditions.append(Measure.id.in_(
+            select(measure_technologies.c.measure_id)
+            .where(measure_technologies.c.technology_id.in_(_technology_ids(f.technology)))
+        ))
+    if f.actor:
+        ids = actor_and_descendants(f.actor)
+        conditions.append(or_(Measure.adopted_by_id.in_(ids), Measure.jurisdiction_id.in_(ids)))
+    if f.country:
+        conditions.append(func.coalesce(place.country, adopter.country).in_(f.country))
+    if f.region:
+        conditions.append(func.coalesce(place.region, adopter.region).in_(f.region))
+    if f.date_from or f.date_to:
+        in_range = select(Event.measure_id).where(Event.measure_id.is_not(None))
+        if f.date_from:
+            in_range = in_range.where(Event.date >= f.date_from)
+        if f.date_to:
+            in_range = in_range.where(Event.date <= f.date_to)
+        conditions.append(Measure.id.in_(in_range))
+    rank = None
+    if f.q:
+        found = search.matches(session, "measures", f.q)
+        stmt = stmt.join(found, found.c.id == Measure.id)
+        rank = found.c.rank
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    if facet_columns:
+        return stmt.with_only_columns(
+            Measure.id.label("id"), Measure.id.label("measure_id"),
+            Measure.measure_type.label("measure_type"), start.c.start.label("date"),
+            func.coalesce(place.country, adopter.country).label("country"),
+            func.coalesce(place.region, adopter.region).label("region"),
+        )
+    return stmt.order_by(*_order(f, start.c.start, Measure.title, Measure.slug, rank))
+
+
+# --- sources and actors ----------------------------------------------------------------
+
+
+def sources_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+    stmt = select(Source)
+    conditions = []
+    if f.kind:
+        conditions.append(Source.kind.in_(f.kind))
+    if f.date_from:
+        conditions.append(Source.published >= f.date_from)
+    if f.date_to:
+        conditions.append(Source.published <= f.date_to)
+    rank = None
+    if f.q:
+        found = search.matches(session, "sources", f.q)
+        stmt = stmt.join(found, found.c.id == Source.id)
+        rank = found.c.rank
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    if facet_columns:
+        return stmt.with_only_columns(Source.id.label("id"), Source.kind.label("kind"))
+    title = func.coalesce(Source.title, Source.publisher, Source.slug)
+    return stmt.order_by(*_order(f, Source.published, title, Source.slug, rank))
+
+
+def actors_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+    stmt = select(Actor)
+    conditions = []
+    if f.kind:
+        conditions.append(Actor.kind.in_(f.kind))
+    if f.actor:
+        conditions.append(Actor.id.in_(actor_and_descendants(f.actor)))
+    if f.country:
+        conditions.append(Actor.country.in_(f.country))
+    if f.region:
+        conditions.append(Actor.region.in_(f.region))
+    rank = None
+    if f.q:
+        found = search.matches(session, "actors", f.q)
+        stmt = stmt.join(found, found.c.id == Actor.id)
+        rank = found.c.rank
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    if facet_columns:
+        return stmt.with_only_columns(Actor.id.label("id"), Actor.kind.label("kind"),
+                                      Actor.country.label("country"), Actor.region.label("region"))
+    if f.effective_sort == "relevance" and rank is not None:
+        return stmt.order_by(rank.asc(), Actor.name.asc(), Actor.slug.asc())
+    return stmt.order_by(Actor.name.asc(), Actor.slug.asc())
+
+
+SELECTS = {
+    "events": (events_select, EVENT_LOAD),
+    "measures": (measures_select, MEASURE_LOAD),
+    "sources": (sources_select, SOURCE_LOAD),
+    "actors": (actors_select, ACTOR_LOAD),
+}
+
+
+# --- running lists ---------------------------------------------------------------------
+
+
+def count(session: Session, stmt: Select) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
+def page(session: Session, f: Filters) -> Page:
+    """One page of a list; a page past the end is a 404 (page 1 of nothing is empty)."""
+    build, load = SELECTS[f.collection]
+    stmt = build(session, f)
+    total = count(session, stmt)
+    last = max(1, -(-total // f.per_page))
+    if f.page > last:
+        raise NotFound(f"page {f.page} is past the end: there are {last} page(s)")
+    items = session.scalars(
+        stmt.options(*load).limit(f.per_page).offset((f.page - 1) * f.per_page)
+    ).unique().all()
+    extra: dict = {}
+    if f.collection in ("events", "measures"):
+        ids = {(i.measure_id if f.collection == "events" else i.id) for i in items}
+        extra["statuses"] = measure_statuses(session, f.as_of, [i for i in ids if i])
+    if f.q:
+        extra["snippets"] = search.snippets(session, f.collection, f.q, [i.id for i in items])
+    return Page(list(items), total, f.page, f.per_page, extra)
+
+
+def chunks(session: Session, f: Filters, size: int = CHUNK) -> Iterator[tuple[list, dict]]:
+    """Every matching row in list order, ``size`` at a time, each chunk with its statuses.
+
+    Only the ids are streamed from one cursor; each chunk's objects are loaded, used and
+    dropped, so memory stays flat however many rows match (no cap, no truncation).
+    """
+    build, load = SELECTS[f.collection]
+    stmt = build(session, f)
+    model = {"events": Event, "measures": Measure, "sources": Source, "actors": Actor}[f.collection]
+    id_stmt = stmt.with_only_columns(model.id)
+    result = session.execute(id_stmt.execution_options(yield_per=size, stream_results=True))
+    for partition in result.partitions(size):
+        ids = [row[0] for row in partition]
+        objects = {o.id: o for o in session.scalars(
+            select(model).where(model.id.in_(ids)).options(*load)
+        ).unique()}
+        rows = [objects[i] for i in ids]
+        extra: dict = {}
+        if f.collection in ("events", "measures"):
+            mids = {(r.measure_id if f.collection == "events" else r.id) for r in rows}
+            extra["statuses"] = measure_statuses(session, f.as_of, [m for m in mids if m])
+        yield rows, extra
+        session.expunge_all()
+
+
+# --- facets ----------------------------------------------------------------------------
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+FACETS = {
+    "events": ("kind", "measure_type", "status", "technology", "country", "region"),
+    "measures": ("measure_type", "status", "technology", "country", "region"),
+    "sources": ("kind",),
+    "actors": ("kind", "country", "region"),
+}
+
+
+def facets(session: Session, f: Filters) -> dict[str, list[FacetValue]]:
+    """Counts of the matching rows by each facet, most frequent first (GROUP BY in SQL)."""
+    from . import vocab
+    from .filters import COLLECTIONS
+    from .places import country_name, region_name
+
+    build, _ = SELECTS[f.collection]
+    rows = build(session, f, facet_columns=True).subquery("facet_rows")
+    out: dict[str, list[FacetValue]] = {}
+    kind_vocab = COLLECTIONS[f.collection]["kind"]
+
+    def grouped(column) -> list[tuple[str, int]]:
+        stmt = (select(column, func.count()).select_from(rows).where(column.is_not(None))
+                .group_by(column))
+        return [(v, n) for v, n in session.execute(stmt)]
+
+    for name in FACETS[f.collection]:
+        selected = set(getattr(f, name))
+        if name == "kind":
+            pairs = [(v, kind_vocab.label(v), n) for v, n in grouped(rows.c.kind)]
+        elif name == "measure_type":
+            pairs = [(v, vocab.MEASURE_TYPES.label(v), n) for v, n in grouped(rows.c.measure_type)]
+        elif name == "country":
+            pairs = [(v, country_name(v), n) for v, n in grouped(rows.c.country)]
+        elif name == "region":
+            pairs = [(v, region_name(v), n) for v, n in grouped(rows.c.region)]
+        elif name == "status":
+            per_measure = dict(session.execute(
+                select(rows.c.measure_id, func.count()).where(rows.c.measure_id.is_not(None))
+                .group_by(rows.c.measure_id)
+            ).all())
+            statuses = measure_statuses(session, f.as_of, list(per_measure))
+            counts: dict[str, int] = defaultdict(int)
+            for mid, n in per_measure.items():
+                if statuses.get(mid):
+                    counts[statuses[mid]] += n
+            pairs = [(v, vocab.STATUSES.label(v), n) for v, n in counts.items()]
+        elif name == "technology":
+            links = [
+                select(rows.c.id.label("row_id"), event_technologies.c.technology_id.label("tid"))
+                .join(event_technologies, event_technologies.c.event_id == rows.c.id)
+            ] if f.collection == "events" else []
+            links.append(
+                select(rows.c.id.label("row_id"), measure_technologies.c.technology_id.label("tid"))
+                .join(measure_technologies, measure_technologies.c.measure_id == rows.c.measure_id)
+            )
+            linked = union(*links).subquery("tech_links") if len(links) > 1 else links[0].subquery()
+            pairs = [
+                (slug, name_, n) for slug, name_, n in session.execute(
+                    select(Technology.slug, Technology.name, func.count())
+                    .join(linked, linked.c.tid == Technology.id)
+                    .group_by(Technology.slug, Technology.name)
+                )
+            ]
+        else:  # pragma: no cover - FACETS lists only the names above
+            raise AssertionError(name)
+        pairs.sort(key=lambda p: (-p[2], p[1]))
+        out[name] = [FacetValue(v, label, n, v in selected) for v, label, n in pairs]
+    return out

@@ -1,0 +1,178 @@
+"""The OpenAPI 3.1 description of the public API, generated from the same filter and
+vocabulary definitions the endpoints use, so it cannot fall out of date."""
+
+from __future__ import annotations
+
+from . import vocab
+from .filters import COLLECTIONS
+
+PARAM_DOCS = {
+    "q": ("string", "Full-text search (ranked; words must all match)."),
+    "kind": ("string", "Kind of the row (event kind, source kind or actor kind). Repeatable (OR)."),
+    "measure_type": ("string", "Measure type (of the event's measure on /events). Repeatable (OR)."),
+    "status": ("string", "Measure status on `as_of`. Repeatable (OR)."),
+    "technology": ("string", "Technology slug. Repeatable (OR)."),
+    "actor": ("string", "Actor slug; includes its sub-jurisdictions and bodies. Repeatable (OR)."),
+    "country": ("string", "ISO 3166-1 alpha-2 code, or EU. Repeatable (OR)."),
+    "region": ("string", "ISO 3166-2 code such as US-CA. Repeatable (OR)."),
+    "date_from": ("string", "Earliest date: YYYY, YYYY-MM or YYYY-MM-DD (first day of the period)."),
+    "date_to": ("string", "Latest date: YYYY, YYYY-MM or YYYY-MM-DD (last day of the period)."),
+    "as_of": ("string", "Date statuses are computed for (YYYY-MM-DD); default today (UTC)."),
+    "sort": ("string", "-date (default), date or title; relevance with q. Ties by slug."),
+    "page": ("integer", "Page number from 1; a page past the end is 404."),
+    "per_page": ("integer", "Rows per page: default 50, at most 500."),
+}
+
+ENUMS = {"measure_type": vocab.MEASURE_TYPES.codes, "status": vocab.STATUSES.codes}
+DATE = {"type": "object", "properties": {
+    "date": {"type": ["string", "null"], "format": "date"},
+    "date_precision": {"type": ["string", "null"], "enum": vocab.DATE_PRECISIONS.codes + [None]},
+    "date_label": {"type": ["string", "null"]},
+}}
+
+
+def _parameter(name: str, collection: str) -> dict:
+    kind, doc = PARAM_DOCS[name]
+    schema: dict = {"type": kind}
+    if name == "kind":
+        schema["enum"] = COLLECTIONS[collection]["kind"].codes
+    elif name in ENUMS:
+        schema["enum"] = ENUMS[name]
+    elif name == "sort":
+        schema["enum"] = list(COLLECTIONS[collection]["sorts"]) + ["relevance"]
+    repeat = name in ("kind", "measure_type", "status", "technology", "actor", "country", "region")
+    if repeat:
+        schema = {"type": "array", "items": schema}
+    param = {"name": name, "in": "query", "required": False, "description": doc, "schema": schema}
+    if repeat:
+        param.update({"style": "form", "explode": True})
+    return param
+
+
+def _error() -> dict:
+    return {"description": "Bad parameter or unknown row",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def build_spec(server: str) -> dict:
+    paths: dict = {}
+    for collection, spec in COLLECTIONS.items():
+        params = [_parameter(p, collection) for p in sorted(spec["params"])]
+        item = f"#/components/schemas/{collection.capitalize()[:-1]}"
+        paths[f"/{collection}.json"] = {"get": {
+            "summary": f"List {collection} matching the filters",
+            "parameters": params,
+            "responses": {
+                "200": {"description": "A page of results", "content": {"application/json": {
+                    "schema": {"allOf": [{"$ref": "#/components/schemas/List"}, {
+                        "type": "object",
+                        "properties": {"items": {"type": "array", "items": {"$ref": item}}}}]}}}},
+                "400": _error(), "404": _error(),
+            },
+        }}
+        paths[f"/{collection}.csv"] = {"get": {
+            "summary": f"Every {collection[:-1]} matching the filters as CSV (page/per_page ignored)",
+            "parameters": params + [{"name": "bom", "in": "query", "required": False,
+                                     "description": "1: UTF-8 with BOM, for Excel",
+                                     "schema": {"type": "string", "enum": ["0", "1"]}}],
+            "responses": {"200": {"description": "CSV; formula-like text cells neutralised",
+                                  "content": {"text/csv": {"schema": {"type": "string"}}}},
+                          "400": {"description": "Bad parameter"}},
+        }}
+        paths[f"/{collection}/{{slug}}.json"] = {"get": {
+            "summary": f"One {collection[:-1]}",
+            "parameters": [
+                {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                _parameter("as_of", collection),
+            ],
+            "responses": {"200": {"description": "The record", "content": {"application/json": {
+                "schema": {"$ref": item}}}}, "404": _error()},
+        }}
+    paths["/events.atom"] = {"get": {
+        "summary": "Atom feed of the newest events matching the filters",
+        "parameters": [_parameter(p, "events") for p in sorted(COLLECTIONS["events"]["params"])],
+        "responses": {"200": {"description": "Atom feed",
+                              "content": {"application/atom+xml": {"schema": {"type": "string"}}}}},
+    }}
+    paths["/data-package.zip"] = {"get": {
+        "summary": "Every table as CSV with a Frictionless datapackage.json (version = content hash)",
+        "responses": {"200": {"description": "Zip archive",
+                              "content": {"application/zip": {"schema": {"type": "string",
+                                                                         "format": "binary"}}}}},
+    }}
+    ref = {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}}}
+    nullable_str = {"type": ["string", "null"]}
+    components = {"schemas": {
+        "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+            "status": {"type": "integer"}, "parameter": {"type": "string"},
+            "message": {"type": "string"}}, "required": ["status", "message"]}}},
+        "List": {"type": "object", "required": ["items", "total", "page", "per_page", "links",
+                                                  "filters", "caption"], "properties": {
+            "total": {"type": "integer"}, "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "links": {"type": "object", "properties": {k: nullable_str for k in
+                                                       ("self", "next", "prev", "csv")}},
+            "filters": {"type": "object"}, "caption": {"type": "string"}}},
+        "Event": {"allOf": [DATE, {"type": "object", "properties": {
+            "slug": {"type": "string"}, "url": {"type": "string"},
+            "certainty": {"type": "string", "enum": vocab.CERTAINTIES.codes},
+            "date_note": nullable_str,
+            "kind": {"type": "string", "enum": vocab.EVENT_KINDS.codes},
+            "title": {"type": "string"}, "summary": nullable_str,
+            "measure": {"type": ["object", "null"], "properties": {
+                "slug": {"type": "string"}, "title": {"type": "string"},
+                "measure_type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
+                "status": {"type": ["string", "null"]}, "status_as_of": {"type": "string"},
+                "url": {"type": "string"}}},
+            "actor": ref, "jurisdiction": {"type": ["object", "null"]},
+            "technologies": {"type": "array", "items": {"type": "string"}},
+            "new_sunset": nullable_str,
+            "citations": {"type": "array", "items": {"type": "object", "properties": {
+                "source": {"type": "string"}, "url": nullable_str, "title": nullable_str,
+                "publisher": nullable_str,
+                "role": {"type": "string", "enum": vocab.CITATION_ROLES.codes},
+                "quote": nullable_str}}},
+            "match": {"type": ["string", "null"], "description": "Matching passage, with q"},
+        }}]},
+        "Measure": {"type": "object", "properties": {
+            "slug": {"type": "string"}, "url": {"type": "string"}, "title": {"type": "string"},
+            "measure_type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
+            "scope": nullable_str,
+            "status": {"type": ["string", "null"], "enum": vocab.STATUSES.codes + [None]},
+            "status_as_of": {"type": "string", "format": "date"},
+            "adopted_by": ref, "jurisdiction": {"type": ["object", "null"]},
+            "technologies": {"type": "array", "items": {"type": "string"}},
+            "identifiers": {"type": "array", "items": {"type": "string"}},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "sunset": nullable_str, "replaces": nullable_str, "summary": nullable_str,
+            "history": {"type": "array", "description": "Detail only: status periods"},
+            "events": {"type": "array", "description": "Detail only: the measure's events"},
+        }},
+        "Source": {"type": "object", "properties": {
+            "slug": {"type": "string"}, "url": {"type": "string"}, "title": nullable_str,
+            "publisher": nullable_str, "kind": {"type": "string", "enum": vocab.SOURCE_KINDS.codes},
+            "source_url": nullable_str, "published": nullable_str,
+            "published_precision": nullable_str, "accessed": nullable_str,
+            "archive_url": nullable_str, "has_text": {"type": "boolean"}, "sha256": nullable_str,
+            "cites": {"type": "array", "items": {"type": "string"}},
+            "text": {"type": ["string", "null"], "description": "Detail only"},
+        }},
+        "Actor": {"type": "object", "properties": {
+            "slug": {"type": "string"}, "url": {"type": "string"}, "name": {"type": "string"},
+            "kind": {"type": "string", "enum": vocab.ACTOR_KINDS.codes},
+            "aliases": {"type": "array", "items": {"type": "string"}}, "parent": nullable_str,
+            "country": nullable_str, "region": nullable_str,
+            "latitude": {"type": ["number", "null"]}, "longitude": {"type": ["number", "null"]},
+        }},
+    }}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Surveillance Policy Tracker API", "version": "1",
+                 "license": {"name": "MIT (code); data CC BY 4.0", "identifier": "MIT"},
+                 "description": "Read-only JSON, CSV and Atom for surveillance-technology policy "
+                                "events, measures, sources and actors. Unknown parameters and "
+                                "bad values are a 400 naming the parameter."},
+        "servers": [{"url": server}],
+        "paths": paths,
+        "components": components,
+    }
