@@ -133,3 +133,35 @@ def loaded_app(app):
     with app.app_context():
         load(DATA_DIR, db.session)
     return app
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_loaded_app(request, tmp_path_factory):
+    """One app with the real data per module and engine, for read-only tests.
+
+    Loading the dataset per test would dominate the run time; tests using this fixture must
+    not write (and must not be mixed with `app` in one module on PostgreSQL, which would
+    reset the shared database).
+    """
+    from tracker.loader import load
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'shared.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_database_url")
+    application = create_app({
+        "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+    })
+    with application.app_context():
+        _reset(request.param)
+        load(DATA_DIR, db.session)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def shared_client(shared_loaded_app):
+    return shared_loaded_app.test_client()

@@ -59,7 +59,7 @@ def register(app: Flask) -> None:
                          request.headers.get("Accept", "")])
         g.etag = hashlib.sha256(key.encode()).hexdigest()[:32]
         g.last_modified = newest
-        if request.if_none_match.contains(g.etag):
+        if request.if_none_match.contains_weak(g.etag):
             response = Response(status=304)
             _decorate(response)
             return response

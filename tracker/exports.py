@@ -180,8 +180,8 @@ def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
 EVENT_CSV_COLUMNS = [
     "slug", "date", "date_precision", "date_label", "certainty", "kind", "title", "summary",
     "measure", "measure_title", "measure_type", "status", "status_as_of", "actor", "actor_name",
-    "jurisdiction", "jurisdiction_name", "country", "region", "technologies", "source_urls",
-    "quotes", "url",
+    "jurisdiction", "jurisdiction_name", "country", "region", "technologies", "source_titles",
+    "source_urls", "quotes", "url",
 ]
 
 
@@ -193,6 +193,7 @@ def event_csv_row(r: dict) -> list:
         m.get("status"), m.get("status_as_of"), r["actor"]["slug"], r["actor"]["name"],
         j.get("slug"), j.get("name"), j.get("country"), j.get("region"),
         "; ".join(r["technologies"]),
+        " | ".join(c["title"] or c["publisher"] or c["source"] for c in r["citations"]),
         " ".join(c["url"] for c in r["citations"] if c["url"]),
         " | ".join(c["quote"] for c in r["citations"] if c["quote"]),
         r["url"],

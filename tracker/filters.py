@@ -21,10 +21,10 @@ from werkzeug.datastructures import MultiDict
 
 from . import vocab
 from .datafiles import SLUG_RE
+from .errors import BadParameter
 from .formatting import date_label
 from .models import Actor, Technology
 from .status import today
-from .views.errors import BadParameter
 
 MULTI = ("kind", "measure_type", "status", "technology", "actor", "country", "region")
 

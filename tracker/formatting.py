@@ -34,31 +34,39 @@ def iso_at_precision(value: dt.date | None, precision: str | None = "day") -> st
 
 
 def highlight_quotes(text: str, quotes: list[tuple[str, str, str]]) -> Markup:
-    """A source text as HTML with each cited passage marked and linked to its event.
+    """A source text as HTML with each cited passage marked and linked to its events.
 
     ``quotes`` are (quote, event URL, event title). Quotes are found ignoring differences in
-    white space (as the loader checks them); overlapping quotes keep the first found.
+    white space (as the loader checks them). Several events often cite the same or
+    overlapping passages (one sentence naming five city bans): overlapping passages merge
+    into one highlight followed by a numbered link to each event.
     """
     spans: list[tuple[int, int, str, str]] = []
     for quote, url, title in quotes:
         words = quote.split()
         if not words:
             continue
-        pattern = r"\s+".join(re.escape(w) for w in words)
-        match = re.search(pattern, text)
+        match = re.search(r"\s+".join(re.escape(w) for w in words), text)
         if match:
             spans.append((match.start(), match.end(), url, title))
     spans.sort()
+    regions: list[list] = []  # [start, end, [(url, title), ...]]
+    for start, end, url, title in spans:
+        if regions and start < regions[-1][1]:
+            regions[-1][1] = max(regions[-1][1], end)
+            if (url, title) not in regions[-1][2]:
+                regions[-1][2].append((url, title))
+        else:
+            regions.append([start, end, [(url, title)]])
     out: list[str] = []
     pos = 0
-    for start, end, url, title in spans:
-        if start < pos:
-            continue
+    for start, end, links in regions:
         out.append(str(escape(text[pos:start])))
-        out.append(
-            f'<mark class="quote"><a href="{escape(url)}" title="{escape(title)}">'
-            f"{escape(text[start:end])}</a></mark>"
-        )
+        out.append(f'<mark class="quote">{escape(text[start:end])}</mark>')
+        out.append('<sup class="cites">' + "".join(
+            f'<a href="{escape(url)}" title="{escape(title)}">[{i}]</a>'
+            for i, (url, title) in enumerate(links, start=1)
+        ) + "</sup>")
         pos = end
     out.append(str(escape(text[pos:])))
     return Markup("".join(out))
@@ -73,3 +81,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(iso_at_precision, "iso_at_precision")
     app.add_template_filter(vocab_label, "vocab_label")
     app.jinja_env.globals["vocab"] = vocab
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

@@ -461,3 +461,16 @@ def facets(session: Session, f: Filters) -> dict[str, list[FacetValue]]:
         pairs.sort(key=lambda p: (-p[2], p[1]))
         out[name] = [FacetValue(v, label, n, v in selected) for v, label, n in pairs]
     return out
+
+
+def in_effect_by_type(session: Session, on: dt.date) -> list[tuple[str, int]]:
+    """Headline figures: how many measures of each type are in force on a date."""
+    statuses = measure_statuses(session, on)
+    types = dict(session.execute(select(Measure.id, Measure.measure_type)).all())
+    counts: dict[str, int] = defaultdict(int)
+    for mid, status in statuses.items():
+        if status == "in_effect":
+            counts[types[mid]] += 1
+    from .vocab import MEASURE_TYPES
+
+    return [(code, counts[code]) for code in MEASURE_TYPES.codes if counts[code]]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from markupsafe import Markup, escape
-from sqlalchemy import DDL, bindparam, event, literal_column, select, text
+from sqlalchemy import DDL, bindparam, event, func, literal_column, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
@@ -133,14 +133,12 @@ def matches(session: Session, collection: str, query: str) -> Subquery:
             )
         )
     else:
-        document = _pg_document(columns)
-        tsquery = "websearch_to_tsquery('english', :pg_query)"
+        document = literal_column(_pg_document(columns))
+        tsquery = func.websearch_to_tsquery(literal_column(f"'{PG_CONFIG}'"), query)
         stmt = select(
             literal_column(f"{table}.id").label("id"),
-            literal_column(f"-ts_rank_cd({document}, {tsquery})").label("rank"),
-        ).select_from(text(table)).where(
-            text(f"({document}) @@ {tsquery}").bindparams(bindparam("pg_query", query))
-        )
+            (-func.ts_rank_cd(document, tsquery)).label("rank"),
+        ).select_from(text(table)).where(document.op("@@")(tsquery))
     return stmt.subquery(f"{collection}_matches")
 
 

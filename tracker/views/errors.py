@@ -9,15 +9,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-
-class BadParameter(HTTPException):
-    """A 400 that names the query parameter at fault."""
-
-    code = 400
-
-    def __init__(self, parameter: str, message: str):
-        super().__init__(description=message)
-        self.parameter = parameter
+from ..errors import BadParameter  # noqa: F401  (re-exported for views)
 
 
 def wants_json() -> bool:

