@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, or_, select, union
+from sqlalchemy import Select, and_, func, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 from werkzeug.exceptions import NotFound
 
@@ -153,13 +153,20 @@ def events_select(session: Session, f: Filters, facet_columns: bool = False) -> 
         conditions.append(Event.date <= f.date_to)
     rank = None
     if f.q:
+        # Events matching directly, plus events whose measure matches (ranked after them):
+        # one union, best rank per event, joined once. (An OR over two outer joins made
+        # SQLite scan the matches once per event: minutes at 100,000 events.)
         direct = search.matches(session, "events", f.q)
         via_measure = search.matches(session, "measures", f.q)
-        stmt = stmt.outerjoin(direct, direct.c.id == Event.id).outerjoin(
-            via_measure, via_measure.c.id == Event.measure_id
-        )
-        conditions.append(or_(direct.c.id.is_not(None), via_measure.c.id.is_not(None)))
-        rank = func.coalesce(direct.c.rank, via_measure.c.rank + 1000)
+        hits = union_all(
+            select(direct.c.id.label("event_id"), direct.c.rank.label("rank")),
+            select(Event.id.label("event_id"), (via_measure.c.rank + 1000).label("rank"))
+            .join(via_measure, via_measure.c.id == Event.measure_id),
+        ).subquery("event_hits")
+        best = (select(hits.c.event_id, func.min(hits.c.rank).label("rank"))
+                .group_by(hits.c.event_id).subquery("event_best"))
+        stmt = stmt.join(best, best.c.event_id == Event.id)
+        rank = best.c.rank
     if conditions:
         stmt = stmt.where(and_(*conditions))
     if facet_columns:
