@@ -85,6 +85,10 @@ def export_command(directory: str) -> None:
 def register_cli(app: Flask) -> None:
     for command in (setup_command, load_command, export_command):
         app.cli.add_command(command)
+    from .cli_editors import COMMANDS as EDITOR_COMMANDS
+
+    for command in EDITOR_COMMANDS:
+        app.cli.add_command(command)
 
 
 def main() -> None:

@@ -40,7 +40,4 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
-@login_manager.user_loader
-def _no_users_yet(user_id: str):
-    """Replaced by tracker.auth once accounts exist; until then nobody is logged in."""
-    return None
+# The user loader lives in tracker.auth (registered when the views are imported).

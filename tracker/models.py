@@ -13,6 +13,8 @@ import hashlib
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
+    JSON,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -354,3 +356,169 @@ def join_multi(values: list[str]) -> str | None:
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+
+
+# --- editors: accounts, revisions, public corrections (issue #5) ----------------------------
+
+REVISION_ACTIONS = ("create", "update", "delete", "revert")
+CHANGE_ACTIONS = ("create", "update", "delete")
+CORRECTION_STATUSES = ("open", "accepted", "rejected")
+COLLECTIONS = ("actors", "measures", "events", "sources", "citations")
+
+
+class User(Timestamped, Base):
+    """An editor or administrator. Passwords are stored only as werkzeug scrypt hashes.
+
+    ``session_token`` is what the login cookie carries (Flask-Login's ``get_id``): changing
+    the password or deactivating the account replaces it, which logs out every other session.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", vocab.USER_ROLES), name="role_vocab"),
+        CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_shape"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(300), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default="editor")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    # Flask-Login's protocol (kept here so the model is usable without importing views).
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def public_name(self) -> str:
+        """What public pages show: never the e-mail address."""
+        return self.display_name or f"Editor {self.id}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class Revision(Base):
+    """One saved edit: who, when, and the changes it made (one or more records).
+
+    Written in the same transaction as the edit it describes, so the history can never miss
+    a change or record one that was rolled back.
+    """
+
+    __tablename__ = "revisions"
+    __table_args__ = (
+        CheckConstraint(_in("action", REVISION_ACTIONS), name="action_vocab"),
+        Index("ix_revisions_created_at_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(10), nullable=False)
+    summary: Mapped[str] = mapped_column(String(500), nullable=False)
+    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id", ondelete="SET NULL"))
+
+    user: Mapped[User | None] = relationship()
+    changes: Mapped[list[RevisionChange]] = relationship(
+        back_populates="revision", cascade="all, delete-orphan", order_by="RevisionChange.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Revision {self.id} {self.action}>"
+
+
+class RevisionChange(Base):
+    """The before/after values of the changed fields of one record within a revision.
+
+    Records are identified by collection and primary key (stable across slug changes); the
+    slug at the time is kept for display and for records that were deleted since.
+    """
+
+    __tablename__ = "revision_changes"
+    __table_args__ = (
+        CheckConstraint(_in("action", CHANGE_ACTIONS), name="action_vocab"),
+        CheckConstraint(_in("collection", COLLECTIONS), name="collection_vocab"),
+        Index("ix_revision_changes_record", "collection", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("revisions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    collection: Mapped[str] = mapped_column(String(20), nullable=False)
+    record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    record_key: Mapped[str] = mapped_column(String(400), nullable=False)
+    action: Mapped[str] = mapped_column(String(10), nullable=False)
+    before: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    after: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+    revision: Mapped[Revision] = relationship(back_populates="changes")
+
+    @property
+    def fields(self) -> list[str]:
+        return sorted(set(self.before) | set(self.after))
+
+
+class Correction(Base):
+    """A correction sent by a member of the public about an event or a measure.
+
+    The e-mail address is optional and never shown publicly; the queue and its outcomes are.
+    """
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        CheckConstraint(_in("status", CORRECTION_STATUSES), name="status_vocab"),
+        CheckConstraint(_url_check("source_url"), name="source_url_http"),
+        CheckConstraint(
+            "(event_slug IS NULL) <> (measure_slug IS NULL)", name="one_target"
+        ),
+        CheckConstraint(
+            "(status = 'open') = (decided_at IS NULL)", name="decided_when_closed"
+        ),
+        CheckConstraint("status <> 'rejected' OR reason IS NOT NULL", name="rejection_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    # Slugs rather than foreign keys: a correction outlives an edit or deletion of its target.
+    event_slug: Mapped[str | None] = mapped_column(String(160), index=True)
+    measure_slug: Mapped[str | None] = mapped_column(String(160), index=True)
+    target_title: Mapped[str] = mapped_column(String(400), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    email: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    decided_by: Mapped[User | None] = relationship()
+
+    @property
+    def collection(self) -> str:
+        return "events" if self.event_slug else "measures"
+
+    @property
+    def target_slug(self) -> str:
+        return self.event_slug or self.measure_slug or ""

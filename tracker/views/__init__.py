@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import browse, errors, feeds, meta, public
+from . import auth, browse, corrections, editor, errors, feeds, meta, public
 
 
 def register_views(app: Flask) -> None:
@@ -13,3 +13,6 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(browse.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(meta.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(editor.bp)
+    app.register_blueprint(corrections.bp)

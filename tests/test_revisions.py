@@ -1,0 +1,145 @@
+"""Revision history: the pure diff, history pages, recent changes, reverts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.editor_helpers import editor_client, setup_world
+from tracker.extensions import db
+from tracker.models import Citation, Event, Revision, RevisionChange, Source
+from tracker.revisions import diff, state_after
+
+
+def test_diff_reports_changed_fields_only():
+    before = {"title": "A", "summary": None, "technologies": ["x"], "date": "2020-01-01"}
+    after = {"title": "B", "summary": "", "technologies": ["x", "y"], "date": "2020-01-01"}
+    assert diff(before, after) == (
+        {"title": "A", "technologies": ["x"]},
+        {"title": "B", "technologies": ["x", "y"]},
+    )
+    assert diff({"a": None}, {"a": []}) == ({}, {})
+    assert diff({}, {"a": 1}) == ({"a": None}, {"a": 1})
+
+
+def test_state_after_undoes_later_changes():
+    class Change:
+        def __init__(self, revision_id, before):
+            self.revision_id, self.before = revision_id, before
+
+    changes = [Change(3, {"title": "B"}), Change(2, {"title": "A", "kind": "passed"}), Change(1, {})]
+    current = {"title": "C", "kind": "adopted"}
+    assert state_after(changes, current, 3) == current
+    assert state_after(changes, current, 2) == {"title": "B", "kind": "adopted"}
+    assert state_after(changes, current, 1) == {"title": "A", "kind": "passed"}
+
+
+def _edit(client, world, title, version):
+    return client.post(f"/events/{world['event']}/edit", data={
+        "title": title, "date": "2020-02-24", "certainty": "verified", "kind": "adopted",
+        "measure": world["measure"], "actor": world["council"], "version": str(version)})
+
+
+def _revision_ids(app, slug):
+    with app.app_context():
+        event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
+        return [c.revision_id for c in db.session.scalars(
+            select(RevisionChange).where(RevisionChange.collection == "events",
+                                         RevisionChange.record_id == event_id)
+            .order_by(RevisionChange.id))]
+
+
+def test_history_page_shows_a_readable_diff(app):
+    world = setup_world(app)
+    client = editor_client(app)
+    assert _edit(client, world, "First new title", 1).status_code == 302
+    page = app.test_client().get(f"/events/{world['event']}/history").get_data(as_text=True)
+    assert "<del>Springfield council bans face recognition</del>" in page
+    assert "<ins>First new title</ins>" in page
+    assert "editor@example.org" not in page  # public pages never show e-mail addresses
+
+
+def test_recent_changes_lists_edits_publicly(app):
+    world = setup_world(app)
+    client = editor_client(app)
+    _edit(client, world, "First new title", 1)
+    page = app.test_client().get("/changes").get_data(as_text=True)
+    assert f"Edited event {world['event']}" in page
+    assert "editor@example.org" not in page
+    [rev_id] = _revision_ids(app, world["event"])
+    page = app.test_client().get(f"/revisions/{rev_id}").get_data(as_text=True)
+    assert "First new title" in page
+    assert app.test_client().get("/changes?before=x").status_code == 400
+    assert app.test_client().get("/changes?page=2").status_code == 400
+
+
+def test_admin_reverts_and_the_revert_is_a_revision(app):
+    world = setup_world(app)
+    editor = editor_client(app)
+    _edit(editor, world, "Second title", 1)
+    _edit(editor, world, "Third title", 2)
+    first, second = _revision_ids(app, world["event"])
+    admin = editor_client(app, "admin@example.org", "admin")
+    response = admin.post(f"/events/{world['event']}/revert/{first}")
+    assert response.status_code == 302
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == world["event"]))
+        assert event.title == "Second title"
+        revert = db.session.scalar(select(Revision).order_by(Revision.id.desc()))
+        assert revert.action == "revert" and revert.reverts_id == first
+        assert revert.user.email == "admin@example.org"
+        [change] = revert.changes
+        assert change.before == {"title": "Third title"} and change.after == {"title": "Second title"}
+    # Reverting to before the first edit: the values the record was loaded with.
+    page = admin.get(f"/events/{world['event']}/history").get_data(as_text=True)
+    assert f"/events/{world['event']}/revert/{first}" in page
+
+
+def test_revert_restores_the_loaded_values(app):
+    world = setup_world(app)
+    editor = editor_client(app)
+    _edit(editor, world, "Changed", 1)
+    _edit(editor, world, "Changed again", 2)
+    first, _second = _revision_ids(app, world["event"])
+    admin = editor_client(app, "admin@example.org", "admin")
+    # state right after `first` is "Changed"; undo `first` too by editing back, then revert.
+    admin.post(f"/events/{world['event']}/revert/{first}")
+    with app.app_context():
+        assert db.session.scalar(select(Event.title).where(Event.slug == world["event"])) == "Changed"
+
+
+def test_editor_cannot_revert(app):
+    world = setup_world(app)
+    editor = editor_client(app)
+    _edit(editor, world, "Second title", 1)
+    _edit(editor, world, "Third title", 2)
+    first, _ = _revision_ids(app, world["event"])
+    response = editor.post(f"/events/{world['event']}/revert/{first}")
+    assert response.status_code == 403
+    anonymous = app.test_client().post(f"/events/{world['event']}/revert/{first}")
+    assert anonymous.status_code == 302 and "/login" in anonymous.location
+    with app.app_context():
+        assert db.session.scalar(select(Event.title).where(Event.slug == world["event"])) == "Third title"
+
+
+def test_deleting_a_source_records_its_citations(app):
+    world = setup_world(app)
+    client = editor_client(app)
+    response = client.post(f"/sources/{world['source']}/delete", data={"version": "1"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Source).where(Source.slug == world["source"])) is None
+        assert db.session.scalars(select(Citation)).all() == []
+        changes = db.session.scalars(select(RevisionChange).order_by(RevisionChange.id)).all()
+        assert [(c.collection, c.action) for c in changes] == [("citations", "delete"),
+                                                               ("sources", "delete")]
+        assert changes[1].before["text"].startswith("Springfield, Mass.")
+
+
+def test_stale_delete_is_a_conflict(app):
+    world = setup_world(app)
+    client = editor_client(app)
+    _edit(client, world, "Changed meanwhile", 1)
+    response = client.post(f"/events/{world['event']}/delete", data={"version": "1"})
+    assert response.status_code == 409
+    with app.app_context():
+        assert db.session.scalar(select(Event).where(Event.slug == world["event"])) is not None
