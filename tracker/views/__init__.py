@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import auth, browse, corrections, editor, errors, feeds, meta, public
+from . import auth, browse, charts, corrections, editor, errors, feeds, meta, public
 
 
 def register_views(app: Flask) -> None:
@@ -16,3 +16,4 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(corrections.bp)
+    app.register_blueprint(charts.bp)

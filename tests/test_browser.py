@@ -1,0 +1,244 @@
+"""The map and the timeline in a real browser: headless Chromium driven by Playwright.
+
+Why a browser: the figures are drawn by plotly.js from JSON and the map's slider runs in
+JavaScript; only a browser shows that they render, make no request to another host, and
+react to a click or a slider. The server is the real app on a loaded SQLite database, in a
+background thread. Screenshots go to artifacts/ (git-ignored) for a person to look at.
+
+Without /usr/bin/chromium these tests are skipped, unless TRACKER_REQUIRE_BROWSER=1 (CI),
+where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from tracker import create_app
+from tracker.extensions import db
+from tracker.loader import load
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts"
+STYLE_CSS = ROOT / "tracker" / "static" / "style.css"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a SQLite database loaded with data/, served on 127.0.0.1:<free port>."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("TRACKER_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is required (TRACKER_REQUIRE_BROWSER=1) but missing")
+        pytest.skip(f"{CHROMIUM} not installed")
+    database = tmp_path_factory.mktemp("browser") / "tracker.sqlite3"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "RATELIMIT_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        load(ROOT / "data", db.session)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Watched:
+    """A page that records console errors, page errors and every request to another host."""
+
+    def __init__(self, browser, server: str):
+        self.server = urlsplit(server).netloc
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("response", self._response)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.route("**/*", self._route)
+
+    def _console(self, message) -> None:
+        # A failed load is reported by _response with its URL; the console line has none.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
+
+    def _response(self, response) -> None:
+        path = urlsplit(response.url).path
+        # The site stylesheet belongs to the base layout; tolerate it until it exists.
+        if response.status >= 400 and not (path == "/static/style.css" and not STYLE_CSS.exists()):
+            self.errors.append(f"{response.status} {response.url}")
+
+    def _route(self, route):
+        url = route.request.url
+        if urlsplit(url).netloc != self.server and not url.startswith(("data:", "blob:")):
+            self.foreign.append(url)
+            return route.abort()
+        return route.continue_()
+
+    def open(self, url: str):
+        self.page.goto(url)
+        self.page.wait_for_function("() => document.body.dataset.chartsReady !== undefined", timeout=20_000)
+        assert self.page.evaluate("document.body.dataset.chartsReady") == "1", self.errors
+        return self.page
+
+    def check(self):
+        assert self.foreign == [], f"requests to other hosts: {self.foreign}"
+        assert self.errors == [], f"console errors: {self.errors}"
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def watched(browser, server):
+    w = Watched(browser, server)
+    yield w
+    w.close()
+
+
+POINT_NAMES = """(id) => {
+  const gd = document.getElementById(id);
+  return gd.data.filter(t => t.meta.role === 'point').flatMap(t => Array.from(t.text || []));
+}"""
+
+AREA_MEASURES = """(id) => {
+  const gd = document.getElementById(id);
+  const out = {};
+  gd.data.filter(t => t.meta.role === 'area').forEach(t =>
+    Array.from(t.locations || []).forEach((loc, i) => { out[loc] = t.customdata[i][0]; }));
+  return out;
+}"""
+
+POINT_MEASURES = """(id) => {
+  const gd = document.getElementById(id);
+  const out = {};
+  gd.data.filter(t => t.meta.role === 'point').forEach(t =>
+    Array.from(t.text || []).forEach((name, i) => { out[name] = t.customdata[i][0]; }));
+  return out;
+}"""
+
+
+def test_map_renders_with_no_errors_and_no_foreign_requests(watched, server):
+    page = watched.open(f"{server}/map")
+    names = page.evaluate(POINT_NAMES, "map-us")
+    assert {"San Francisco", "Oakland", "Cambridge"} <= set(names)
+    assert page.locator("#map-us .geo").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map.png"), full_page=True)
+    watched.check()
+
+
+@pytest.mark.parametrize(("as_of", "present"), [("2019-01-01", False), ("2019-06-01", True)])
+def test_map_as_of(watched, server, as_of, present):
+    page = watched.open(f"{server}/map?as_of={as_of}")
+    assert ("San Francisco" in page.evaluate(POINT_NAMES, "map-us")) is present
+    assert (page.locator("table.places td", has_text="San Francisco").count() > 0) is present
+    watched.check()
+
+
+def _slide_to(page, day: str) -> None:
+    """Move the slider to the stop ``day`` (a quarter's first day) and wait for the redraw."""
+    stops = page.get_attribute("#map-slider", "data-stops").split(",")
+    page.locator("#map-slider").fill(str(stops.index(day)))
+    page.wait_for_function("(day) => document.getElementById('map-us').dataset.shownDate === day", arg=day)
+
+
+def test_map_slider_changes_what_is_shown(watched, server):
+    page = watched.open(f"{server}/map?as_of=2019-01-01")
+    assert "San Francisco" not in page.evaluate(POINT_NAMES, "map-us")
+    _slide_to(page, "2019-07-01")
+    assert {"San Francisco", "Somerville"} <= set(page.evaluate(POINT_NAMES, "map-us"))
+    assert page.locator("#map-date").inner_text() == "1 July 2019"
+    # California's body-camera moratorium: in effect in 2022, gone on its sunset (2023-01-01).
+    _slide_to(page, "2022-10-01")
+    assert (
+        page.evaluate(AREA_MEASURES, "map-us").get("CA") == "california-body-camera-biometric-moratorium-2019"
+    )
+    _slide_to(page, "2023-01-01")
+    assert (
+        page.evaluate(AREA_MEASURES, "map-us").get("CA") != "california-body-camera-biometric-moratorium-2019"
+    )
+    # New Orleans' ban: repealed on 2022-07-21, the place recoloured by the rules that replaced it.
+    _slide_to(page, "2022-07-01")
+    assert (
+        page.evaluate(POINT_MEASURES, "map-us")["New Orleans"]
+        == "new-orleans-surveillance-technology-ban-2020"
+    )
+    _slide_to(page, "2022-10-01")
+    assert (
+        page.evaluate(POINT_MEASURES, "map-us").get("New Orleans")
+        != "new-orleans-surveillance-technology-ban-2020"
+    )
+    watched.check()
+
+
+def test_map_world_view_toggle(watched, server):
+    page = watched.open(f"{server}/map")
+    page.click(".view-toggle a[data-view=world]")
+    page.wait_for_function("() => document.getElementById('map-world').dataset.shownDate !== undefined")
+    assert page.locator("#map-world").is_visible()
+    assert not page.locator("#map-us").is_visible()
+    assert page.locator("#map-world .geo").count() == 1
+    assert page.url.endswith("view=world")
+    page.screenshot(path=str(ARTIFACTS / "map-world.png"), full_page=True)
+    watched.check()
+
+
+def test_timeline_renders_and_a_bar_opens_its_measure(watched, server):
+    page = watched.open(f"{server}/timeline")
+    for chart in ("chart-events", "chart-in-effect", "chart-lifespans"):
+        assert page.locator(f"#{chart} .main-svg").count() >= 1, chart
+    assert page.locator("#chart-events .rangeselector").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "timeline.png"), full_page=True)
+    bar = page.locator("#chart-lifespans .barlayer .point path").first
+    bar.scroll_into_view_if_needed()
+    slug = page.evaluate("""() => {
+      const gd = document.getElementById('chart-lifespans');
+      const trace = gd.data.find(t => t.type === 'bar');
+      return trace.customdata[0][0];
+    }""")
+    box = bar.bounding_box()
+    assert box is not None
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert urlsplit(page.url).path.startswith("/measures/")
+    assert urlsplit(page.url).path != "/measures/"
+    watched.check()
+    assert slug  # the first bar's measure exists; the click opened one of the measures' pages

@@ -1,0 +1,130 @@
+"""Chart data from the query layer, on the real dataset, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import event, func, select
+from werkzeug.datastructures import MultiDict
+
+from tracker import chartdata
+from tracker.extensions import db
+from tracker.filters import parse_filters
+from tracker.queries import events_select
+
+D = dt.date
+
+
+@pytest.fixture
+def session(loaded_app):
+    with loaded_app.app_context():
+        yield db.session
+
+
+def _filters(session, collection="events", **args):
+    return parse_filters(MultiDict(args), collection, session)
+
+
+class QueryCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args):
+        self.count += 1
+
+
+def test_event_counts_add_up_to_the_filtered_list(session):
+    f = _filters(session, kind=["adopted", "repealed"])
+    counts = chartdata.event_counts(session, f, "quarter")
+    total = session.scalar(
+        select(func.count()).select_from(events_select(session, f).order_by(None).subquery())
+    )
+    assert counts["count"].sum() == total > 0
+    assert set(counts["kind"]) <= {"adopted", "repealed"}
+    assert all(p.day == 1 and p.month in (1, 4, 7, 10) for p in counts["period"])
+    assert set(counts["sector"]) == {"government", "corporate"}
+
+
+def test_event_counts_by_month(session):
+    f = _filters(session, date_from="2019-05", date_to="2019-05")
+    counts = chartdata.event_counts(session, f, "month")
+    assert set(counts["period"]) == {D(2019, 5, 1)}
+
+
+def test_in_effect_counts_follow_the_status_function(session):
+    counts = chartdata.in_effect_counts(session, _filters(session), until=D(2024, 6, 1))
+
+    def on(day, measure_type):
+        rows = counts[(counts["measure_type"] == measure_type) & (counts["date"] <= day)]
+        return int(rows.iloc[-1]["count"]) if not rows.empty else 0
+
+    assert on(D(2019, 5, 13), "ban") + 1 == on(D(2019, 5, 14), "ban")  # San Francisco
+    # California's body-camera moratorium expires on its sunset, 2023-01-01.
+    assert on(D(2023, 1, 1), "moratorium") < on(D(2022, 12, 31), "moratorium")
+    assert counts["date"].max() == D(2024, 6, 1)
+
+
+def test_lifespans_are_capped_and_counted(session):
+    spans = chartdata.lifespans(session, _filters(session), limit=5)
+    assert spans.shown == 5 and spans.total > 5
+    assert spans.periods["slug"].nunique() == 5
+    assert set(spans.events["slug"]) <= set(spans.periods["slug"])
+    full = chartdata.lifespans(session, _filters(session), until=D(2024, 6, 1))
+    ca = full.periods[full.periods["slug"] == "california-body-camera-biometric-moratorium-2019"]
+    assert list(ca["status"]) == ["passed", "adopted", "in_effect", "expired"]
+    assert ca.iloc[2]["end"] == D(2023, 1, 1)
+
+
+def test_map_data_places_and_their_timelines(session):
+    data = chartdata.map_data(session, _filters(session, "measures"))
+    seg = data.segments
+    sf = seg[seg["place"] == "san-francisco"]
+    assert sf.iloc[0]["start"] == D(2019, 5, 14) and sf.iloc[0]["status"] == "in_effect"
+    assert sf.iloc[0]["geo"] == "point" and sf.iloc[0]["lat"] == pytest.approx(37.77493)
+    nola = seg[
+        (seg["place"] == "new-orleans") & (seg["slug"] == "new-orleans-surveillance-technology-ban-2020")
+    ]
+    assert nola.iloc[-1]["end"] == D(2022, 7, 21)
+    ca = seg[
+        (seg["place"] == "california") & (seg["slug"] == "california-body-camera-biometric-moratorium-2019")
+    ]
+    assert ca.iloc[0]["geo"] == "state" and ca.iloc[0]["loc"] == "CA"
+    assert ca[ca["status"] == "in_effect"].iloc[-1]["end"] == D(2023, 1, 1)
+    assert not data.corporate.empty and set(data.corporate["measure_type"]) <= {
+        "corporate_moratorium",
+        "corporate_exit",
+        "corporate_restriction",
+    }
+    assert "eu" in set(seg["geo"])
+
+
+def test_on_date(session):
+    seg = chartdata.map_data(session, _filters(session, "measures")).segments
+    assert "san-francisco" not in set(chartdata.on_date(seg, D(2019, 1, 1))["place"])
+    assert "san-francisco" in set(chartdata.on_date(seg, D(2019, 6, 1))["place"])
+
+
+def test_map_data_obeys_the_filters(session):
+    data = chartdata.map_data(session, _filters(session, "measures", region="US-MA"))
+    from tracker.models import Actor
+
+    in_ma = set(session.scalars(select(Actor.slug).where(Actor.region == "US-MA")))
+    assert "cambridge-massachusetts" in set(data.segments["place"])
+    assert set(data.segments["place"]) <= in_ma
+    assert "san-francisco" not in set(data.segments["place"])
+    assert data.corporate.empty
+
+
+def test_a_few_queries_whatever_the_size(session, loaded_app):
+    counter = QueryCounter()
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        f = _filters(session)
+        chartdata.event_counts(session, f)
+        chartdata.in_effect_counts(session, f)
+        chartdata.lifespans(session, f)
+        chartdata.map_data(session, _filters(session, "measures"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    assert counter.count <= 16

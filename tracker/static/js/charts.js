@@ -1,0 +1,55 @@
+/* Draws every Plotly figure of a page from its JSON: <div class="chart" data-figure="ID"> reads
+ * <script type="application/json" id="ID">. No inline scripts, so a strict
+ * Content-Security-Policy can forbid them. A div with data-click-url opens that URL, with
+ * __slug__ replaced by the clicked point's customdata[0], on a click (the timeline's bars,
+ * the map's places). Hidden divs are drawn when shown (TrackerCharts.plot). */
+(function () {
+  "use strict";
+
+  function readJSON(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  var config = readJSON("plotly-config") || {};
+
+  function onClick(div) {
+    return function (ev) {
+      var point = ev && ev.points && ev.points[0];
+      if (!point || point.customdata === undefined || point.customdata === null) return;
+      var slug = Array.isArray(point.customdata) ? point.customdata[0] : point.customdata;
+      if (slug) window.location.href = div.dataset.clickUrl.replace("__slug__", encodeURIComponent(slug));
+    };
+  }
+
+  /* A page script may fill a figure before it is drawn: TrackerCharts.prepare(div, fig) → fig. */
+  function plot(div, figure) {
+    if (div.dataset.plotted && !figure) return Promise.resolve(div);
+    var fig = figure || readJSON(div.dataset.figure);
+    if (window.TrackerCharts.prepare) fig = window.TrackerCharts.prepare(div, fig);
+    div.dataset.plotted = "1";
+    return Plotly.newPlot(div, fig.data, fig.layout, config).then(function (gd) {
+      if (div.dataset.clickUrl) gd.on("plotly_click", onClick(div));
+      return gd;
+    });
+  }
+
+  window.TrackerCharts = { config: config, readJSON: readJSON, plot: plot, prepare: null };
+
+  function start() {
+  var pending = [];
+  document.querySelectorAll(".chart[data-figure]").forEach(function (div) {
+    if (!div.hidden) pending.push(plot(div));
+  });
+  Promise.all(pending).then(function () {
+    document.body.dataset.chartsReady = "1";
+    document.dispatchEvent(new CustomEvent("charts:ready"));
+  }, function (err) {
+    document.body.dataset.chartsReady = "error";
+    console.error(err);
+  });
+  }
+  /* Deferred page scripts (map.js) run before DOMContentLoaded and may set `prepare`. */
+  if (document.readyState === "complete") start();
+  else document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,145 @@
+"""/timeline and /map: parse filters → chartdata (SQL) → charts (figures) → template.
+
+Thin on purpose: every number comes from :mod:`tracker.chartdata` (the same query layer as
+the lists) and every figure from :mod:`tracker.charts`. Figures reach the page as JSON in
+``<script type="application/json">``, read by our own static script, so the pages work
+under a Content-Security-Policy without inline scripts (set here for these two pages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from .. import chartdata, charts
+from ..extensions import db
+from ..filters import Filters, parse_filters
+from ..status import today
+from .errors import BadParameter
+
+bp = Blueprint("charts", __name__)
+
+INTERVALS = ("quarter", "month")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+)
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    values = [v.strip() for v in request.args.getlist(name) if v.strip()]
+    if len(values) > 1:
+        raise BadParameter(name, f"give {name} once, not {len(values)} times")
+    if values and values[0] not in allowed:
+        raise BadParameter(name, f"unknown {name} {values[0]!r} (one of: {', '.join(allowed)})")
+    return values[0] if values else allowed[0]
+
+
+def _url(endpoint: str, filters: Filters | None = None, fallback: str = "", **values) -> str:
+    """url_for with the filter's query string; a fixed path while a blueprint is not there yet."""
+    try:
+        base = url_for(endpoint, **values)
+    except BuildError:
+        base = fallback
+    qs = filters.query_string(page=None, per_page=None) if filters is not None else ""
+    return f"{base}?{qs}" if qs else base
+
+
+def _measure_url_template() -> str:
+    """'/measures/__slug__': the page's script swaps in a measure's slug on a click."""
+    return _url("browse.measure_detail", fallback="/measures/__slug__", slug="__slug__")
+
+
+def _plotly_config() -> dict:
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        "showLink": False,
+        "showSendToCloud": False,
+        "topojsonURL": url_for("static", filename="vendor/topojson/"),
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+
+
+@bp.after_request
+def _csp(response):
+    """No inline scripts and nothing from other hosts on the chart pages."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    return response
+
+
+@bp.get("/timeline")
+def timeline():
+    session = db.session
+    filters = parse_filters(request.args, "events", session, extra_params=frozenset({"interval"}))
+    interval = _choice("interval", INTERVALS)
+    counts = chartdata.event_counts(session, filters, interval)
+    in_effect = chartdata.in_effect_counts(session, filters)
+    spans = chartdata.lifespans(
+        session, filters, current_app.config.get("TIMELINE_MEASURE_LIMIT", chartdata.LIFESPAN_LIMIT)
+    )
+    figures = {
+        "events": charts.to_json(charts.events_figure(counts, interval)),
+        "in-effect": charts.to_json(charts.in_effect_figure(in_effect)),
+        "lifespans": charts.to_json(charts.lifespan_figure(spans.periods, spans.events)),
+    }
+    return render_template(
+        "timeline.html",
+        filters=filters,
+        interval=interval,
+        figures=figures,
+        counts=counts,
+        in_effect=in_effect.pivot(index="date", columns="measure_type", values="count").fillna(0).astype(int)
+        if not in_effect.empty
+        else None,
+        spans=spans,
+        config_json=charts.data_json(_plotly_config()),
+        measure_url=_measure_url_template(),
+        events_csv=_url("browse.events_csv", filters, fallback="/events.csv"),
+        measures_csv=_url(
+            "browse.measures_csv", replace(filters, collection="measures", kind=()), fallback="/measures.csv"
+        ),
+        events_list=_url("browse.events", filters, fallback="/events"),
+        interval_links={i: url_for("charts.timeline", **_args_with(interval=i)) for i in INTERVALS},
+    )
+
+
+def _args_with(**overrides) -> dict:
+    args = request.args.to_dict(flat=False)
+    for key, value in overrides.items():
+        args[key] = value
+    return args
+
+
+@bp.get("/map")
+def map_view():
+    session = db.session
+    filters = parse_filters(request.args, "measures", session, extra_params=frozenset({"view"}))
+    view = _choice("view", charts.VIEWS)
+    data = chartdata.map_data(session, filters)
+    members = chartdata.eu_members()
+    on_day = chartdata.on_date(data.segments, filters.as_of)
+    # The figures carry only the layout and the 16 empty traces; map.js fills them from the
+    # places (sent once, with their timelines) for the slider's date: no place is sent twice.
+    figures = {v: charts.to_json(charts.map_figure(on_day.iloc[0:0], v, members)) for v in charts.VIEWS}
+    start = data.first or filters.as_of
+    return render_template(
+        "map.html",
+        filters=filters,
+        view=view,
+        figures=figures,
+        on_day=on_day,
+        corporate=chartdata.on_date(data.corporate, filters.as_of),
+        unplaced=chartdata.on_date(data.unplaced, filters.as_of),
+        data=data,
+        payload=charts.data_json(charts.map_payload(data.segments, data.corporate, members)),
+        config_json=charts.data_json(_plotly_config()),
+        measure_url=_measure_url_template(),
+        first=min(start, filters.as_of),
+        today=today(),
+        measures_csv=_url("browse.measures_csv", filters, fallback="/measures.csv"),
+        measures_list=_url("browse.measures", filters, fallback="/measures"),
+        view_links={v: url_for("charts.map_view", **_args_with(view=v)) for v in charts.VIEWS},
+    )
