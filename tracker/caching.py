@@ -13,27 +13,16 @@ import hashlib
 
 from flask import Flask, Response, g, request
 from flask_login import current_user
-from sqlalchemy import func, select, union_all
 
 from .extensions import db
-from .models import Actor, Citation, Event, Measure, Source, Technology
+from .queries import dataset_fingerprint
 from .status import today
 
 PUBLIC_DATA_SUFFIXES = (".json", ".csv", ".atom", ".zip")
-TABLES = (Actor, Technology, Measure, Event, Source, Citation)
 
 
 def dataset_stamp() -> tuple[str, dt.datetime | None]:
-    """(fingerprint, last change): newest update and row count of every table.
-
-    Counts make deletions visible (a delete does not move any updated_at).
-    """
-    parts = [select(func.max(m.updated_at).label("updated"), func.count().label("n"))
-             .select_from(m) for m in TABLES]
-    rows = db.session.execute(union_all(*parts)).all()
-    newest = max((r.updated for r in rows if r.updated is not None), default=None)
-    fingerprint = "|".join(f"{r.updated}:{r.n}" for r in rows)
-    return fingerprint, newest
+    return dataset_fingerprint(db.session)
 
 
 def _cacheable() -> bool:

@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     render_template,
     request,
@@ -40,7 +41,15 @@ def filters_for(collection: str) -> Filters:
 
 
 def _abs(endpoint: str, **values) -> str:
-    return url_for(endpoint, _external=True, **values)
+    """An absolute URL. Detail URLs (slug only) are built from a per-request template:
+    url_for costs ~30 µs, which dominated a 100,000-row CSV export."""
+    if set(values) != {"slug"}:
+        return url_for(endpoint, _external=True, **values)
+    templates = g.setdefault("detail_url_templates", {})
+    if endpoint not in templates:
+        templates[endpoint] = url_for(endpoint, slug="SLUG", _external=True).rsplit("SLUG", 1)
+    head, tail = templates[endpoint]
+    return f"{head}{values['slug']}{tail}"
 
 
 def list_links(f: Filters, p: queries.Page | None = None) -> dict:
