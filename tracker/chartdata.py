@@ -15,6 +15,7 @@ of each period), not one record per measure per quarter. Statuses always come fr
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -328,19 +329,27 @@ def _display_segments(
     consecutive stretches merged.
     """
     cuts = sorted({d for ps in periods_by_measure.values() for p in ps for d in (p.start, p.end) if d})
+    # A sweep over the cut dates with a heap of the periods begun so far (lazily dropping
+    # ended ones): O(n log n) per place instead of scanning every period at every cut, which
+    # took seconds for places with hundreds of measures.
+    live = sorted(
+        ((p.start, p.end, (0 if p.status in MAP_FILLED else 1, strength[mid], p.start, mid), mid, p)
+         for mid, ps in periods_by_measure.items() for p in ps if p.status in MAP_LIVE),
+        key=lambda item: item[0],
+    )
+    heap: list[tuple[tuple, int]] = []
+    nxt = 0
     out: list[tuple[dt.date, dt.date | None, int, str, dt.date]] = []
     for i, start in enumerate(cuts):
         end = cuts[i + 1] if i + 1 < len(cuts) else None
-        best = None
-        for mid, ps in periods_by_measure.items():
-            for p in ps:
-                if p.contains(start) and p.status in MAP_LIVE:
-                    key = (0 if p.status in MAP_FILLED else 1, strength[mid], p.start, mid)
-                    if best is None or key < best[0]:
-                        best = (key, mid, p)
-        if best is None:
+        while nxt < len(live) and live[nxt][0] <= start:
+            heapq.heappush(heap, (live[nxt][2], nxt))
+            nxt += 1
+        while heap and live[heap[0][1]][1] is not None and live[heap[0][1]][1] <= start:
+            heapq.heappop(heap)
+        if not heap:
             continue
-        _, mid, p = best
+        _, _, _, mid, p = live[heap[0][1]]
         if out and out[-1][2] == mid and out[-1][3] == p.status and out[-1][1] == start:
             out[-1] = (out[-1][0], end, mid, p.status, p.start)
         else:
