@@ -2,8 +2,8 @@
 
 Why a browser: the figures are drawn by plotly.js from JSON and the map's slider runs in
 JavaScript; only a browser shows that they render, make no request to another host, and
-react to a click or a slider. The server is the real app on a loaded SQLite database, in a
-background thread. Screenshots go to artifacts/ (git-ignored) for a person to look at.
+react to a click or a slider. The server is the real app on a loaded database (SQLite, then
+PostgreSQL), in a background thread. Screenshots go to artifacts/ (git-ignored) for a person to look at.
 
 Without /usr/bin/chromium these tests are skipped, unless TRACKER_REQUIRE_BROWSER=1 (CI),
 where they fail.
@@ -23,12 +23,13 @@ from tracker import create_app
 from tracker.extensions import db
 from tracker.loader import load
 
+from .conftest import _reset
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts"
-STYLE_CSS = ROOT / "tracker" / "static" / "style.css"
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -39,25 +40,29 @@ LAUNCH_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app on a SQLite database loaded with data/, served on 127.0.0.1:<free port>."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory):
+    """The app on a database loaded with data/ (SQLite, then PostgreSQL), served on
+    127.0.0.1:<free port>."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("TRACKER_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is required (TRACKER_REQUIRE_BROWSER=1) but missing")
         pytest.skip(f"{CHROMIUM} not installed")
-    database = tmp_path_factory.mktemp("browser") / "tracker.sqlite3"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'tracker.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_database_url")
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test",
             "RATELIMIT_ENABLED": False,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False,
         }
     )
     with app.app_context():
-        db.create_all()
+        _reset(request.param)
         load(ROOT / "data", db.session)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -99,9 +104,7 @@ class Watched:
             self.errors.append(message.text)
 
     def _response(self, response) -> None:
-        path = urlsplit(response.url).path
-        # The site stylesheet belongs to the base layout; tolerate it until it exists.
-        if response.status >= 400 and not (path == "/static/style.css" and not STYLE_CSS.exists()):
+        if response.status >= 400:
             self.errors.append(f"{response.status} {response.url}")
 
     def _route(self, route):
