@@ -275,3 +275,11 @@ def test_csv_rows_carry_the_same_content_as_the_json_records(shared_client):
     for record, row in zip(records, rows, strict=True):
         expected = ["" if v is None else str(v) for v in event_csv_row(record)]
         assert [row[c] for c in EVENT_CSV_COLUMNS] == expected
+
+
+def test_filter_form_offers_the_sorts_and_keeps_the_choice(shared_client):
+    html = shared_client.get("/events?sort=title").get_data(as_text=True)
+    assert '<option value="title" selected>Title</option>' in html
+    assert '<option value="-date" >Newest first</option>' in html
+    searched = shared_client.get("/events?q=ban").get_data(as_text=True)
+    assert '<option value="relevance" selected>Best match</option>' in searched
