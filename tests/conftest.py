@@ -165,3 +165,26 @@ def shared_loaded_app(request, tmp_path_factory):
 @pytest.fixture
 def shared_client(shared_loaded_app):
     return shared_loaded_app.test_client()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say how many tests ran on each engine and in the browser, so a run that silently
+    skipped PostgreSQL or Chromium is visible in CI's output."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if getattr(report, "when", "call") not in ("call", "setup") or (
+                    outcome == "passed" and report.when != "call"):
+                continue
+            params = nodeid.rsplit("[", 1)[1].rstrip("]").split("-") if "[" in nodeid else []
+            for label, hit in (("PostgreSQL", "postgresql" in params), ("SQLite", "sqlite" in params),
+                               ("browser", "test_browser.py" in nodeid)):
+                if hit:
+                    counts.setdefault(label, {}).setdefault(outcome, 0)
+                    counts[label][outcome] += 1
+    if counts:
+        terminalreporter.write_sep("-", "tests per engine")
+        for label, by_outcome in counts.items():
+            parts = ", ".join(f"{n} {o}" for o, n in sorted(by_outcome.items()))
+            terminalreporter.write_line(f"{label}: {parts}")

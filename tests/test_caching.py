@@ -51,3 +51,18 @@ def test_formula_in_a_source_title_is_neutralised_in_every_csv(loaded_app):
             for cell in line.split(","):
                 assert not cell.lstrip('"').startswith("=HYPERLINK"), (url, line)
         assert "'=HYPERLINK" in text, url
+
+
+def test_logged_in_pages_are_never_stored_by_shared_caches(app):
+    from .editor_helpers import editor_client, make_world
+
+    with app.app_context():
+        world = make_world(db.session)
+    client = editor_client(app)
+    for path in ("/events", f"/events/{world['event']}", "/events.json", "/changes"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "private, no-store", path
+        assert "ETag" not in response.headers, path
+    anonymous = app.test_client().get(f"/events/{world['event']}")
+    assert anonymous.headers["Cache-Control"] == "public, no-cache"
