@@ -284,6 +284,14 @@ SOURCE_LOAD = (selectinload(Source.citations).selectinload(Citation.event),)
 ACTOR_LOAD = (selectinload(Actor.parent),)
 
 
+def _search_join(session: Session, stmt: Select, f: Filters, collection: str, model):
+    """Keep only the rows matching ``q`` and give their rank (None without a search)."""
+    if not f.q:
+        return stmt, None
+    found = search.matches(session, collection, f.q)
+    return stmt.join(found, found.c.id == model.id), found.c.rank
+
+
 # --- measures --------------------------------------------------------------------------
 
 
@@ -335,11 +343,7 @@ def measures_select(session: Session, f: Filters, facet_columns: bool = False) -
         if f.date_to:
             in_range = in_range.where(Event.date <= f.date_to)
         conditions.append(Measure.id.in_(in_range))
-    rank = None
-    if f.q:
-        found = search.matches(session, "measures", f.q)
-        stmt = stmt.join(found, found.c.id == Measure.id)
-        rank = found.c.rank
+    stmt, rank = _search_join(session, stmt, f, "measures", Measure)
     if conditions:
         stmt = stmt.where(and_(*conditions))
     if facet_columns:
@@ -364,11 +368,7 @@ def sources_select(session: Session, f: Filters, facet_columns: bool = False) ->
         conditions.append(Source.published >= f.date_from)
     if f.date_to:
         conditions.append(Source.published <= f.date_to)
-    rank = None
-    if f.q:
-        found = search.matches(session, "sources", f.q)
-        stmt = stmt.join(found, found.c.id == Source.id)
-        rank = found.c.rank
+    stmt, rank = _search_join(session, stmt, f, "sources", Source)
     if conditions:
         stmt = stmt.where(and_(*conditions))
     if facet_columns:
@@ -388,11 +388,7 @@ def actors_select(session: Session, f: Filters, facet_columns: bool = False) -> 
         conditions.append(Actor.country.in_(f.country))
     if f.region:
         conditions.append(Actor.region.in_(f.region))
-    rank = None
-    if f.q:
-        found = search.matches(session, "actors", f.q)
-        stmt = stmt.join(found, found.c.id == Actor.id)
-        rank = found.c.rank
+    stmt, rank = _search_join(session, stmt, f, "actors", Actor)
     if conditions:
         stmt = stmt.where(and_(*conditions))
     if facet_columns:
