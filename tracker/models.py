@@ -80,8 +80,10 @@ class Timestamped:
     """Created/updated timestamps and a version counter used for optimistic locking."""
 
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    # Indexed: the dataset's fingerprint (HTTP caching, status cache) takes max(updated_at)
+    # of every table on each request; without an index that is a full scan.
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime, default=utcnow, onupdate=utcnow, nullable=False
+        DateTime, default=utcnow, onupdate=utcnow, nullable=False, index=True
     )
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -221,6 +223,8 @@ class Event(Timestamped, Base):
         CheckConstraint(_in("certainty", vocab.CERTAINTIES), name="certainty_vocab"),
         CheckConstraint("new_sunset IS NULL OR kind = 'extended'", name="new_sunset_extended"),
         Index("ix_events_date_slug", "date", "slug"),
+        # A measure's events in date order: its first date (list order) and its lifecycle.
+        Index("ix_events_measure_date", "measure_id", "date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -62,11 +62,17 @@ def dataset_fingerprint(session: Session) -> tuple[str, dt.datetime | None]:
     Counts make deletions visible (a delete moves no updated_at). Used for HTTP caching and
     to reuse computed statuses until the data changes.
     """
-    parts = [select(func.max(m.updated_at).label("updated"), func.count().label("n")).select_from(m)
-             for m in (Actor, Technology, Measure, Event, Source, Citation)]
-    rows = session.execute(union_all(*parts)).all()
-    newest = max((r.updated for r in rows if r.updated is not None), default=None)
-    return "|".join(f"{r.updated}:{r.n}" for r in rows), newest
+    # Separate scalar subqueries: alone, max() of an indexed column is one index lookup and
+    # count(*) uses SQLite's count optimisation; together in one SELECT both scan the table.
+    tables = (Actor, Technology, Measure, Event, Source, Citation)
+    columns = []
+    for m in tables:
+        columns.append(select(func.max(m.updated_at)).scalar_subquery())
+        columns.append(select(func.count()).select_from(m).scalar_subquery())
+    values = session.execute(select(*columns)).one()
+    pairs = [(values[2 * i], values[2 * i + 1]) for i in range(len(tables))]
+    newest = max((updated for updated, _ in pairs if updated is not None), default=None)
+    return "|".join(f"{updated}:{n}" for updated, n in pairs), newest
 
 
 _STATUS_CACHE: OrderedDict[tuple, dict[int, str | None]] = OrderedDict()
@@ -411,7 +417,11 @@ SELECTS = {
 
 
 def count(session: Session, stmt: Select) -> int:
-    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    """Rows of a list select. Only the key column is kept in the subquery: counting rows
+    that carry every column (summaries, texts) made SQLite read them all."""
+    entity = stmt.column_descriptions[0]["entity"]
+    keyed = stmt.with_only_columns(entity.id).order_by(None) if entity is not None else stmt
+    return session.scalar(select(func.count()).select_from(keyed.subquery()))
 
 
 def page(session: Session, f: Filters) -> Page:
