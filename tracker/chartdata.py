@@ -25,12 +25,12 @@ from sqlalchemy import Integer, Select, case, cast, extract, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Subquery
 
-from . import vocab
+from . import queries, vocab
 from .filters import Filters
 from .models import Actor, Event, Measure
 from .places import EU, EU_MEMBERS, country_alpha3
 from .queries import events_select, measures_select
-from .status import Period, Step, lifecycle, today
+from .status import Period, today
 
 LIFESPAN_LIMIT = 100
 """At most this many measures on the lifespan chart (the most recently started ones)."""
@@ -66,21 +66,15 @@ def _ids(ids: Select | Subquery | Iterable[int]) -> Select | list[int]:
 
 
 def lifecycles(session: Session, measure_ids: Select | Subquery | Iterable[int]) -> dict[int, list[Period]]:
-    """``{measure id: lifecycle periods}`` for the given measures, in two queries.
+    """``{measure id: lifecycle periods}`` for the given measures (those with events).
 
-    Same rows as :func:`tracker.queries.measure_steps`, but the ids may be a subquery, so a
-    filter matching 50,000 measures does not become a 50,000-parameter ``IN`` list.
+    The lifecycles come from :func:`tracker.queries.measure_lifecycles`, derived once per
+    version of the data; the ids may be a subquery of the filtered measures.
     """
     ids = _ids(measure_ids)
-    if isinstance(ids, list) and not ids:
-        return {}
-    steps: dict[int, list[Step]] = defaultdict(list)
-    for mid, date, kind, new_sunset in session.execute(
-        select(Event.measure_id, Event.date, Event.kind, Event.new_sunset).where(Event.measure_id.in_(ids))
-    ):
-        steps[mid].append(Step(date, kind, new_sunset))
-    sunsets = dict(session.execute(select(Measure.id, Measure.sunset).where(Measure.id.in_(ids))).all())
-    return {mid: lifecycle(st, sunsets.get(mid)) for mid, st in steps.items()}
+    if not isinstance(ids, list):
+        ids = list(session.scalars(ids))
+    return {mid: ps for mid, ps in queries.measure_lifecycles(session, ids).items() if ps}
 
 
 def precisions(

@@ -483,28 +483,35 @@ def map_payload(segments: pd.DataFrame, corporate: pd.DataFrame, eu_members: lis
     measures: dict[str, int] = {}
     table: list[list] = []
     places: list[list] = []
-    for _place, part in segments.groupby("place", sort=True):
-        first = part.iloc[0]
-        stretches = []
-        for r in part.itertuples():
-            if r.slug not in measures:
-                measures[r.slug] = len(table)
-                table.append([r.slug, r.title, r.measure_type])
-            precision = getattr(r, "since_precision", "day")
-            stretches.append(
-                [
-                    _iso(r.start),
-                    _iso(r.end),
-                    measures[r.slug],
-                    r.status,
-                    _iso(r.since),
-                    precision if precision != "day" else None,
-                ]
-            )
-        lat = None if pd.isna(first["lat"]) else round(float(first["lat"]), 4)
-        lon = None if pd.isna(first["lon"]) else round(float(first["lon"]), 4)
-        loc = None if pd.isna(first["loc"]) else first["loc"]
-        places.append([first["name"], first["geo"], loc, lat, lon, stretches])
+    current = None
+    # One pass over the rows sorted by place (a groupby with a frame per place cost a
+    # second at 400 places).
+    ordered = segments.sort_values(["place", "start"], kind="stable") if len(segments) else segments
+    for r in ordered.itertuples(index=False):
+        if current != r.place:
+            current = r.place
+            places.append([
+                r.name,
+                r.geo,
+                None if pd.isna(r.loc) else r.loc,
+                None if pd.isna(r.lat) else round(float(r.lat), 4),
+                None if pd.isna(r.lon) else round(float(r.lon), 4),
+                [],
+            ])
+        if r.slug not in measures:
+            measures[r.slug] = len(table)
+            table.append([r.slug, r.title, r.measure_type])
+        precision = getattr(r, "since_precision", "day")
+        places[-1][5].append(
+            [
+                _iso(r.start),
+                _iso(r.end),
+                measures[r.slug],
+                r.status,
+                _iso(r.since),
+                precision if precision != "day" else None,
+            ]
+        )
     corp = [
         [r.slug, r.title, r.measure_type, r.actor, r.status, _iso(r.start), _iso(r.end)]
         for r in corporate.itertuples()

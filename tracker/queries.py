@@ -32,7 +32,7 @@ from .models import (
     event_technologies,
     measure_technologies,
 )
-from .status import Step, status_on
+from .status import Period, Step, lifecycle
 
 CHUNK = 2000
 
@@ -75,70 +75,76 @@ def dataset_fingerprint(session: Session) -> tuple[str, dt.datetime | None]:
     return "|".join(f"{updated}:{n}" for updated, n in pairs), newest
 
 
-_STATUS_CACHE: OrderedDict[tuple, dict[int, str | None]] = OrderedDict()
-_STATUS_CACHE_SIZE = 8
-_STATUS_LOCK = threading.Lock()
+_LIFECYCLE_CACHE: OrderedDict[tuple, dict[int, list[Period]]] = OrderedDict()
+_LIFECYCLE_CACHE_SIZE = 4
+_LIFECYCLE_LOCK = threading.Lock()
+SMALL = 200  # up to this many measures, derive directly instead of using the cache
 
 
-def _compute_statuses(session: Session, on: dt.date,
-                      measure_ids: list[int] | None) -> dict[int, str | None]:
-    if measure_ids is None:
-        return _all_statuses(session, on)
-    steps = measure_steps(session, measure_ids)
+def _lifecycles_of(session: Session, measure_ids: list[int] | None) -> dict[int, list[Period]]:
+    """Lifecycles from the database, streaming the events grouped by measure: only one
+    measure's steps are held at a time, never every event of the database."""
     sunset_stmt = select(Measure.id, Measure.sunset)
+    event_stmt = (select(Event.measure_id, Event.date, Event.kind, Event.new_sunset)
+                  .where(Event.measure_id.is_not(None)))
     if measure_ids is not None:
         sunset_stmt = sunset_stmt.where(Measure.id.in_(measure_ids or [-1]))
+        event_stmt = event_stmt.where(Event.measure_id.in_(measure_ids or [-1]))
     sunsets = dict(session.execute(sunset_stmt).all())
-    return {mid: status_on(steps.get(mid, []), on, sunsets.get(mid)) for mid in sunsets}
-
-
-def _all_statuses(session: Session, on: dt.date) -> dict[int, str | None]:
-    """Every measure's status, streaming the events grouped by measure: only one measure's
-    steps are held at a time, not every event of the database."""
-    sunsets = dict(session.execute(select(Measure.id, Measure.sunset)).all())
-    out: dict[int, str | None] = {mid: None for mid in sunsets}
-    rows = session.execute(
-        select(Event.measure_id, Event.date, Event.kind, Event.new_sunset)
-        .where(Event.measure_id.is_not(None)).order_by(Event.measure_id)
-        .execution_options(yield_per=5000)
-    )
+    out: dict[int, list[Period]] = {mid: [] for mid in sunsets}
+    rows = session.execute(event_stmt.order_by(Event.measure_id).execution_options(yield_per=5000))
     current, steps = None, []
     for measure_id, date, kind, new_sunset in rows:
         if measure_id != current:
             if current is not None:
-                out[current] = status_on(steps, on, sunsets.get(current))
+                out[current] = lifecycle(steps, sunsets.get(current))
             current, steps = measure_id, []
         steps.append(Step(date, kind, new_sunset))
     if current is not None:
-        out[current] = status_on(steps, on, sunsets.get(current))
+        out[current] = lifecycle(steps, sunsets.get(current))
     return out
+
+
+def measure_lifecycles(session: Session,
+                       measure_ids: Iterable[int] | None = None) -> dict[int, list[Period]]:
+    """``{measure id: its lifecycle periods}`` (:func:`tracker.status.lifecycle`).
+
+    Every measure's lifecycle is derived once per version of the data and kept (a few
+    versions per process): lifecycles do not depend on the date, so statuses "as of" any day,
+    filters, facets, CSV chunks, charts and the map all read them without re-deriving
+    25,000 lifecycles per request. A handful of ids is derived directly.
+    """
+    ids = None if measure_ids is None else list(measure_ids)
+    if ids is not None and len(ids) <= SMALL:
+        return _lifecycles_of(session, ids)
+    key = (str(session.get_bind().url), dataset_fingerprint(session)[0])
+    with _LIFECYCLE_LOCK:
+        cached = _LIFECYCLE_CACHE.get(key)
+        if cached is not None:
+            _LIFECYCLE_CACHE.move_to_end(key)
+    if cached is None:
+        cached = _lifecycles_of(session, None)
+        with _LIFECYCLE_LOCK:
+            _LIFECYCLE_CACHE[key] = cached
+            while len(_LIFECYCLE_CACHE) > _LIFECYCLE_CACHE_SIZE:
+                _LIFECYCLE_CACHE.popitem(last=False)
+    if ids is None:
+        return dict(cached)
+    return {mid: cached[mid] for mid in ids if mid in cached}
+
+
+def _status_in(periods: list[Period], on: dt.date) -> str | None:
+    for period in periods:
+        if period.contains(on):
+            return period.status
+    return None
 
 
 def measure_statuses(session: Session, on: dt.date,
                      measure_ids: Iterable[int] | None = None) -> dict[int, str | None]:
-    """``{measure id: status on the date}`` (None: did not exist yet).
-
-    Statuses of every measure on a date are computed once and kept (a few per process)
-    until the data changes, so filters, facets, CSV chunks and headline figures do not
-    re-derive 25,000 lifecycles on every request. A handful of ids is computed directly.
-    """
-    ids = None if measure_ids is None else list(measure_ids)
-    if ids is not None and len(ids) <= 200:
-        return _compute_statuses(session, on, ids)
-    key = (str(session.get_bind().url), dataset_fingerprint(session)[0], on)
-    with _STATUS_LOCK:
-        cached = _STATUS_CACHE.get(key)
-        if cached is not None:
-            _STATUS_CACHE.move_to_end(key)
-    if cached is None:
-        cached = _compute_statuses(session, on, None)
-        with _STATUS_LOCK:
-            _STATUS_CACHE[key] = cached
-            while len(_STATUS_CACHE) > _STATUS_CACHE_SIZE:
-                _STATUS_CACHE.popitem(last=False)
-    if ids is None:
-        return dict(cached)
-    return {mid: cached.get(mid) for mid in ids}
+    """``{measure id: status on the date}`` (None: did not exist yet), from the lifecycles."""
+    return {mid: _status_in(periods, on)
+            for mid, periods in measure_lifecycles(session, measure_ids).items()}
 
 
 def _status_ids(session: Session, f: Filters) -> list[int]:
