@@ -11,7 +11,6 @@ Two CSV flavours, on purpose:
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import pandas as pd
@@ -122,9 +121,6 @@ def csv_chunks(chunks, columns: list[str], bom: bool = False, safe: bool = True)
 def rows_to_csv(rows: list[list], columns: list[str], bom: bool = False, safe: bool = True) -> str:
     return "".join(csv_chunks([rows], columns, bom=bom, safe=safe))
 
-
-def io_text(text: str) -> io.BytesIO:
-    return io.BytesIO(text.encode("utf-8"))
 
 
 # --- records: one dict per row, shared by JSON and CSV ---------------------------------------

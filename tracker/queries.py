@@ -32,28 +32,13 @@ from .models import (
     event_technologies,
     measure_technologies,
 )
-from .status import Period, Step, lifecycle
+from .status import Period, Step, lifecycle, status_in
 
 CHUNK = 2000
 
 
 # --- statuses --------------------------------------------------------------------------
 
-
-def measure_steps(session: Session, measure_ids: Iterable[int] | None = None) -> dict[int, list[Step]]:
-    """The status-relevant part of every event of the given measures (all when None)."""
-    stmt = select(Event.measure_id, Event.date, Event.kind, Event.new_sunset).where(
-        Event.measure_id.is_not(None)
-    )
-    if measure_ids is not None:
-        ids = list(measure_ids)
-        if not ids:
-            return {}
-        stmt = stmt.where(Event.measure_id.in_(ids))
-    steps: dict[int, list[Step]] = defaultdict(list)
-    for measure_id, date, kind, new_sunset in session.execute(stmt):
-        steps[measure_id].append(Step(date, kind, new_sunset))
-    return dict(steps)
 
 
 def dataset_fingerprint(session: Session) -> tuple[str, dt.datetime | None]:
@@ -133,17 +118,10 @@ def measure_lifecycles(session: Session,
     return {mid: cached[mid] for mid in ids if mid in cached}
 
 
-def _status_in(periods: list[Period], on: dt.date) -> str | None:
-    for period in periods:
-        if period.contains(on):
-            return period.status
-    return None
-
-
 def measure_statuses(session: Session, on: dt.date,
                      measure_ids: Iterable[int] | None = None) -> dict[int, str | None]:
     """``{measure id: status on the date}`` (None: did not exist yet), from the lifecycles."""
-    return {mid: _status_in(periods, on)
+    return {mid: status_in(periods, on)
             for mid, periods in measure_lifecycles(session, measure_ids).items()}
 
 

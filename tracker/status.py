@@ -107,22 +107,17 @@ def _periods(changes: list[tuple[dt.date, str]]) -> list[Period]:
     ]
 
 
-def status_on(steps: Iterable[Step], day: dt.date, sunset: dt.date | None = None) -> str | None:
-    """The status on ``day``, or None when the measure did not exist yet."""
-    for period in lifecycle(steps, sunset):
+def status_in(periods: Iterable[Period], day: dt.date) -> str | None:
+    """The status a lifecycle gives on ``day``, or None when the measure did not exist yet."""
+    for period in periods:
         if period.contains(day):
             return period.status
     return None
 
 
-def status_since(
-    steps: Iterable[Step], day: dt.date, sunset: dt.date | None = None
-) -> Period | None:
-    """The period holding on ``day`` (status and since when), or None."""
-    for period in lifecycle(steps, sunset):
-        if period.contains(day):
-            return period
-    return None
+def status_on(steps: Iterable[Step], day: dt.date, sunset: dt.date | None = None) -> str | None:
+    """The status on ``day``, or None when the measure did not exist yet."""
+    return status_in(lifecycle(steps, sunset), day)
 
 
 def in_effect_periods(steps: Iterable[Step], sunset: dt.date | None = None) -> list[Period]:
