@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import vocab
 from .datafiles import SLUG_RE
-from .errors import BadParameter
+from .errors import BadParameter, reject_unknown
 from .formatting import date_label
 from .models import Actor, Technology
 from .status import today
@@ -286,9 +286,7 @@ def parse_filters(args: MultiDict, collection: str, session: Session,
 
 def parse_as_of(args: MultiDict) -> tuple[dt.date, bool]:
     """For detail pages: only ``as_of`` is accepted; returns (date, whether it was given)."""
-    for name in args:
-        if name != "as_of":
-            raise BadParameter(name, f"unknown parameter {name!r} (this page takes as_of)")
+    reject_unknown(args, {"as_of"})
     text = (args.get("as_of") or "").strip()
     if not text:
         return today(), False

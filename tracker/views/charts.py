@@ -14,10 +14,10 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from .. import chartdata, charts
+from ..errors import BadParameter
 from ..extensions import db
 from ..filters import Filters, parse_filters
 from ..status import today
-from .errors import BadParameter
 
 bp = Blueprint("charts", __name__)
 

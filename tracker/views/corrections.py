@@ -12,10 +12,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth import editor_required
+from ..errors import BadParameter, reject_unknown
 from ..extensions import db, limiter
 from ..forms import AcceptForm, CorrectionForm, RejectForm
 from ..models import Correction, Event, Measure, utcnow
-from .errors import BadParameter
 
 bp = Blueprint("corrections", __name__)
 
@@ -24,10 +24,7 @@ SUBMIT_LIMIT = "5 per hour;20 per day"
 
 def _target() -> tuple[str, Event | Measure]:
     """The event or measure named by ``?event=`` or ``?measure=`` (exactly one)."""
-    unknown = set(request.args) - {"event", "measure"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise BadParameter(name, f"unknown parameter {name!r} (use event= or measure=)")
+    reject_unknown(request.args, {"event", "measure"})
     event, measure = request.args.get("event"), request.args.get("measure")
     if bool(event) == bool(measure):
         raise BadParameter("event", "name exactly one event (?event=slug) or measure (?measure=slug)")
@@ -62,10 +59,7 @@ def new():
 def queue():
     """Open corrections first, then decided ones, newest first. Public; no e-mail addresses."""
     status = request.args.get("status")
-    unknown = set(request.args) - {"status"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise BadParameter(name, f"unknown parameter {name!r} (this page takes: status)")
+    reject_unknown(request.args, {"status"})
     query = select(Correction).order_by(Correction.id.desc()).limit(200)
     if status:
         if status not in ("open", "accepted", "rejected"):

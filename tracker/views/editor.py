@@ -20,11 +20,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import editing
 from ..auth import admin_required, editor_required
+from ..errors import BadParameter, reject_unknown
 from ..extensions import db
 from ..forms import FORMS, DeleteForm, RecordForm, RevertForm
 from ..models import Citation, Revision, RevisionChange
 from ..revisions import MODELS, Recorder, history, recent, record_key, snapshot, state_after
-from .errors import BadParameter
 
 bp = Blueprint("editor", __name__)
 
@@ -342,10 +342,7 @@ def revert(collection: str, key: str, revision_id: int):
 def changes():
     """Recent changes, newest first; public, without e-mail addresses."""
     before = request.args.get("before")
-    unknown = set(request.args) - {"before"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise BadParameter(name, f"unknown parameter {name!r} (this page takes: before)")
+    reject_unknown(request.args, {"before"})
     if before is not None and not before.isdigit():
         raise BadParameter("before", f"{before!r} is not a revision number")
     revisions = recent(db.session, limit=50, before_id=int(before) if before else None)

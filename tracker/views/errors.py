@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..errors import BadParameter  # noqa: F401  (re-exported for views)
 
 
 def wants_json() -> bool:
