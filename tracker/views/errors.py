@@ -10,7 +10,6 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
-
 def wants_json() -> bool:
     if request.path.endswith(".json"):
         return True
