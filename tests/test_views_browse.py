@@ -283,3 +283,10 @@ def test_filter_form_offers_the_sorts_and_keeps_the_choice(shared_client):
     assert '<option value="-date" >Newest first</option>' in html
     searched = shared_client.get("/events?q=ban").get_data(as_text=True)
     assert '<option value="relevance" selected>Best match</option>' in searched
+
+
+def test_a_nul_character_is_a_400_not_a_database_error(shared_client):
+    response = shared_client.get("/events.json", query_string={"q": "ban\x00"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["parameter"] == "q"
+    assert shared_client.get("/measures", query_string={"actor": "\x00"}).status_code == 400

@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..errors import BadParameter
+
 
 def wants_json() -> bool:
     if request.path.endswith(".json"):
@@ -44,6 +46,15 @@ def error_response(exc: HTTPException):
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        """No legitimate parameter or form field holds a NUL character, and PostgreSQL
+        cannot store or compare one: a clear 400 instead of a database error."""
+        for source in (request.args, request.form if request.method == "POST" else {}):
+            for name, value in source.items(multi=True) if source else ():
+                if "\x00" in value:
+                    raise BadParameter(name, "contains a NUL character")
+
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
         if exc.code is None or exc.code < 400:
