@@ -34,10 +34,14 @@ def test_header_is_parsed_and_metadata_proposed():
     assert statement.date == dt.date(2020, 6, 10)
     assert statement.meta["kind"] == "statement"
     assert statement.text.startswith("ACLU Statement on Amazon")
-    bare = ingest.read_statement(statement.text)
+    publishers = [(["Amazon", "Amazon.com", "AWS"], "Amazon"),
+                  (["American Civil Liberties Union", "ACLU"], "American Civil Liberties Union")]
+    bare = ingest.read_statement(statement.text, publishers=publishers)
     assert bare.meta["date"] == "2020-06-10"  # "June 10, 2020 6:45 pm" near the top
     assert bare.meta["title"] == "ACLU Statement on Amazon Face Recognition Moratorium"
-    assert bare.meta["publisher"] == "American Civil Liberties Union (ACLU)"
+    # Both are named in the title; the one named first is proposed.
+    assert bare.meta["publisher"] == "American Civil Liberties Union"
+    assert "publisher" not in ingest.read_statement(statement.text).meta
 
 
 def test_html_is_reduced_to_text():
@@ -183,3 +187,17 @@ def test_ingest_accepts_an_html_upload(app):
         content_type="multipart/form-data")
     assert response.status_code == 200
     assert "voted to ban it" in response.get_data(as_text=True)
+
+
+def test_publisher_is_proposed_from_the_records_actors(loaded_app):
+    from tracker.extensions import db
+
+    body = ingest.parse_header(ACLU.read_text(encoding="utf-8"))[1]
+    with loaded_app.app_context():
+        publishers = ingest.load_publishers(db.session)
+    assert all(names for names, _ in publishers)
+    assert ingest.read_statement(body, publishers=publishers).meta["publisher"] == (
+        "American Civil Liberties Union")
+    issued = "Council votes\n\nIssued by: Office of the Mayor of Nowhere\n\nThe council voted."
+    assert ingest.read_statement(issued, publishers=publishers).meta["publisher"] == (
+        "Office of the Mayor of Nowhere")

@@ -68,7 +68,8 @@ def suggest_command(file: str, fmt: str, limit: int, min_score: float | None) ->
     from . import ingest
 
     raw = Path(file).read_bytes().decode("utf-8", errors="replace")
-    statement = ingest.read_statement(raw, html=file.lower().endswith((".html", ".htm")))
+    statement = ingest.read_statement(raw, html=file.lower().endswith((".html", ".htm")),
+                                      publishers=ingest.load_publishers(db.session))
     candidates = ingest.load_candidates(db.session)
     kwargs = {"limit": limit}
     if min_score is not None:

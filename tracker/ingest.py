@@ -100,7 +100,7 @@ def parse_header(raw: str) -> tuple[dict[str, str], str]:
     return meta, body
 
 
-def read_statement(raw: str, html: bool = False) -> Statement:
+def read_statement(raw: str, html: bool = False, publishers: list[Publisher] = ()) -> Statement:
     """A statement from a file's contents: header (if any), HTML reduced to text, metadata
     proposed from the text where the header is silent."""
     meta, body = parse_header(raw)
@@ -109,7 +109,7 @@ def read_statement(raw: str, html: bool = False) -> Statement:
         body = html_to_text(body)
         if title and not meta.get("title"):
             meta["title"] = title
-    proposed = propose_metadata(body)
+    proposed = propose_metadata(body, publishers)
     for key, value in proposed.items():
         if not meta.get(key) and value:
             meta[key] = value
@@ -123,10 +123,10 @@ MONTH_ABBR = {m[:3]: i for m, i in MONTHS.items()} | {"sept": 9}
 _MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December" \
          r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
 
-KNOWN_PUBLISHERS = [
-    (r"\bAmerican Civil Liberties Union\b|\bACLU\b", "American Civil Liberties Union (ACLU)"),
-    (r"\bElectronic Frontier Foundation\b|\bEFF\b", "Electronic Frontier Foundation"),
-]
+# Actor kinds that publish statements (places do not; their councils and agencies do).
+PUBLISHER_KINDS = ("organisation", "company", "agency", "legislature", "court",
+                   "international_body", "person")
+Publisher = tuple[list[str], str]  # (names and aliases to look for, name to propose)
 
 
 def _month_number(name: str) -> int:
@@ -134,9 +134,13 @@ def _month_number(name: str) -> int:
     return MONTHS.get(name) or MONTH_ABBR[name[:4] if name.startswith("sept") else name[:3]]
 
 
-def propose_metadata(text: str) -> dict[str, Any]:
-    """Title (the first short line), date (the first full date near the top), publisher (a
-    dateline or sign-off such as "— Example Council" or a well-known organisation)."""
+def propose_metadata(text: str, publishers: list[Publisher] = ()) -> dict[str, Any]:
+    """Title (the first short line), date (the first full date near the top), publisher.
+
+    The publisher is the known actor (``publishers``: names and aliases of the record's
+    organisations, companies, agencies...) named first near the top ("ACLU Statement on
+    ..."), else an "Issued by:" / "Published by:" line. It is a proposal: the editor checks it.
+    """
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     meta: dict[str, Any] = {}
     if lines and len(lines[0]) <= 200 and not lines[0].endswith("."):
@@ -146,10 +150,16 @@ def propose_metadata(text: str) -> dict[str, Any]:
         if found.precision == "day" and not found.relative:
             meta["date"] = found.start.isoformat()
             break
-    for pattern, name in KNOWN_PUBLISHERS:
-        if re.search(pattern, top):
-            meta["publisher"] = name
-            break
+    best: tuple[int, int, str] | None = None  # (position, -length, name)
+    for names, display in publishers:
+        for name in names:
+            if len(name) < 2:
+                continue
+            match = re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", top)
+            if match and (best is None or (match.start(), -len(name)) < best[:2]):
+                best = (match.start(), -len(name), display)
+    if best is not None:
+        meta["publisher"] = best[2]
     else:
         match = re.search(r"^(?:Issued by|Published by|From):\s*(.+)$", top, re.MULTILINE)
         if match:
@@ -716,3 +726,15 @@ def load_candidates(session) -> list[Candidate]:
 
 
 assert set(KIND_PRIOR) <= set(vocab.EVENT_KINDS.codes)
+
+
+def load_publishers(session) -> list[Publisher]:
+    """The record's possible publishers: names and aliases of its non-place actors."""
+    from sqlalchemy import select
+
+    from .models import Actor, split_multi
+
+    rows = session.execute(
+        select(Actor.name, Actor.aliases).where(Actor.kind.in_(PUBLISHER_KINDS)).order_by(Actor.slug)
+    ).all()
+    return [([name, *split_multi(aliases)], name) for name, aliases in rows]

@@ -426,7 +426,8 @@ def ingest_statement():
         if not raw.strip():
             form.text.errors.append("Paste the statement's text or upload a file.")
         else:
-            statement = ingest.read_statement(raw, html=html)
+            statement = ingest.read_statement(raw, html=html,
+                                               publishers=ingest.load_publishers(db.session))
             if form.url.data:
                 statement.meta["url"] = form.url.data
             found = ingest.suggest(statement, ingest.load_candidates(db.session), limit=30, min_score=0.3)
