@@ -75,3 +75,12 @@ def test_home_lists_latest_events_with_sources(loaded_app):
     assert response.status_code == 200
     assert b"Latest events" in response.data
     assert b"<blockquote>" in response.data or b"href=\"http" in response.data
+
+
+def test_security_headers_on_every_page(client):
+    for path in ("/", "/events", "/events.json", "/no-such-page", "/map"):
+        response = client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "default-src 'self'" in csp, path
+        assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"

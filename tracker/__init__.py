@@ -42,9 +42,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .views import register_views
 
     formatting.register(app)
-    from . import caching
+    from . import caching, security
 
     caching.register(app)
+    security.register(app)
 
     register_views(app)
 
