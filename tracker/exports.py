@@ -138,6 +138,12 @@ def _ref(obj, name_attr: str = "name") -> dict | None:
     return {"slug": obj.slug, "name": getattr(obj, name_attr)}
 
 
+def _place(place) -> dict | None:
+    if place is None:
+        return None
+    return {"slug": place.slug, "name": place.name, "country": place.country, "region": place.region}
+
+
 def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
     """An event as the JSON API shows it; the CSV flattens the same record."""
     measure = event.measure
@@ -160,9 +166,7 @@ def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
             "url": url_for("browse.measure_detail", slug=measure.slug),
         },
         "actor": _ref(event.actor),
-        "jurisdiction": None if place is None else {
-            "slug": place.slug, "name": place.name, "country": place.country, "region": place.region,
-        },
+        "jurisdiction": _place(place),
         "technologies": [t.slug for t in event.all_technologies],
         "new_sunset": event.new_sunset.isoformat() if event.new_sunset else None,
         "citations": [
@@ -206,10 +210,7 @@ def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None)
         "status": statuses.get(measure.id),
         "status_as_of": as_of.isoformat(),
         "adopted_by": _ref(measure.adopted_by),
-        "jurisdiction": None if measure.jurisdiction is None else {
-            "slug": measure.jurisdiction.slug, "name": measure.jurisdiction.name,
-            "country": measure.jurisdiction.country, "region": measure.jurisdiction.region,
-        },
+        "jurisdiction": _place(measure.jurisdiction),
         "technologies": [t.slug for t in measure.technologies],
         "identifiers": measure.identifier_list,
         "aliases": measure.alias_list,
