@@ -87,6 +87,21 @@ def _integrity_message(exc: IntegrityError) -> str:
             f"{str(exc.orig).splitlines()[0][:200]}).")
 
 
+def _commit_created(obj: Any, summary: str, saved: str) -> bool:
+    """Record the creation and commit both in one transaction; False (with the database's
+    reason flashed) when a rule on the data refuses it."""
+    recorder = Recorder(db.session, _user(), "create", summary)
+    try:
+        recorder.created(obj)
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        flash(_integrity_message(exc), "error")
+        return False
+    flash(saved, "info")
+    return True
+
+
 def show_value(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "—"
@@ -138,15 +153,8 @@ def create(collection: str):
                                        editing.slug_base(collection, values))
         editing.apply_values(db.session, collection, obj, values)
         db.session.add(obj)
-        recorder = Recorder(db.session, _user(), "create", f"Created {NOUN[collection]} {obj.slug}")
-        try:
-            recorder.created(obj)
-            db.session.commit()
-        except IntegrityError as exc:
-            db.session.rollback()
-            flash(_integrity_message(exc), "error")
-        else:
-            flash(f"Saved {NOUN[collection]} {obj.slug}.", "info")
+        if _commit_created(obj, f"Created {NOUN[collection]} {obj.slug}",
+                           f"Saved {NOUN[collection]} {obj.slug}."):
             return redirect(editing.record_url(collection, obj))
     return render_template("editor/form.html", form=form, collection=collection, obj=None,
                            title=f"New {NOUN[collection]}")
@@ -164,16 +172,7 @@ def create_citation(parent: str, key: str):
         obj = Citation()
         editing.apply_values(db.session, "citations", obj, values)
         db.session.add(obj)
-        recorder = Recorder(db.session, _user(), "create",
-                            f"Cited {obj.source.slug} for {obj.event.slug}")
-        try:
-            recorder.created(obj)
-            db.session.commit()
-        except IntegrityError as exc:
-            db.session.rollback()
-            flash(_integrity_message(exc), "error")
-        else:
-            flash("Citation saved.", "info")
+        if _commit_created(obj, f"Cited {obj.source.slug} for {obj.event.slug}", "Citation saved."):
             return redirect(editing.record_url(parent, owner))
     return render_template("editor/form.html", form=form, collection="citations", obj=None,
                            fixed=side, owner=owner,
