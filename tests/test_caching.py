@@ -66,3 +66,14 @@ def test_logged_in_pages_are_never_stored_by_shared_caches(app):
         assert "ETag" not in response.headers, path
     anonymous = app.test_client().get(f"/events/{world['event']}")
     assert anonymous.headers["Cache-Control"] == "public, no-cache"
+
+
+def test_pages_outside_the_dataset_are_not_tagged(app):
+    """The corrections queue changes without the dataset changing: never a stale 304."""
+    client = app.test_client()
+    for path in ("/corrections", "/changes", "/login"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "ETag" not in response.headers, path
+        assert response.headers["Cache-Control"] == "private, no-store", path
+    assert "ETag" in client.get("/events").headers

@@ -19,6 +19,7 @@ from .queries import dataset_fingerprint
 from .status import today
 
 PUBLIC_DATA_SUFFIXES = (".json", ".csv", ".atom", ".zip")
+CACHED_BLUEPRINTS = ("public", "browse", "feeds", "meta", "charts")
 
 
 def dataset_stamp() -> tuple[str, dt.datetime | None]:
@@ -29,6 +30,10 @@ def _cacheable() -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
     if request.endpoint in (None, "static", "public.healthz"):
+        return False
+    # Only pages computed from the dataset: the tag says nothing about revisions, the
+    # corrections queue or accounts, whose pages must never be answered with a stale 304.
+    if request.blueprint not in CACHED_BLUEPRINTS:
         return False
     return not current_user.is_authenticated
 
