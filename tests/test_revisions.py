@@ -143,3 +143,30 @@ def test_stale_delete_is_a_conflict(app):
     assert response.status_code == 409
     with app.app_context():
         assert db.session.scalar(select(Event).where(Event.slug == world["event"])) is not None
+
+
+def test_admin_restores_a_deleted_record_with_its_history(app):
+    world = setup_world(app)
+    editor = editor_client(app)
+    _edit(editor, world, "Renamed before deletion", 1)
+    with app.app_context():
+        event_id = db.session.scalar(select(Event.id).where(Event.slug == world["event"]))
+    # Citations go with the event: delete them with it, then restore the event alone.
+    assert editor.post(f"/events/{world['event']}/delete", data={"version": "2"}).status_code == 302
+    admin = editor_client(app, "admin@example.org", "admin")
+    page = admin.get(f"/events/{world['event']}/history").get_data(as_text=True)
+    assert "has been deleted" in page and "Restore it as it was just before this deletion" in page
+    with app.app_context():
+        deletion = db.session.scalar(select(Revision.id).order_by(Revision.id.desc()))
+    assert editor.post(f"/events/{world['event']}/revert/{deletion}").status_code == 403
+    response = admin.post(f"/events/{world['event']}/revert/{deletion}")
+    assert response.status_code == 302
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == world["event"]))
+        assert event.id == event_id and event.title == "Renamed before deletion"
+        assert event.measure.slug == world["measure"]
+        restore = db.session.scalar(select(Revision).order_by(Revision.id.desc()))
+        assert restore.action == "revert" and restore.reverts_id == deletion
+        assert [c.action for c in restore.changes] == ["create"]
+    history_page = admin.get(f"/events/{world['event']}/history").get_data(as_text=True)
+    assert "Renamed before deletion" in history_page and "delete" in history_page

@@ -305,15 +305,20 @@ def history_view(collection: str, key: str):
 
 @admin_required
 def revert(collection: str, key: str, revision_id: int):
-    """Bring a record back to its values right after an earlier revision, as a new revision."""
+    """Bring a record back to its values right after an earlier revision, as a new revision.
+
+    A deleted record is restored the same way (its deletion kept every value), under its old
+    id, so its history continues on the same page."""
     form = RevertForm()
     if not form.validate_on_submit():
         abort(400, "The revert form was not valid; reload the history page and try again.")
-    obj = _get(collection, key)
-    changes = history(db.session, collection, obj.id)
+    obj, record_id = _record_id(collection, key)
+    changes = history(db.session, collection, record_id)
     target_revision = db.session.get(Revision, revision_id)
     if target_revision is None or all(c.revision_id != revision_id for c in changes):
         abort(404, f"Revision {revision_id} did not change this {NOUN[collection]}.")
+    if obj is None:
+        return _restore(collection, key, record_id, changes, target_revision)
     current = snapshot(obj)
     target = state_after(changes, current, revision_id)
     recorder = Recorder(db.session, _user(), "revert",
@@ -334,6 +339,35 @@ def revert(collection: str, key: str, revision_id: int):
     except (StaleDataError, IntegrityError) as exc:
         db.session.rollback()
         abort(409, f"Cannot revert: {type(exc).__name__}; reload and try again.")
+    return redirect(editor_url("history", collection, _key(collection, obj)))
+
+
+def _restore(collection: str, key: str, record_id: int, changes: list, target_revision: Revision):
+    """Re-create a deleted record with its values right after ``target_revision``."""
+    # From the deletion itself: the values it removed, i.e. just before it.
+    after = target_revision.id - 1 if target_revision.id >= changes[0].revision_id else target_revision.id
+    target = state_after(changes, {}, after)
+    obj = MODELS[collection]()
+    obj.id = record_id
+    if collection != "citations":
+        obj.slug = target.get("slug") or key
+        if editing.get_by_slug(db.session, collection, obj.slug) is not None:
+            abort(409, f"Cannot restore: another {NOUN[collection]} now has the slug {obj.slug!r}.")
+    try:
+        editing.apply_values(db.session, collection, obj, target)
+        db.session.add(obj)
+        recorder = Recorder(db.session, _user(), "revert",
+                            f"Restored {NOUN[collection]} {record_key(obj)} "
+                            f"as after revision {target_revision.id}", reverts=target_revision)
+        recorder.created(obj)
+        db.session.commit()
+    except editing.EditError as exc:
+        db.session.rollback()
+        abort(409, f"Cannot restore: {exc}; restore or re-create it first.")
+    except IntegrityError as exc:
+        db.session.rollback()
+        abort(409, f"Cannot restore: {_integrity_message(exc)}")
+    flash(f"Restored as after revision {target_revision.id}.", "info")
     return redirect(editor_url("history", collection, _key(collection, obj)))
 
 
