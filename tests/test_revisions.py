@@ -170,3 +170,13 @@ def test_admin_restores_a_deleted_record_with_its_history(app):
         assert [c.action for c in restore.changes] == ["create"]
     history_page = admin.get(f"/events/{world['event']}/history").get_data(as_text=True)
     assert "Renamed before deletion" in history_page and "delete" in history_page
+    # Its citation, deleted in the same revision, is restored from its own history.
+    with app.app_context():
+        citation_id = db.session.scalar(select(RevisionChange.record_id).where(
+            RevisionChange.collection == "citations", RevisionChange.revision_id == deletion))
+    revision_page = admin.get(f"/revisions/{deletion}").get_data(as_text=True)
+    assert f"/citations/{citation_id}/history" in revision_page
+    assert admin.post(f"/citations/{citation_id}/revert/{deletion}").status_code == 302
+    with app.app_context():
+        citation = db.session.get(Citation, citation_id)
+        assert citation.event.slug == world["event"] and citation.quote
