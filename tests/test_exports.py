@@ -85,3 +85,14 @@ def test_rows_to_csv_safe_and_raw_and_bom():
     assert safe == "a,b\n'=1+1,Café\nplain,-3\n"
     assert rows_to_csv(rows, ["a", "b"], safe=False) == "a,b\n=1+1,Café\nplain,-3\n"
     assert rows_to_csv(rows, ["a", "b"], bom=True).startswith("\ufeffa,b\n")
+
+
+def test_neutralise_frame_handles_columns_without_text():
+    import pandas as pd
+
+    from tracker.exports import neutralise_frame
+
+    frame = pd.DataFrame([[None, 1, 1.5, "=x", "-3"], [None, None, None, "ok", "-x"]],
+                         columns=list("abcde"), dtype=object)
+    assert neutralise_frame(frame).values.tolist() == [
+        [None, 1, 1.5, "'=x", "-3"], [None, None, None, "ok", "'-x"]]
