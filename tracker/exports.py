@@ -97,7 +97,9 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise)
+            # A list keeps the column's values as they are (map would turn 1 into 1.0).
+            out[column] = pd.Series([neutralise(v) for v in out[column]], index=out.index,
+                                    dtype=object)
     return out
 
 
