@@ -99,13 +99,11 @@ def list_csv(collection: str):
     """Every matching row (page/per_page ignored), streamed in chunks, formula-safe."""
     f = filters_for(collection)
     _, columns, to_row = RECORDS[collection]
-    make = RECORDS[collection][0]
     bom = request.args.get("bom") == "1"
 
     def rows():
         for items, extra in queries.chunks(db.session, f):
-            statuses = extra.get("statuses", {})
-            yield [to_row(make(item, statuses, f.as_of, _abs)) for item in items]
+            yield [to_row(record) for record in records(collection, items, extra, f)]
 
     generate = stream_with_context(csv_chunks(rows(), columns, bom=bom, safe=True))
     filename = caption_slug(f) + ".csv"
