@@ -28,7 +28,7 @@ from ..extensions import db
 from ..filters import COLLECTIONS, Filters, caption_slug, parse_as_of, parse_filters
 from ..formatting import highlight_quotes
 from ..models import Actor, Citation, Event, Measure, Source
-from ..status import lifecycle, status_on, today
+from ..status import Step, lifecycle, status_in, today
 
 bp = Blueprint("browse", __name__)
 
@@ -150,11 +150,9 @@ def _as_of() -> tuple:
 
 
 def measure_history(measure: Measure, on) -> dict:
-    from ..status import Step
-
-    steps = [Step(e.date, e.kind, e.new_sunset) for e in measure.events]
-    periods = lifecycle(steps, measure.sunset)
-    return {"periods": periods, "status": status_on(steps, on, measure.sunset)}
+    """The measure's lifecycle from its loaded events, and its status on ``on``."""
+    periods = lifecycle([Step(e.date, e.kind, e.new_sunset) for e in measure.events], measure.sunset)
+    return {"periods": periods, "status": status_in(periods, on)}
 
 
 @bp.get("/events/<slug>")
