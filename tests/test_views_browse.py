@@ -218,6 +218,7 @@ def test_event_page_shows_citations_with_quotes_and_lifecycle(shared_client):
     assert "Amazon today announced a one-year moratorium" in html or "<blockquote>" in html
     assert f"/sources/{ACLU}" in html
     assert "amazon-extends-rekognition-police-moratorium" in html  # the lifecycle
+    assert "/corrections/new?event=amazon-announces-rekognition-police-moratorium" in html
 
 
 def test_measure_page_history_and_status(shared_client):

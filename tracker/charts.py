@@ -418,17 +418,7 @@ def map_figure(on_day: pd.DataFrame, view: str, eu_members: list[str]) -> go.Fig
                                 }
                             },
                             customdata=[[r["slug"]] for _, r in chosen],
-                            hovertext=[
-                                map_hover(
-                                    r["name"],
-                                    r["title"],
-                                    r["measure_type"],
-                                    r["status"],
-                                    r["since"],
-                                    r.get("since_precision"),
-                                )
-                                for _, r in chosen
-                            ],
+                            hovertext=[_place_hover(r) for _, r in chosen],
                             hovertemplate="%{hovertext}<extra></extra>",
                         )
                     )
@@ -455,21 +445,16 @@ def map_figure(on_day: pd.DataFrame, view: str, eu_members: list[str]) -> go.Fig
                             },
                             customdata=[[r["slug"]] for r in chosen_points],
                             text=[r["name"] for r in chosen_points],
-                            hovertext=[
-                                map_hover(
-                                    r["name"],
-                                    r["title"],
-                                    r["measure_type"],
-                                    r["status"],
-                                    r["since"],
-                                    r.get("since_precision"),
-                                )
-                                for r in chosen_points
-                            ],
+                            hovertext=[_place_hover(r) for r in chosen_points],
                             hovertemplate="%{hovertext}<extra></extra>",
                         )
                     )
     return fig
+
+
+def _place_hover(r: dict) -> str:
+    return map_hover(r["name"], r["title"], r["measure_type"], r["status"], r["since"],
+                     r.get("since_precision"))
 
 
 def map_payload(segments: pd.DataFrame, corporate: pd.DataFrame, eu_members: list[str]) -> dict:

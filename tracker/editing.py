@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -177,18 +177,11 @@ DETAIL_ENDPOINTS = {
 }
 
 
-def has_endpoint(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions
-
-
 def record_url(collection: str, obj: Any) -> str:
-    """The public page of a record when the browse blueprint provides one, else its history."""
+    """The public page of a record (a citation's: its event's)."""
     if collection == "citations":
         return record_url("events", obj.event)
-    endpoint = DETAIL_ENDPOINTS[collection]
-    if has_endpoint(endpoint):
-        return url_for(endpoint, slug=obj.slug)
-    return url_for(f"editor.history_{collection}", key=obj.slug)
+    return url_for(DETAIL_ENDPOINTS[collection], slug=obj.slug)
 
 
 def label(collection: str, obj: Any) -> str:

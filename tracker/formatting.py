@@ -81,4 +81,3 @@ def register(app: Flask) -> None:
     app.add_template_filter(iso_at_precision, "iso_at_precision")
     app.add_template_filter(vocab_label, "vocab_label")
     app.jinja_env.globals["vocab"] = vocab
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

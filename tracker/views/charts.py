@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from werkzeug.routing import BuildError
 
 from .. import chartdata, charts
 from ..errors import BadParameter
@@ -33,19 +32,16 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str:
     return values[0] if values else allowed[0]
 
 
-def _url(endpoint: str, filters: Filters | None = None, fallback: str = "", **values) -> str:
-    """url_for with the filter's query string; a fixed path while a blueprint is not there yet."""
-    try:
-        base = url_for(endpoint, **values)
-    except BuildError:
-        base = fallback
+def _url(endpoint: str, filters: Filters | None = None, **values) -> str:
+    """url_for with the filter's query string (the lists' exports of the same rows)."""
+    base = url_for(endpoint, **values)
     qs = filters.query_string(page=None, per_page=None) if filters is not None else ""
     return f"{base}?{qs}" if qs else base
 
 
 def _measure_url_template() -> str:
     """'/measures/__slug__': the page's script swaps in a measure's slug on a click."""
-    return _url("browse.measure_detail", fallback="/measures/__slug__", slug="__slug__")
+    return _url("browse.measure_detail", slug="__slug__")
 
 
 def _plotly_config() -> dict:
@@ -57,8 +53,6 @@ def _plotly_config() -> dict:
         "topojsonURL": url_for("static", filename="vendor/topojson/"),
         "modeBarButtonsToRemove": ["lasso2d", "select2d"],
     }
-
-
 
 
 @bp.get("/timeline")
@@ -88,11 +82,11 @@ def timeline():
         spans=spans,
         config_json=charts.data_json(_plotly_config()),
         measure_url=_measure_url_template(),
-        events_csv=_url("browse.events_csv", filters, fallback="/events.csv"),
+        events_csv=_url("browse.events_csv", filters),
         measures_csv=_url(
-            "browse.measures_csv", replace(filters, collection="measures", kind=()), fallback="/measures.csv"
+            "browse.measures_csv", replace(filters, collection="measures", kind=())
         ),
-        events_list=_url("browse.events", filters, fallback="/events"),
+        events_list=_url("browse.events", filters),
         interval_links={i: url_for("charts.timeline", **_args_with(interval=i)) for i in INTERVALS},
     )
 
@@ -130,7 +124,7 @@ def map_view():
         measure_url=_measure_url_template(),
         first=min(start, filters.as_of),
         today=today(),
-        measures_csv=_url("browse.measures_csv", filters, fallback="/measures.csv"),
-        measures_list=_url("browse.measures", filters, fallback="/measures"),
+        measures_csv=_url("browse.measures_csv", filters),
+        measures_list=_url("browse.measures", filters),
         view_links={v: url_for("charts.map_view", **_args_with(view=v)) for v in charts.VIEWS},
     )
