@@ -99,7 +99,7 @@ def test_map_as_of_lists_the_places(client):
     after = client.get("/map?as_of=2019-06-01").get_data(as_text=True)
     assert 'data-place="san-francisco"' not in before
     assert '<tr data-place="san-francisco"><td>San Francisco</td>' in after
-    assert "in effect since 14 May 2019" in after
+    assert "in effect since 21 May 2019" in after
     payload = json.loads(_json_blocks(after)["map-data"])
     assert [p for p in payload["places"] if p[0] == "San Francisco"]
     assert 'href="/measures.csv?as_of=2019-06-01"' in after

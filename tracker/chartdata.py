@@ -65,16 +65,20 @@ def _ids(ids: Select | Subquery | Iterable[int]) -> Select | list[int]:
     return ids if isinstance(ids, Select) else list(ids)
 
 
-def lifecycles(session: Session, measure_ids: Select | Subquery | Iterable[int]) -> dict[int, list[Period]]:
+def lifecycles(session: Session, measure_ids: Select | Subquery | Iterable[int],
+               technologies: Iterable[str] | None = None) -> dict[int, list[Period]]:
     """``{measure id: lifecycle periods}`` for the given measures (those with events).
 
     The lifecycles come from :func:`tracker.queries.measure_lifecycles`, derived once per
-    version of the data; the ids may be a subquery of the filtered measures.
+    version of the data; the ids may be a subquery of the filtered measures. With
+    ``technologies`` (a technology filter), each lifecycle keeps only the time its measure
+    covered them, so counts and the map follow what was covered on each date.
     """
     ids = _ids(measure_ids)
     if not isinstance(ids, list):
         ids = list(session.scalars(ids))
-    return {mid: ps for mid, ps in queries.measure_lifecycles(session, ids).items() if ps}
+    return {mid: ps for mid, ps in queries.measure_lifecycles(session, ids, technologies).items()
+            if ps}
 
 
 def precisions(
@@ -164,7 +168,7 @@ def in_effect_counts(session: Session, f: Filters, until: dt.date | None = None)
     """
     until = until or today()
     ids = _timeline_measures(session, f)
-    periods = lifecycles(session, ids)
+    periods = lifecycles(session, ids, f.technology)
     types = dict(session.execute(select(Measure.id, Measure.measure_type).where(Measure.id.in_(ids))).all())
     deltas: dict[tuple[dt.date, str], int] = defaultdict(int)
     for mid, measure_periods in periods.items():
@@ -240,7 +244,7 @@ def lifespans(
         .limit(limit)
     ).all()
     by_id = {r.id: r for r in rows}
-    periods = lifecycles(session, list(by_id))
+    periods = lifecycles(session, list(by_id), f.technology)
     precision = precisions(session, list(by_id))
     records = []
     for mid, measure_periods in periods.items():
@@ -269,7 +273,7 @@ def lifespans(
     event_rows = session.execute(
         select(Measure.slug, Event.date, Event.date_precision, Event.kind, Event.title)
         .join(Measure, Measure.id == Event.measure_id)
-        .where(Event.measure_id.in_(list(by_id) or [-1]))
+        .where(Event.measure_id.in_(list(by_id)))
         .order_by(Event.date, Event.slug)
     ).all()
     events = pd.DataFrame(event_rows, columns=["slug", "date", "date_precision", "kind", "title"])
@@ -397,7 +401,7 @@ def map_data(session: Session, f: Filters) -> MapData:
         .join(adopter, adopter.id == Measure.adopted_by_id)
         .outerjoin(place, place.id == pid)
     ).all()
-    periods = lifecycles(session, ms)
+    periods = lifecycles(session, ms, f.technology)
     precision = precisions(session, ms)
     strength = {code: i for i, code in enumerate(vocab.MAP_STRENGTH)}
     by_place: dict[str, list] = defaultdict(list)

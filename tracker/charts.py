@@ -48,6 +48,7 @@ STATUS_COLOURS = {
     "repealed": "#CC6677",
     "failed": "#777777",
     "struck_down": "#332288",
+    "replaced": "#AA4499",
 }
 KIND_PALETTE = [
     "#4477AA",

@@ -24,7 +24,7 @@ MULTI_SEP = "; "
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # slug text date vocab ref refs float url bool sha code
+    type: str  # slug text date vocab vocabs ref refs float url bool sha code
     required: bool = False
     vocabulary: vocab.Vocabulary | None = None
     ref: str | None = None  # the file a ref points into
@@ -84,7 +84,8 @@ FILES: list[FileSpec] = [
         Column("title", "text", required=True, description="Descriptive title"),
         Column("measure_type", "vocab", required=True, vocabulary=vocab.MEASURE_TYPES,
                description="Measure type"),
-        Column("scope", "vocab", vocabulary=vocab.SCOPES, description="Whose use it covers"),
+        Column("scope", "vocabs", vocabulary=vocab.SCOPES,
+               description="Whose use it covers: scope codes, '; '-separated"),
         Column("adopted_by", "ref", required=True, ref="actors",
                description="Actor that adopts it"),
         Column("jurisdiction", "ref", ref="actors", description="Place it applies in"),
@@ -93,6 +94,12 @@ FILES: list[FileSpec] = [
         Column("aliases", "text", description="Other names, '; '-separated"),
         Column("sunset", "date", description="Scheduled sunset: first day no longer in force"),
         Column("replaces", "ref", ref="measures", description="Measure this one replaces"),
+        Column("legislative_session", "text",
+               description="Legislative session of a bill (116th Congress)"),
+        Column("session_end", "date",
+               description="Last day of that session: not enacted by then, the bill failed"),
+        Column("requirements", "vocabs", vocabulary=vocab.REQUIREMENTS,
+               description="What an oversight measure requires: codes, '; '-separated"),
         Column("summary", "text", description="What it does"),
     ], title="Measures"),
     FileSpec("events", Event, [
@@ -113,6 +120,12 @@ FILES: list[FileSpec] = [
         Column("title", "text", required=True, description="One line"),
         Column("summary", "text", description="What happened"),
         Column("new_sunset", "date", description="New sunset set by an extension"),
+        Column("new_scope", "vocabs", vocabulary=vocab.SCOPES,
+               description="The measure's scope from this event on"),
+        Column("technologies_added", "refs", ref="technologies",
+               description="Technologies the measure covers from this event on"),
+        Column("technologies_removed", "refs", ref="technologies",
+               description="Technologies the measure no longer covers from this event on"),
         Column("fact_id", "text", description="Identifier in the verified fact sheet"),
     ], title="Events"),
     FileSpec("sources", Source, [
@@ -125,8 +138,11 @@ FILES: list[FileSpec] = [
         Column("published", "date", description="Publication date"),
         Column("published_precision", "vocab", vocabulary=vocab.DATE_PRECISIONS,
                description="Precision of the publication date"),
+        Column("published_certainty", "vocab", vocabulary=vocab.CERTAINTIES,
+               description="How the publication date is known"),
         Column("accessed", "date", description="Date the source was read"),
         Column("archive_url", "url", description="Archived copy"),
+        Column("note", "text", description="What a reader should know about the source"),
         Column("has_text", "bool", description="1 when sources/<slug>.txt holds its text"),
         Column("sha256", "sha", description="SHA-256 of the stored text"),
     ], title="Sources"),
@@ -199,6 +215,8 @@ def parse_cell(col: Column, text: str):
                 f"unknown {col.vocabulary.name} {text!r} (one of: {', '.join(col.vocabulary.codes)})"
             )
         return text
+    if col.type == "vocabs":
+        return canonical_codes(col.vocabulary, text.split(";"))
     if col.type == "date":
         return parse_date(text)
     if col.type == "float":
@@ -227,6 +245,21 @@ def parse_cell(col: Column, text: str):
             raise CellError(f"{text!r} does not match {col.pattern.pattern}")
         return text
     raise AssertionError(col.type)
+
+
+def canonical_codes(vocabulary: vocab.Vocabulary | None, codes) -> str:
+    """Several codes of one vocabulary as the stored cell: '; '-joined in the vocabulary's
+    order (so a round trip is byte-identical whatever order an editor typed); CellError on an
+    unknown or repeated code."""
+    assert vocabulary is not None
+    values = [c.strip() for c in codes]
+    for c in values:
+        if c not in vocabulary:
+            raise CellError(
+                f"unknown {vocabulary.name} {c!r} (one of: {', '.join(vocabulary.codes)})")
+    if len(set(values)) != len(values):
+        raise CellError("lists a value twice")
+    return MULTI_SEP.join(sorted(values, key=vocabulary.index))
 
 
 def format_cell(col: Column, value) -> str:

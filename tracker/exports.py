@@ -11,6 +11,7 @@ Two CSV flavours, on purpose:
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .datafiles import FILES, FileSpec, row_cells, sort_key, text_path_name
-from .models import Citation, Event, Measure, Source
+from .formatting import date_caveat, date_label, evidence_caveat, strongest_first
+from .models import Citation, Event, Measure, Source, split_multi
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,7 +37,8 @@ def _options(spec: FileSpec):
                 selectinload(Measure.jurisdiction), selectinload(Measure.replaces)]
     if spec.name == "events":
         return [selectinload(Event.technologies), selectinload(Event.measure),
-                selectinload(Event.actor), selectinload(Event.jurisdiction)]
+                selectinload(Event.actor), selectinload(Event.jurisdiction),
+                selectinload(Event.technologies_added), selectinload(Event.technologies_removed)]
     if spec.name == "citations":
         return [selectinload(Citation.event), selectinload(Citation.source)]
     return []
@@ -128,8 +131,6 @@ def rows_to_csv(rows: list[list], columns: list[str], bom: bool = False, safe: b
 # --- records: one dict per row, shared by JSON and CSV ---------------------------------------
 
 def _date(value, precision: str | None = "day") -> dict:
-    from .formatting import date_label
-
     return {"date": value.isoformat() if value else None, "date_precision": precision if value else None,
             "date_label": date_label(value, precision) if value else None}
 
@@ -155,6 +156,7 @@ def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
         "url": url_for("browse.event_detail", slug=event.slug),
         **_date(event.date, event.date_precision),
         "certainty": event.certainty,
+        "date_caveat": date_caveat(event.date_precision, event.certainty),
         "date_note": event.date_note,
         "kind": event.kind,
         "title": event.title,
@@ -171,16 +173,22 @@ def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
         "jurisdiction": _place(place),
         "technologies": [t.slug for t in event.all_technologies],
         "new_sunset": event.new_sunset.isoformat() if event.new_sunset else None,
+        "new_scope": split_multi(event.new_scope),
+        "technologies_added": [t.slug for t in event.technologies_added],
+        "technologies_removed": [t.slug for t in event.technologies_removed],
+        "evidence_caveat": evidence_caveat(event.citations),
         "citations": [
             {"source": c.source.slug, "url": c.source.url, "title": c.source.title,
-             "publisher": c.source.publisher, "role": c.role, "quote": c.quote}
-            for c in event.citations
+             "publisher": c.source.publisher, "kind": c.source.kind, "role": c.role,
+             "quote": c.quote}
+            for c in strongest_first(event.citations)
         ],
     }
 
 
 EVENT_CSV_COLUMNS = [
-    "slug", "date", "date_precision", "date_label", "certainty", "kind", "title", "summary",
+    "slug", "date", "date_precision", "date_label", "certainty", "date_caveat", "kind", "title",
+    "summary",
     "measure", "measure_title", "measure_type", "status", "status_as_of", "actor", "actor_name",
     "jurisdiction", "jurisdiction_name", "country", "region", "technologies", "source_titles",
     "source_urls", "quotes", "url",
@@ -190,8 +198,9 @@ EVENT_CSV_COLUMNS = [
 def event_csv_row(r: dict) -> list:
     m, j = r["measure"] or {}, r["jurisdiction"] or {}
     return [
-        r["slug"], r["date"], r["date_precision"], r["date_label"], r["certainty"], r["kind"],
-        r["title"], r["summary"], m.get("slug"), m.get("title"), m.get("measure_type"),
+        r["slug"], r["date"], r["date_precision"], r["date_label"], r["certainty"],
+        r["date_caveat"], r["kind"], r["title"], r["summary"], m.get("slug"), m.get("title"),
+        m.get("measure_type"),
         m.get("status"), m.get("status_as_of"), r["actor"]["slug"], r["actor"]["name"],
         j.get("slug"), j.get("name"), j.get("country"), j.get("region"),
         "; ".join(r["technologies"]),
@@ -208,7 +217,7 @@ def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None)
         "url": url_for("browse.measure_detail", slug=measure.slug),
         "title": measure.title,
         "measure_type": measure.measure_type,
-        "scope": measure.scope,
+        "scope": measure.scope_list,
         "status": statuses.get(measure.id),
         "status_as_of": as_of.isoformat(),
         "adopted_by": _ref(measure.adopted_by),
@@ -218,6 +227,9 @@ def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None)
         "aliases": measure.alias_list,
         "sunset": measure.sunset.isoformat() if measure.sunset else None,
         "replaces": measure.replaces.slug if measure.replaces else None,
+        "legislative_session": measure.legislative_session,
+        "session_end": measure.session_end.isoformat() if measure.session_end else None,
+        "requirements": measure.requirement_list,
         "summary": measure.summary,
     }
 
@@ -225,17 +237,19 @@ def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None)
 MEASURE_CSV_COLUMNS = [
     "slug", "title", "measure_type", "scope", "status", "status_as_of", "adopted_by",
     "adopted_by_name", "jurisdiction", "jurisdiction_name", "country", "region", "technologies",
-    "identifiers", "aliases", "sunset", "replaces", "summary", "url",
+    "identifiers", "aliases", "sunset", "replaces", "legislative_session", "session_end",
+    "requirements", "summary", "url",
 ]
 
 
 def measure_csv_row(r: dict) -> list:
     j = r["jurisdiction"] or {}
     return [
-        r["slug"], r["title"], r["measure_type"], r["scope"], r["status"], r["status_as_of"],
-        r["adopted_by"]["slug"], r["adopted_by"]["name"], j.get("slug"), j.get("name"),
-        j.get("country"), j.get("region"), "; ".join(r["technologies"]),
+        r["slug"], r["title"], r["measure_type"], "; ".join(r["scope"]), r["status"],
+        r["status_as_of"], r["adopted_by"]["slug"], r["adopted_by"]["name"], j.get("slug"),
+        j.get("name"), j.get("country"), j.get("region"), "; ".join(r["technologies"]),
         "; ".join(r["identifiers"]), "; ".join(r["aliases"]), r["sunset"], r["replaces"],
+        r["legislative_session"], r["session_end"], "; ".join(r["requirements"]),
         r["summary"], r["url"],
     ]
 
@@ -250,8 +264,10 @@ def source_record(source: Source, statuses: dict, as_of, url_for) -> dict:
         "source_url": source.url,
         "published": source.published.isoformat() if source.published else None,
         "published_precision": source.published_precision,
+        "published_certainty": source.published_certainty,
         "accessed": source.accessed.isoformat() if source.accessed else None,
         "archive_url": source.archive_url,
+        "note": source.note,
         "has_text": source.text is not None,
         "sha256": source.sha256,
         "cites": sorted({c.event.slug for c in source.citations}),
@@ -260,14 +276,16 @@ def source_record(source: Source, statuses: dict, as_of, url_for) -> dict:
 
 SOURCE_CSV_COLUMNS = [
     "slug", "title", "publisher", "kind", "source_url", "published", "published_precision",
-    "accessed", "archive_url", "has_text", "sha256", "cites", "url",
+    "published_certainty", "accessed", "archive_url", "note", "has_text", "sha256", "cites",
+    "url",
 ]
 
 
 def source_csv_row(r: dict) -> list:
     return [r["slug"], r["title"], r["publisher"], r["kind"], r["source_url"], r["published"],
-            r["published_precision"], r["accessed"], r["archive_url"],
-            "1" if r["has_text"] else "", r["sha256"], "; ".join(r["cites"]), r["url"]]
+            r["published_precision"], r["published_certainty"], r["accessed"],
+            r["archive_url"], r["note"], "1" if r["has_text"] else "", r["sha256"],
+            "; ".join(r["cites"]), r["url"]]
 
 
 def actor_record(actor, statuses: dict, as_of, url_for) -> dict:
@@ -339,9 +357,22 @@ def _schema(spec: FileSpec) -> dict:
     return schema
 
 
-def write_data_package(session: Session, target, site_url: str, today_iso: str) -> str:
+def rfc3339(moment: dt.datetime) -> str:
+    """A UTC timestamp as RFC 3339 (``2026-11-27T11:54:57Z``), as Frictionless requires for
+    ``created``; naive datetimes are taken as UTC (the database stores UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def write_data_package(session: Session, target, site_url: str, today_iso: str,
+                       last_change: dt.datetime | None = None) -> str:
     """Write the data package (every table as raw CSV + datapackage.json) as a zip to
-    ``target`` (a binary file object); returns the version, the hash of the content."""
+    ``target`` (a binary file object); returns the version, the hash of the content.
+
+    ``created`` is the dataset's last change (``last_change``; the retrieval day when the
+    database is empty), so the same content always gives the same version and the same
+    ``created``; only the citation's "retrieved" date says when it was downloaded."""
     import hashlib
     import json
     import zipfile
@@ -370,7 +401,7 @@ def write_data_package(session: Session, target, site_url: str, today_iso: str) 
                        "surveillance-technology policy measures, each cited to sources with quoted "
                        "passages. A measure's status on any date is derived from its events.",
         "version": version,
-        "created": today_iso,
+        "created": rfc3339(last_change) if last_change else f"{today_iso}T00:00:00Z",
         "homepage": site_url,
         "licenses": [LICENCE],
         "citation": citation,

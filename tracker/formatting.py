@@ -33,6 +33,66 @@ def iso_at_precision(value: dt.date | None, precision: str | None = "day") -> st
     return value.isoformat()
 
 
+_PRECISION_CAVEAT = {"month": "day not confirmed", "year": "month and day not confirmed"}
+_CERTAINTY_CAVEAT = {
+    "derived": "worked out from a dated report, not stated in it",
+    "partial": "only part of the date is confirmed",
+    "unverified": "not confirmed by a source",
+}
+
+
+def date_caveat(precision: str | None, certainty: str | None) -> str | None:
+    """How sure a date is, in words a visitor understands ('day not confirmed'), from its
+    precision and certainty; None for a verified full date. Pages show this, not editors'
+    working notes."""
+    parts = []
+    if certainty in _CERTAINTY_CAVEAT:
+        parts.append(_CERTAINTY_CAVEAT[certainty])
+    if precision in _PRECISION_CAVEAT and certainty != "unverified":
+        parts.append(_PRECISION_CAVEAT[precision])
+    return "; ".join(parts) or None
+
+
+_ROLE_RANK = {code: i for i, code in enumerate(vocab.CITATION_ROLES.codes)}
+_KIND_RANK = {code: i for i, code in enumerate(vocab.SOURCE_STRENGTH)}
+
+
+def strength_key(citation) -> tuple:
+    """How strong a citation's evidence is, strongest first: copies and aggregators last,
+    then by role (the official record, the actor's own announcement, news, reactions,
+    mentions), then by what the source is (legislation and court records before news, news
+    before blogs), then quoted before unquoted."""
+    kind = getattr(citation.source, "kind", None)
+    return (kind == "mirror", _ROLE_RANK.get(citation.role, len(_ROLE_RANK)),
+            _KIND_RANK.get(kind, len(_KIND_RANK)), not citation.quote)
+
+
+def strongest_first(citations) -> list:
+    """An event's citations in the order pages and exports show them (:func:`strength_key`;
+    stable, so equal citations keep their order)."""
+    return sorted(citations, key=strength_key)
+
+
+
+
+_COPY_KINDS = frozenset({"mirror", "tracker"})
+
+
+def evidence_caveat(citations) -> str | None:
+    """A plain warning when an event's evidence is thin: no source, only copies or
+    aggregators, or a single source. Derived from the citations, so it goes away as soon as
+    a better source is cited."""
+    sources = {c.source.slug: c.source for c in citations}
+    if not sources:
+        return "No source is recorded for this event yet."
+    if all(getattr(s, "kind", None) in _COPY_KINDS for s in sources.values()):
+        return ("Only copies or aggregators of other pages document this event; it needs "
+                "confirmation from an original source.")
+    if len(sources) == 1:
+        return "A single source documents this event."
+    return None
+
+
 def highlight_quotes(text: str, quotes: list[tuple[str, str, str]]) -> Markup:
     """A source text as HTML with each cited passage marked and linked to its events.
 
@@ -80,4 +140,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(date_label, "date_label")
     app.add_template_filter(iso_at_precision, "iso_at_precision")
     app.add_template_filter(vocab_label, "vocab_label")
+    app.add_template_global(date_caveat, "date_caveat")
+    app.add_template_global(evidence_caveat, "evidence_caveat")
+    app.add_template_filter(strongest_first, "strongest_first")
     app.jinja_env.globals["vocab"] = vocab

@@ -45,7 +45,7 @@ from wtforms.validators import (
 from wtforms.widgets import TextInput
 
 from . import vocab
-from .datafiles import COUNTRY_RE, REGION_RE
+from .datafiles import COUNTRY_RE, REGION_RE, canonical_codes
 from .formatting import iso_at_precision
 from .loader import quote_in_text
 from .models import Actor, Event, Measure, Source, Technology, join_multi, split_multi
@@ -157,6 +157,29 @@ class VocabSelectField(SelectField):
             )
 
 
+class VocabMultiField(SelectMultipleField):
+    """Several codes of one vocabulary (a measure's scopes, its requirements); ``data`` is
+    the stored cell: codes '; '-joined in vocabulary order, or None."""
+
+    def __init__(self, label, vocabulary: vocab.Vocabulary, **kwargs):
+        super().__init__(label, choices=[SelectChoice(code, text) for code, text in vocabulary.choices()],
+                         validate_choice=False, **kwargs)
+        self.vocabulary = vocabulary
+
+    def process_data(self, value):
+        self.data = split_multi(value) if isinstance(value, str) else list(value or [])
+
+    def pre_validate(self, form):
+        unknown = [c for c in self.data or [] if c not in self.vocabulary]
+        if unknown:
+            raise ValidationError(
+                f"Unknown {self.vocabulary.name} {unknown[0]!r}: choose from the list.")
+
+    @property
+    def stored(self) -> str | None:
+        return canonical_codes(self.vocabulary, self.data) if self.data else None
+
+
 class RefSelectField(SelectField):
     """A reference to another record by slug, chosen from the records that exist."""
 
@@ -186,6 +209,10 @@ def _lines_to_multi(text: str | None) -> str | None:
 
 def _multi_to_lines(value: str | None) -> str:
     return "\n".join(split_multi(value))
+
+
+def _iso_date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def _clean(text: str | None) -> str | None:
@@ -284,7 +311,7 @@ class MeasureForm(RecordForm):
     collection = "measures"
     title = StringField("Title", validators=[DataRequired(), Length(max=400)])
     measure_type = VocabSelectField("Type", vocab.MEASURE_TYPES)
-    scope = VocabSelectField("Scope", vocab.SCOPES, optional=True)
+    scope = VocabMultiField("Scope", vocab.SCOPES, description="Whose use it covers")
     adopted_by = RefSelectField("Adopted by", "actor", optional=False)
     jurisdiction = RefSelectField("Applies in", "place")
     technologies = SelectMultipleField("Technologies", choices=[])
@@ -294,6 +321,13 @@ class MeasureForm(RecordForm):
                             validators=[Optional(), Length(max=5000)])
     sunset = DayDateField("Sunset", description="YYYY-MM-DD: the first day it is no longer in force")
     replaces = RefSelectField("Replaces", "measure")
+    legislative_session = StringField(
+        "Legislative session", description="For a bill: the session it belongs to (116th Congress)",
+        validators=[Optional(), Length(max=200)])
+    session_end = DayDateField("Session ends", description="YYYY-MM-DD: its last day; a bill not "
+                               "enacted by then has failed")
+    requirements = VocabMultiField("Requirements", vocab.REQUIREMENTS,
+                                   description="For oversight measures: what they require")
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20000)])
 
     def setup(self, session, obj):
@@ -310,20 +344,27 @@ class MeasureForm(RecordForm):
     def values(self):
         return {
             "title": self.title.data.strip(), "measure_type": self.measure_type.data,
-            "scope": self.scope.data or None, "adopted_by": self.adopted_by.data,
+            "adopted_by": self.adopted_by.data,
             "jurisdiction": self.jurisdiction.data or None,
             "technologies": sorted(self.technologies.data or []),
             "identifiers": _lines_to_multi(self.identifiers.data),
             "aliases": _lines_to_multi(self.aliases.data),
             "sunset": self.sunset.data, "replaces": self.replaces.data or None,
-            "summary": _clean(self.summary.data),
+            "legislative_session": _clean(self.legislative_session.data),
+            "session_end": self.session_end.data, "requirements": self.requirements.stored,
+            "summary": _clean(self.summary.data), "scope": self.scope.stored,
         }
+
+    def validate_session_end(self, field):
+        if field.data is not None and not _clean(self.legislative_session.data):
+            raise ValidationError("Name the legislative session that ends on this day.")
 
     @classmethod
     def data_from(cls, snap):
         return {**snap, "aliases": _multi_to_lines(snap.get("aliases")),
                 "identifiers": _multi_to_lines(snap.get("identifiers")),
-                "sunset": dt.date.fromisoformat(snap["sunset"]) if snap.get("sunset") else None}
+                "sunset": _iso_date(snap.get("sunset")),
+                "session_end": _iso_date(snap.get("session_end"))}
 
 
 class EventForm(RecordForm):
@@ -340,6 +381,13 @@ class EventForm(RecordForm):
     technologies = SelectMultipleField("Technologies", choices=[])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20000)])
     new_sunset = DayDateField("New sunset", description="Only for an extension: YYYY-MM-DD")
+    new_scope = VocabMultiField("New scope", vocab.SCOPES,
+                                description="The measure's scope from this event on")
+    technologies_added = SelectMultipleField(
+        "Technologies added", choices=[], description="The measure covers them from this event on")
+    technologies_removed = SelectMultipleField(
+        "Technologies removed", choices=[],
+        description="The measure no longer covers them from this event on")
 
     def setup(self, session, obj):
         super().setup(session, obj)
@@ -347,11 +395,27 @@ class EventForm(RecordForm):
         self.actor.choices = actors
         self.jurisdiction.choices = actors
         self.measure.choices = _ref_choices(session, Measure, "title")
-        self.technologies.choices = _ref_choices(session, Technology, "name", empty=False)
+        technologies = _ref_choices(session, Technology, "name", empty=False)
+        self.technologies.choices = technologies
+        self.technologies_added.choices = technologies
+        self.technologies_removed.choices = technologies
 
     def validate_new_sunset(self, field):
         if field.data is not None and self.kind.data != "extended":
             raise ValidationError("Only an 'Extended' event sets a new sunset.")
+
+    def _needs_measure(self, field):
+        if field.data and not self.measure.data:
+            raise ValidationError("Only an event of a measure changes what the measure covers.")
+
+    validate_new_scope = _needs_measure
+    validate_technologies_added = _needs_measure
+
+    def validate_technologies_removed(self, field):
+        self._needs_measure(field)
+        both = set(field.data or []) & set(self.technologies_added.data or [])
+        if both:
+            raise ValidationError(f"{sorted(both)[0]!r} cannot be added and removed at once.")
 
     def values(self):
         date, precision = self.date.data
@@ -362,6 +426,9 @@ class EventForm(RecordForm):
             "actor": self.actor.data, "jurisdiction": self.jurisdiction.data or None,
             "technologies": sorted(self.technologies.data or []),
             "summary": _clean(self.summary.data), "new_sunset": self.new_sunset.data,
+            "new_scope": self.new_scope.stored,
+            "technologies_added": sorted(self.technologies_added.data or []),
+            "technologies_removed": sorted(self.technologies_removed.data or []),
         }
 
     @classmethod
@@ -369,8 +436,7 @@ class EventForm(RecordForm):
         data = dict(snap)
         if snap.get("date"):
             data["date"] = (dt.date.fromisoformat(snap["date"]), snap.get("date_precision") or "day")
-        if snap.get("new_sunset"):
-            data["new_sunset"] = dt.date.fromisoformat(snap["new_sunset"])
+        data["new_sunset"] = _iso_date(snap.get("new_sunset"))
         return data
 
 
@@ -382,8 +448,14 @@ class SourceForm(RecordForm):
     kind = VocabSelectField("Kind", vocab.SOURCE_KINDS)
     url = StringField("URL", validators=[Optional(), Length(max=2000), http_url])
     published = PartialDateField("Published")
+    published_certainty = VocabSelectField(
+        "How the date is known", vocab.CERTAINTIES, optional=True,
+        description="Verified: shown on the page; derived: read from its web address")
     accessed = DayDateField("Accessed")
     archive_url = StringField("Archived copy", validators=[Optional(), Length(max=2000), http_url])
+    note = TextAreaField("Note", description="What a reader should know about this source (a copy "
+                         "of another page, a date read from the address)",
+                         validators=[Optional(), Length(max=5000)])
     text = TextAreaField("Text", description="The statement's full text, or the quoted passages",
                          validators=[Optional(), Length(max=2_000_000)])
 
@@ -404,14 +476,20 @@ class SourceForm(RecordForm):
         if not (field.data or self.publisher.data or self.url.data):
             raise ValidationError("Give a title, a publisher or a URL.")
 
+    def validate_published_certainty(self, field):
+        if field.data and not self.published.data:
+            raise ValidationError("Give the publication date this certainty is about.")
+
     def values(self):
         published, precision = self.published.data or (None, None)
         text = self.text.data.replace("\r\n", "\n") if self.text.data and self.text.data.strip() else None
         return {
             "title": _clean(self.title.data), "publisher": _clean(self.publisher.data),
             "kind": self.kind.data, "url": _clean(self.url.data), "published": published,
-            "published_precision": precision, "accessed": self.accessed.data,
-            "archive_url": _clean(self.archive_url.data), "text": text,
+            "published_precision": precision,
+            "published_certainty": self.published_certainty.data or None,
+            "accessed": self.accessed.data, "archive_url": _clean(self.archive_url.data),
+            "note": _clean(self.note.data), "text": text,
         }
 
     @classmethod
@@ -420,8 +498,7 @@ class SourceForm(RecordForm):
         if snap.get("published"):
             data["published"] = (dt.date.fromisoformat(snap["published"]),
                                  snap.get("published_precision") or "day")
-        if snap.get("accessed"):
-            data["accessed"] = dt.date.fromisoformat(snap["accessed"])
+        data["accessed"] = _iso_date(snap.get("accessed"))
         return data
 
 

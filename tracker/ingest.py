@@ -411,10 +411,12 @@ MEASURE_TYPE_WORDS = {
     "court_order": [("ruling", 1.0), ("settlement", 0.6)],
     "settlement": [("settlement", 1.0)],
     "resolution": [("announcement", 0.8)],
+    "discontinuation": [("exit", 1.0), ("ban", 0.5)],
 }
 
 EVENT_KIND_WORDS = {
     "proposed": [("introduced", 0.8)], "introduced": [("introduced", 1.0)],
+    "first_reading": [("passed", 0.8), ("introduced", 0.6)],
     "hearing": [("hearing", 1.0)], "committee_action": [("passed", 0.6)],
     "passed_chamber": [("passed", 1.0)], "passed": [("passed", 1.0)], "vetoed": [("failed", 1.0)],
     "veto_overridden": [("passed", 0.6)], "effective": [("effective", 1.0)],
@@ -430,7 +432,8 @@ EVENT_KIND_WORDS = {
 # How much an event of each kind is, a priori, the thing a statement is about.
 KIND_PRIOR = {**{k: 1.0 for k in ("adopted", "effective", "extended", "expired", "repealed", "vetoed",
                                   "veto_overridden", "struck_down")},
-              **{k: 0.85 for k in ("introduced", "passed", "passed_chamber", "failed", "withdrawn")},
+              **{k: 0.85 for k in ("introduced", "first_reading", "passed", "passed_chamber", "failed",
+                                   "withdrawn")},
               **{k: 0.75 for k in ("report", "lawsuit_filed", "ruling", "settlement", "fine",
                                    "enforcement")}}
 
@@ -445,9 +448,10 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 def kind_words(candidate: Candidate) -> list[tuple[str, float]]:
     """Which word families describe this event, with how well each fits."""
     words = list(EVENT_KIND_WORDS.get(candidate.kind, []))
-    if candidate.kind in ("adopted", "effective", "extended", "passed") and candidate.measure_type:
+    if candidate.kind in ("adopted", "effective", "extended", "passed", "first_reading") \
+            and candidate.measure_type:
         # The measure's own words ("ban", "moratorium") fit its adoption best.
-        scale = 1.0 if candidate.kind == "adopted" else 0.7
+        scale = {"adopted": 1.0, "first_reading": 0.5}.get(candidate.kind, 0.7)
         words += [(f, w * scale) for f, w in MEASURE_TYPE_WORDS.get(candidate.measure_type, [])]
     if candidate.kind == "adopted":
         words.append(("adopted", 0.6))

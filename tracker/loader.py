@@ -217,6 +217,17 @@ def _row_rules(name: str, v: dict) -> list[str]:
             out.append(f"{prec_col}: give both published and published_precision, or neither")
     if name == "events" and v.get("new_sunset") and v.get("kind") != "extended":
         out.append("new_sunset: only an 'extended' event sets a new sunset")
+    if name == "events" and not v.get("measure"):
+        for col in ("new_scope", "technologies_added", "technologies_removed"):
+            if v.get(col):
+                out.append(f"{col}: only an event of a measure changes what it covers")
+    if name == "events" and set(v.get("technologies_added") or []) & set(
+            v.get("technologies_removed") or []):
+        out.append("technologies_removed: a technology cannot be added and removed at once")
+    if name == "measures" and v.get("session_end") and not v.get("legislative_session"):
+        out.append("legislative_session: name the session whose end session_end gives")
+    if name == "sources" and v.get("published_certainty") and not v.get("published"):
+        out.append("published_certainty: given without a publication date")
     if name == "actors":
         if (v.get("latitude") is None) != (v.get("longitude") is None):
             out.append("longitude: give both latitude and longitude, or neither")

@@ -72,6 +72,18 @@ def _slug_check(column: str = "slug") -> str:
     )
 
 
+def _codes_check(column: str, terms: vocab.Vocabulary) -> str:
+    """A ``; ``-separated list of a vocabulary's codes (a measure's scopes, its requirements).
+
+    SQL has no portable way to split a string, so every known code is removed (longest
+    first, so no code eats part of a longer one) and nothing but separators may remain. The
+    exact shape (order, no repeats) is enforced by the loader and the forms."""
+    expr = column
+    for code in sorted(terms.codes, key=len, reverse=True):
+        expr = f"replace({expr}, '{code}', '')"
+    return f"{column} IS NULL OR ({column} <> '' AND replace({expr}, '; ', '') = '')"
+
+
 def _url_check(column: str) -> str:
     return f"{column} IS NULL OR {column} LIKE 'http://%' OR {column} LIKE 'https://%'"
 
@@ -102,6 +114,23 @@ measure_technologies = Table(
 
 event_technologies = Table(
     "event_technologies",
+    Base.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("technology_id", ForeignKey("technologies.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+# A measure's coverage can change on a date: an event (usually `amended`) adds technologies to
+# its measure from that day, or removes them (New Orleans' 2020 ban lost face recognition and
+# cell-site simulators in 2022 and kept the rest).
+event_technologies_added = Table(
+    "event_technologies_added",
+    Base.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("technology_id", ForeignKey("technologies.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+event_technologies_removed = Table(
+    "event_technologies_removed",
     Base.metadata,
     Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     Column("technology_id", ForeignKey("technologies.id", ondelete="RESTRICT"), primary_key=True),
@@ -169,15 +198,20 @@ class Measure(Timestamped, Base):
     __table_args__ = (
         CheckConstraint(_slug_check(), name="slug_shape"),
         CheckConstraint(_in("measure_type", vocab.MEASURE_TYPES), name="type_vocab"),
-        CheckConstraint(_in("scope", vocab.SCOPES, nullable=True), name="scope_vocab"),
+        CheckConstraint(_codes_check("scope", vocab.SCOPES), name="scope_vocab"),
+        CheckConstraint(_codes_check("requirements", vocab.REQUIREMENTS), name="requirements_vocab"),
         CheckConstraint("replaces_id IS NULL OR replaces_id <> id", name="not_self_replacing"),
+        CheckConstraint("session_end IS NULL OR legislative_session IS NOT NULL",
+                        name="session_named"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
     title: Mapped[str] = mapped_column(String(400), nullable=False)
     measure_type: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
-    scope: Mapped[str | None] = mapped_column(String(40))
+    # One or more SCOPES codes, '; '-separated, broadest first (Baltimore's moratorium covered
+    # private use and city agencies).
+    scope: Mapped[str | None] = mapped_column(String(200))
     adopted_by_id: Mapped[int] = mapped_column(
         ForeignKey("actors.id", ondelete="RESTRICT"), nullable=False, index=True
     )
@@ -190,6 +224,12 @@ class Measure(Timestamped, Base):
     replaces_id: Mapped[int | None] = mapped_column(
         ForeignKey("measures.id", ondelete="SET NULL"), index=True
     )
+    # The legislative session a bill belongs to ("116th Congress") and its last day: a bill
+    # not enacted by then has failed from the next day (tracker.status).
+    legislative_session: Mapped[str | None] = mapped_column(String(200))
+    session_end: Mapped[dt.date | None] = mapped_column(Date)
+    # What an oversight measure requires: REQUIREMENTS codes, '; '-separated.
+    requirements: Mapped[str | None] = mapped_column(String(300))
     summary: Mapped[str | None] = mapped_column(Text)
 
     adopted_by: Mapped[Actor] = relationship(foreign_keys=[adopted_by_id])
@@ -207,6 +247,14 @@ class Measure(Timestamped, Base):
         return split_multi(self.identifiers)
 
     @property
+    def scope_list(self) -> list[str]:
+        return split_multi(self.scope)
+
+    @property
+    def requirement_list(self) -> list[str]:
+        return split_multi(self.requirements)
+
+    @property
     def alias_list(self) -> list[str]:
         return split_multi(self.aliases)
 
@@ -222,6 +270,8 @@ class Event(Timestamped, Base):
         CheckConstraint(_in("date_precision", vocab.DATE_PRECISIONS), name="precision_vocab"),
         CheckConstraint(_in("certainty", vocab.CERTAINTIES), name="certainty_vocab"),
         CheckConstraint("new_sunset IS NULL OR kind = 'extended'", name="new_sunset_extended"),
+        CheckConstraint(_codes_check("new_scope", vocab.SCOPES), name="new_scope_vocab"),
+        CheckConstraint("new_scope IS NULL OR measure_id IS NOT NULL", name="new_scope_measure"),
         Index("ix_events_date_slug", "date", "slug"),
         # A measure's events in date order: its first date (list order) and its lifecycle.
         Index("ix_events_measure_date", "measure_id", "date"),
@@ -246,6 +296,8 @@ class Event(Timestamped, Base):
     title: Mapped[str] = mapped_column(String(400), nullable=False)
     summary: Mapped[str | None] = mapped_column(Text)
     new_sunset: Mapped[dt.date | None] = mapped_column(Date)
+    # The measure's scope from this event on (SCOPES codes, '; '-separated).
+    new_scope: Mapped[str | None] = mapped_column(String(200))
     fact_id: Mapped[str | None] = mapped_column(String(20))
 
     measure: Mapped[Measure | None] = relationship(back_populates="events")
@@ -253,6 +305,13 @@ class Event(Timestamped, Base):
     jurisdiction: Mapped[Actor | None] = relationship(foreign_keys=[jurisdiction_id])
     technologies: Mapped[list[Technology]] = relationship(
         secondary=event_technologies, order_by="Technology.slug"
+    )
+    # Technologies the measure covers from this event on, or no longer covers.
+    technologies_added: Mapped[list[Technology]] = relationship(
+        secondary=event_technologies_added, order_by="Technology.slug"
+    )
+    technologies_removed: Mapped[list[Technology]] = relationship(
+        secondary=event_technologies_removed, order_by="Technology.slug"
     )
     citations: Mapped[list[Citation]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="Citation.id"
@@ -290,6 +349,12 @@ class Source(Timestamped, Base):
         CheckConstraint(
             "(published IS NULL) = (published_precision IS NULL)", name="published_pair"
         ),
+        CheckConstraint(
+            _in("published_certainty", vocab.CERTAINTIES, nullable=True), name="certainty_vocab"
+        ),
+        CheckConstraint(
+            "published_certainty IS NULL OR published IS NOT NULL", name="certainty_dated"
+        ),
         CheckConstraint("(text IS NULL) = (sha256 IS NULL)", name="text_hash_pair"),
     )
 
@@ -301,8 +366,14 @@ class Source(Timestamped, Base):
     url: Mapped[str | None] = mapped_column(String(2000))
     published: Mapped[dt.date | None] = mapped_column(Date)
     published_precision: Mapped[str | None] = mapped_column(String(5))
+    # How the publication date is known: read on the page (verified), or worked out from its
+    # web address (derived).
+    published_certainty: Mapped[str | None] = mapped_column(String(12))
     accessed: Mapped[dt.date | None] = mapped_column(Date)
     archive_url: Mapped[str | None] = mapped_column(String(2000))
+    # What a reader should know about the source itself ("copy of a Santa Cruz Sentinel
+    # article").
+    note: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64))
 

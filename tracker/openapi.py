@@ -102,6 +102,10 @@ def build_spec(server: str) -> dict:
     }}
     ref = {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}}}
     nullable_str = {"type": ["string", "null"]}
+
+    def codes(vocabulary):
+        return {"type": "array", "items": {"type": "string", "enum": vocabulary.codes}}
+
     components = {"schemas": {
         "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
             "status": {"type": "integer"}, "parameter": {"type": "string"},
@@ -116,6 +120,8 @@ def build_spec(server: str) -> dict:
         "Event": {"allOf": [DATE, {"type": "object", "properties": {
             "slug": {"type": "string"}, "url": {"type": "string"},
             "certainty": {"type": "string", "enum": vocab.CERTAINTIES.codes},
+            "date_caveat": {"type": ["string", "null"],
+                            "description": "How sure the date is, in words ('day not confirmed')"},
             "date_note": nullable_str,
             "kind": {"type": "string", "enum": vocab.EVENT_KINDS.codes},
             "title": {"type": "string"}, "summary": nullable_str,
@@ -127,9 +133,14 @@ def build_spec(server: str) -> dict:
             "actor": ref, "jurisdiction": {"type": ["object", "null"]},
             "technologies": {"type": "array", "items": {"type": "string"}},
             "new_sunset": nullable_str,
-            "citations": {"type": "array", "items": {"type": "object", "properties": {
+            "new_scope": codes(vocab.SCOPES),
+            "technologies_added": {"type": "array", "items": {"type": "string"}},
+            "technologies_removed": {"type": "array", "items": {"type": "string"}},
+            "citations": {"type": "array", "description": "Strongest evidence first",
+                          "items": {"type": "object", "properties": {
                 "source": {"type": "string"}, "url": nullable_str, "title": nullable_str,
                 "publisher": nullable_str,
+                "kind": {"type": "string", "enum": vocab.SOURCE_KINDS.codes},
                 "role": {"type": "string", "enum": vocab.CITATION_ROLES.codes},
                 "quote": nullable_str}}},
             "match": {"type": ["string", "null"], "description": "Matching passage, with q"},
@@ -137,23 +148,31 @@ def build_spec(server: str) -> dict:
         "Measure": {"type": "object", "properties": {
             "slug": {"type": "string"}, "url": {"type": "string"}, "title": {"type": "string"},
             "measure_type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
-            "scope": nullable_str,
+            "scope": codes(vocab.SCOPES),
             "status": {"type": ["string", "null"], "enum": vocab.STATUSES.codes + [None]},
             "status_as_of": {"type": "string", "format": "date"},
             "adopted_by": ref, "jurisdiction": {"type": ["object", "null"]},
             "technologies": {"type": "array", "items": {"type": "string"}},
             "identifiers": {"type": "array", "items": {"type": "string"}},
             "aliases": {"type": "array", "items": {"type": "string"}},
-            "sunset": nullable_str, "replaces": nullable_str, "summary": nullable_str,
+            "sunset": nullable_str, "replaces": nullable_str,
+            "legislative_session": nullable_str, "session_end": nullable_str,
+            "requirements": codes(vocab.REQUIREMENTS),
+            "summary": nullable_str,
             "history": {"type": "array", "description": "Detail only: status periods"},
+            "coverage": {"type": "object", "description": "Detail only: for measures whose "
+                         "technologies change, when each was covered"},
             "events": {"type": "array", "description": "Detail only: the measure's events"},
         }},
         "Source": {"type": "object", "properties": {
             "slug": {"type": "string"}, "url": {"type": "string"}, "title": nullable_str,
             "publisher": nullable_str, "kind": {"type": "string", "enum": vocab.SOURCE_KINDS.codes},
             "source_url": nullable_str, "published": nullable_str,
-            "published_precision": nullable_str, "accessed": nullable_str,
-            "archive_url": nullable_str, "has_text": {"type": "boolean"}, "sha256": nullable_str,
+            "published_precision": nullable_str,
+            "published_certainty": {"type": ["string", "null"],
+                                    "enum": vocab.CERTAINTIES.codes + [None]},
+            "accessed": nullable_str, "archive_url": nullable_str, "note": nullable_str,
+            "has_text": {"type": "boolean"}, "sha256": nullable_str,
             "cites": {"type": "array", "items": {"type": "string"}},
             "text": {"type": ["string", "null"], "description": "Detail only"},
         }},

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from sqlalchemy import Select, and_, func, or_, select, union, union_all
+from sqlalchemy import Select, and_, false, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 from werkzeug.exceptions import NotFound
 
@@ -30,9 +30,22 @@ from .models import (
     Source,
     Technology,
     event_technologies,
+    event_technologies_added,
+    event_technologies_removed,
     measure_technologies,
 )
-from .status import Period, Step, lifecycle, status_in
+from .status import (
+    Change,
+    Interval,
+    Period,
+    Step,
+    apply_replacements,
+    clip,
+    coverage,
+    covers,
+    lifecycle,
+    status_in,
+)
 
 CHUNK = 2000
 
@@ -60,74 +73,184 @@ def dataset_fingerprint(session: Session) -> tuple[str, dt.datetime | None]:
     return "|".join(f"{updated}:{n}" for updated, n in pairs), newest
 
 
-_LIFECYCLE_CACHE: OrderedDict[tuple, dict[int, list[Period]]] = OrderedDict()
-_LIFECYCLE_CACHE_SIZE = 4
-_LIFECYCLE_LOCK = threading.Lock()
+@dataclass(frozen=True)
+class Histories:
+    """Every measure's lifecycle (``{measure id: periods}``) and, for the few measures whose
+    technologies change on a date, their coverage (``{measure id: {technology slug:
+    intervals}}``). Both derived from the events by :mod:`tracker.status`."""
+
+    lifecycles: dict[int, list[Period]]
+    coverage: dict[int, dict[str, list[Interval]]]
+
+    def for_technologies(self, technologies: Iterable[str] | None) -> dict[int, list[Period]]:
+        """Lifecycles, each clipped to when its measure covered one of ``technologies``
+        (measures whose coverage never changes are unaffected)."""
+        if not technologies:
+            return self.lifecycles
+        wanted = set(technologies)
+        out = dict(self.lifecycles)
+        for mid, by_tech in self.coverage.items():
+            if mid in out:
+                intervals = [i for tech, ivs in by_tech.items() if tech in wanted for i in ivs]
+                out[mid] = clip(out[mid], intervals)
+        return out
+
+
+_HISTORY_CACHE: OrderedDict[tuple, Histories] = OrderedDict()
+_HISTORY_CACHE_SIZE = 4
+_HISTORY_LOCK = threading.Lock()
 SMALL = 200  # up to this many measures, derive directly instead of using the cache
 
 
-def _lifecycles_of(session: Session, measure_ids: list[int] | None) -> dict[int, list[Period]]:
-    """Lifecycles from the database, streaming the events grouped by measure: only one
-    measure's steps are held at a time, never every event of the database."""
-    sunset_stmt = select(Measure.id, Measure.sunset)
-    event_stmt = (select(Event.measure_id, Event.date, Event.kind, Event.new_sunset)
+def _ids_in(column, ids: list[int] | None):
+    """``column IN ids``; an empty list matches nothing (no placeholder id needed)."""
+    return column.in_(ids) if ids else false()
+
+
+def _histories_of(session: Session, measure_ids: list[int] | None) -> Histories:
+    """Lifecycles and coverage from the database, streaming the events grouped by measure:
+    only one measure's steps are held at a time, never every event of the database.
+
+    A measure that replaces one of the asked-for measures is derived too: the day it takes
+    effect ends the one it replaces."""
+    info_stmt = select(Measure.id, Measure.sunset, Measure.session_end, Measure.replaces_id)
+    if measure_ids is not None:
+        replacing = select(Measure.id).where(_ids_in(Measure.replaces_id, measure_ids))
+        info_stmt = info_stmt.where(or_(_ids_in(Measure.id, measure_ids), Measure.id.in_(replacing)))
+    info = {row.id: row for row in session.execute(info_stmt)}
+    ids = list(info)
+    event_stmt = (select(Event.measure_id, Event.date, Event.kind, Event.new_sunset,
+                         Event.date_precision)
                   .where(Event.measure_id.is_not(None)))
     if measure_ids is not None:
-        sunset_stmt = sunset_stmt.where(Measure.id.in_(measure_ids or [-1]))
-        event_stmt = event_stmt.where(Event.measure_id.in_(measure_ids or [-1]))
-    sunsets = dict(session.execute(sunset_stmt).all())
-    out: dict[int, list[Period]] = {mid: [] for mid in sunsets}
+        event_stmt = event_stmt.where(_ids_in(Event.measure_id, ids))
+    out: dict[int, list[Period]] = {mid: [] for mid in info}
     rows = session.execute(event_stmt.order_by(Event.measure_id).execution_options(yield_per=5000))
     current, steps = None, []
-    for measure_id, date, kind, new_sunset in rows:
+
+    def derive(mid: int) -> None:
+        out[mid] = lifecycle(steps, info[mid].sunset, info[mid].session_end)
+
+    for measure_id, date, kind, new_sunset, precision in rows:
         if measure_id != current:
             if current is not None:
-                out[current] = lifecycle(steps, sunsets.get(current))
+                derive(current)
             current, steps = measure_id, []
-        steps.append(Step(date, kind, new_sunset))
+        steps.append(Step(date, kind, new_sunset, precision))
     if current is not None:
-        out[current] = lifecycle(steps, sunsets.get(current))
-    return out
+        derive(current)
+    replaces = {mid: row.replaces_id for mid, row in info.items() if row.replaces_id is not None}
+    lifecycles = apply_replacements(out, replaces)
+    if measure_ids is not None:
+        lifecycles = {mid: lifecycles[mid] for mid in measure_ids if mid in lifecycles}
+    return Histories(lifecycles, _coverage_of(session, measure_ids))
 
 
-def measure_lifecycles(session: Session,
-                       measure_ids: Iterable[int] | None = None) -> dict[int, list[Period]]:
-    """``{measure id: its lifecycle periods}`` (:func:`tracker.status.lifecycle`).
+def coverage_changes(session: Session, measure_ids: list[int] | None) -> dict[int, list[Change]]:
+    """``{measure id: its events that change what it covers}``, for the measures that have any
+    (one query: technologies added, removed and new scopes together)."""
+    def technologies(table, change: str):
+        return (select(Event.measure_id, Event.id, Event.date, Technology.slug.label("value"),
+                       literal(change).label("change"))
+                .join(table, table.c.event_id == Event.id)
+                .join(Technology, Technology.id == table.c.technology_id))
 
-    Every measure's lifecycle is derived once per version of the data and kept (a few
+    scopes = select(Event.measure_id, Event.id, Event.date, Event.new_scope.label("value"),
+                    literal("scope").label("change")).where(Event.new_scope.is_not(None))
+    parts = [technologies(event_technologies_added, "added"),
+             technologies(event_technologies_removed, "removed"), scopes]
+    if measure_ids is not None:
+        parts = [part.where(_ids_in(Event.measure_id, measure_ids)) for part in parts]
+    changes: dict[int, dict[int, dict]] = defaultdict(dict)
+    for mid, eid, date, value, change in session.execute(union_all(*parts)):
+        entry = changes[mid].setdefault(eid, {"date": date, "added": set(), "removed": set(),
+                                              "scope": None})
+        if change == "scope":
+            entry["scope"] = value
+        else:
+            entry[change].add(value)
+    return {mid: [Change(e["date"], frozenset(e["added"]), frozenset(e["removed"]), e["scope"])
+                  for e in by_event.values()]
+            for mid, by_event in changes.items()}
+
+
+def _coverage_of(session: Session, measure_ids: list[int] | None) -> dict[int, dict[str, list[Interval]]]:
+    changes = coverage_changes(session, measure_ids)
+    if not changes:
+        return {}
+    techs: dict[int, list[str]] = defaultdict(list)
+    for mid, slug in session.execute(
+        select(measure_technologies.c.measure_id, Technology.slug)
+        .join(Technology, Technology.id == measure_technologies.c.technology_id)
+        .where(measure_technologies.c.measure_id.in_(list(changes)))
+    ):
+        techs[mid].append(slug)
+    return {mid: coverage(techs[mid], mine) for mid, mine in changes.items()}
+
+
+def histories(session: Session, measure_ids: Iterable[int] | None = None) -> Histories:
+    """The lifecycles (and coverage) of the given measures, or of all.
+
+    Every measure's history is derived once per version of the data and kept (a few
     versions per process): lifecycles do not depend on the date, so statuses "as of" any day,
     filters, facets, CSV chunks, charts and the map all read them without re-deriving
     25,000 lifecycles per request. A handful of ids is derived directly.
     """
     ids = None if measure_ids is None else list(measure_ids)
     if ids is not None and len(ids) <= SMALL:
-        return _lifecycles_of(session, ids)
+        return _histories_of(session, ids)
     key = (str(session.get_bind().url), dataset_fingerprint(session)[0])
-    with _LIFECYCLE_LOCK:
-        cached = _LIFECYCLE_CACHE.get(key)
+    with _HISTORY_LOCK:
+        cached = _HISTORY_CACHE.get(key)
         if cached is not None:
-            _LIFECYCLE_CACHE.move_to_end(key)
+            _HISTORY_CACHE.move_to_end(key)
     if cached is None:
-        cached = _lifecycles_of(session, None)
-        with _LIFECYCLE_LOCK:
-            _LIFECYCLE_CACHE[key] = cached
-            while len(_LIFECYCLE_CACHE) > _LIFECYCLE_CACHE_SIZE:
-                _LIFECYCLE_CACHE.popitem(last=False)
+        cached = _histories_of(session, None)
+        with _HISTORY_LOCK:
+            _HISTORY_CACHE[key] = cached
+            while len(_HISTORY_CACHE) > _HISTORY_CACHE_SIZE:
+                _HISTORY_CACHE.popitem(last=False)
     if ids is None:
-        return dict(cached)
-    return {mid: cached[mid] for mid in ids if mid in cached}
+        return cached
+    wanted = set(ids)
+    return Histories({mid: ps for mid, ps in cached.lifecycles.items() if mid in wanted},
+                     {mid: c for mid, c in cached.coverage.items() if mid in wanted})
 
 
-def measure_statuses(session: Session, on: dt.date,
-                     measure_ids: Iterable[int] | None = None) -> dict[int, str | None]:
-    """``{measure id: status on the date}`` (None: did not exist yet), from the lifecycles."""
+def measure_lifecycles(session: Session, measure_ids: Iterable[int] | None = None,
+                       technologies: Iterable[str] | None = None) -> dict[int, list[Period]]:
+    """``{measure id: its lifecycle periods}`` (:func:`tracker.status.lifecycle`, with
+    replacements applied), clipped to the ``technologies`` asked about when given."""
+    return histories(session, measure_ids).for_technologies(technologies)
+
+
+def measure_statuses(session: Session, on: dt.date, measure_ids: Iterable[int] | None = None,
+                     technologies: Iterable[str] | None = None) -> dict[int, str | None]:
+    """``{measure id: status on the date}`` (None: did not exist yet, or did not cover the
+    technologies asked about then), from the lifecycles."""
     return {mid: status_in(periods, on)
-            for mid, periods in measure_lifecycles(session, measure_ids).items()}
+            for mid, periods in measure_lifecycles(session, measure_ids, technologies).items()}
+
+
+def _dated_technologies(f: Filters) -> list[str] | None:
+    """The technologies whose coverage on ``as_of`` a list must respect: the filter's, when
+    the question is about a date (``as_of`` or ``status`` given); otherwise a technology
+    filter means "ever covered"."""
+    return f.technology if f.technology and (f.as_of_given or f.status) else None
 
 
 def _status_ids(session: Session, f: Filters) -> list[int]:
-    statuses = measure_statuses(session, f.as_of)
+    statuses = measure_statuses(session, f.as_of, technologies=_dated_technologies(f))
     return sorted(mid for mid, st in statuses.items() if st in f.status)
+
+
+def _not_covering_ids(session: Session, f: Filters) -> list[int]:
+    """Measures that cover one of the filter's technologies at some time but not on
+    ``as_of`` (only measures whose coverage changes can be among them)."""
+    found = histories(session).coverage
+    return sorted(mid for mid, by_tech in found.items()
+                  if any(t in by_tech for t in f.technology)
+                  and not any(covers(by_tech.get(t, []), f.as_of) for t in f.technology))
 
 
 # --- shared pieces ---------------------------------------------------------------------
@@ -260,6 +383,8 @@ EVENT_LOAD = (
     selectinload(Event.actor),
     selectinload(Event.jurisdiction),
     selectinload(Event.technologies),
+    selectinload(Event.technologies_added),
+    selectinload(Event.technologies_removed),
     selectinload(Event.citations).selectinload(Citation.source),
 )
 
@@ -319,6 +444,11 @@ def measures_select(session: Session, f: Filters, facet_columns: bool = False) -
             select(measure_technologies.c.measure_id)
             .where(measure_technologies.c.technology_id.in_(_technology_ids(f.technology)))
         ))
+        if f.as_of_given or f.status:
+            # "As of" a date, a measure counts for a technology only while it covered it.
+            not_covering = _not_covering_ids(session, f)
+            if not_covering:
+                conditions.append(Measure.id.not_in(not_covering))
     if f.actor:
         ids = actor_and_descendants(f.actor)
         conditions.append(or_(Measure.adopted_by_id.in_(ids), Measure.jurisdiction_id.in_(ids)))
@@ -422,7 +552,8 @@ def page(session: Session, f: Filters) -> Page:
     extra: dict = {}
     if f.collection in ("events", "measures"):
         ids = {(i.measure_id if f.collection == "events" else i.id) for i in items}
-        extra["statuses"] = measure_statuses(session, f.as_of, [i for i in ids if i])
+        extra["statuses"] = measure_statuses(session, f.as_of, [i for i in ids if i],
+                                             _dated_technologies(f))
     if f.q:
         extra["snippets"] = search.snippets(session, f.collection, f.q, [i.id for i in items])
     return Page(list(items), total, f.page, f.per_page, extra)
@@ -451,7 +582,8 @@ def chunks(session: Session, f: Filters, size: int = CHUNK) -> Iterator[tuple[li
         extra: dict = {}
         if f.collection in ("events", "measures"):
             mids = {(r.measure_id if f.collection == "events" else r.id) for r in rows}
-            extra["statuses"] = measure_statuses(session, f.as_of, [m for m in mids if m])
+            extra["statuses"] = measure_statuses(session, f.as_of, [m for m in mids if m],
+                                                 _dated_technologies(f))
         yield rows, extra
         session.expunge_all()
 
@@ -472,7 +604,7 @@ def event_rows(session: Session, ids: list[int]) -> dict[int, SimpleNamespace]:
     base = session.execute(
         select(Event.id, Event.slug, Event.date, Event.date_precision, Event.certainty,
                Event.date_note, Event.kind, Event.title, Event.summary, Event.new_sunset,
-               Event.measure_id, Event.actor_id, Measure.slug.label("m_slug"),
+               Event.new_scope, Event.measure_id, Event.actor_id, Measure.slug.label("m_slug"),
                Measure.title.label("m_title"), Measure.measure_type.label("m_type"),
                actor.slug.label("a_slug"), actor.name.label("a_name"),
                place.id.label("p_id"), place.slug.label("p_slug"), place.name.label("p_name"),
@@ -496,14 +628,23 @@ def event_rows(session: Session, ids: list[int]) -> dict[int, SimpleNamespace]:
         .where(Event.id.in_(ids))
     ):
         techs[event_id].add(slug)
+    changed: dict[tuple[int, str], list[SimpleNamespace]] = defaultdict(list)
+    for table, key in ((event_technologies_added, "added"), (event_technologies_removed, "removed")):
+        for event_id, slug in session.execute(
+            select(table.c.event_id, Technology.slug)
+            .join(Technology, Technology.id == table.c.technology_id)
+            .where(table.c.event_id.in_(ids)).order_by(Technology.slug)
+        ):
+            changed[(event_id, key)].append(SimpleNamespace(slug=slug))
     cites: dict[int, list[SimpleNamespace]] = defaultdict(list)
     for row in session.execute(
         select(Citation.event_id, Citation.role, Citation.quote, Citation.note, Source.slug,
-               Source.url, Source.title, Source.publisher)
+               Source.url, Source.title, Source.publisher, Source.kind)
         .join(Source, Source.id == Citation.source_id)
         .where(Citation.event_id.in_(ids)).order_by(Citation.id)
     ):
-        source = SimpleNamespace(slug=row.slug, url=row.url, title=row.title, publisher=row.publisher)
+        source = SimpleNamespace(slug=row.slug, url=row.url, title=row.title,
+                                 publisher=row.publisher, kind=row.kind)
         cites[row.event_id].append(SimpleNamespace(role=row.role, quote=row.quote, note=row.note,
                                                    source=source))
     out = {}
@@ -515,7 +656,9 @@ def event_rows(session: Session, ids: list[int]) -> dict[int, SimpleNamespace]:
         out[r.id] = SimpleNamespace(
             id=r.id, slug=r.slug, date=r.date, date_precision=r.date_precision,
             certainty=r.certainty, date_note=r.date_note, kind=r.kind, title=r.title,
-            summary=r.summary, new_sunset=r.new_sunset, measure_id=r.measure_id,
+            summary=r.summary, new_sunset=r.new_sunset, new_scope=r.new_scope,
+            technologies_added=changed[(r.id, "added")],
+            technologies_removed=changed[(r.id, "removed")], measure_id=r.measure_id,
             actor_id=r.actor_id, measure=measure, place=place_ns,
             actor=SimpleNamespace(slug=r.a_slug, name=r.a_name),
             all_technologies=[SimpleNamespace(slug=t) for t in sorted(techs[r.id])],
@@ -574,7 +717,8 @@ def facets(session: Session, f: Filters) -> dict[str, list[FacetValue]]:
                 select(rows.c.measure_id, func.count()).where(rows.c.measure_id.is_not(None))
                 .group_by(rows.c.measure_id)
             ).all())
-            statuses = measure_statuses(session, f.as_of, list(per_measure))
+            statuses = measure_statuses(session, f.as_of, list(per_measure),
+                                        _dated_technologies(f))
             counts: dict[str, int] = defaultdict(int)
             for mid, n in per_measure.items():
                 if statuses.get(mid):

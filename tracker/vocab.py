@@ -89,6 +89,8 @@ MEASURE_TYPES = Vocabulary("measure type", [
          "purposes, prohibited uses."),
     Term("oversight", "Oversight", "Requires approval, reporting, audits or public process "
          "before or while a technology is used."),
+    Term("discontinuation", "Discontinuation", "A government's decision to stop using a "
+         "technology or to end a vendor's contract, without a rule against future use."),
     Term("corporate_moratorium", "Corporate moratorium", "A company's pause on selling or "
          "offering a technology, for a period or until conditions are met."),
     Term("corporate_exit", "Corporate exit", "A company's decision to stop offering a "
@@ -116,6 +118,24 @@ SCOPES = Vocabulary("scope", [
     Term("schools", "Schools", "Use in schools."),
 ])
 
+REQUIREMENTS = Vocabulary("requirement", [
+    # What an oversight measure requires before or while a technology is used.
+    Term("approval", "Approval", "The legislative body (council, board) must approve acquiring "
+         "or using a surveillance technology."),
+    Term("use_policy", "Use policy", "A use policy for each technology must be adopted or "
+         "published."),
+    Term("impact_report", "Impact report", "A surveillance impact report or privacy assessment "
+         "must be prepared before approval."),
+    Term("annual_report", "Annual report", "Periodic, usually annual, public reports on how each "
+         "technology was used."),
+    Term("public_process", "Public process", "Public notice, a public meeting or a hearing "
+         "before approval."),
+    Term("advisory_body", "Advisory body", "A privacy or surveillance advisory commission "
+         "reviews proposals."),
+    Term("warrant", "Warrant", "A warrant or court order is needed for each use."),
+    Term("audit", "Audit", "Use is audited, by an auditor, an inspector or the agency itself."),
+])
+
 STATUSES = Vocabulary("status", [
     Term("pending", "Pending", "Proposed or introduced, not yet finally passed or adopted."),
     Term("passed", "Passed", "Finally passed by the legislature, awaiting signature."),
@@ -123,8 +143,10 @@ STATUSES = Vocabulary("status", [
     Term("in_effect", "In effect", "In force."),
     Term("expired", "Expired", "Lapsed, by its sunset date or an expiry event."),
     Term("repealed", "Repealed", "Repealed, or replaced by a weaker measure."),
-    Term("failed", "Failed", "Vetoed, withdrawn, or died without passing."),
+    Term("failed", "Failed", "Vetoed, withdrawn, or died without passing (a bill not enacted "
+         "when its legislative session ended has failed from the next day)."),
     Term("struck_down", "Struck down", "Annulled by a court."),
+    Term("replaced", "Replaced", "Ended when a measure that replaces it took effect."),
 ])
 
 # Event kinds in lifecycle order: events on the same day apply in this order.
@@ -132,6 +154,8 @@ STATUSES = Vocabulary("status", [
 EVENT_KINDS = Vocabulary("event kind", [
     Term("proposed", "Proposed", "Drafted or proposed, not yet formally introduced."),
     Term("introduced", "Introduced", "Formally introduced in a legislature."),
+    Term("first_reading", "First reading", "A council's first vote on an ordinance (its first "
+         "reading or introduction): not adoption, which needs the final vote."),
     Term("hearing", "Hearing", "A hearing on the measure or the technology."),
     Term("committee_action", "Committee action", "Reported, amended or voted in committee."),
     Term("passed_chamber", "Passed a chamber", "Passed one chamber of a legislature."),
@@ -165,6 +189,7 @@ EVENT_KINDS = Vocabulary("event kind", [
 KIND_EFFECT: dict[str, str | None] = {
     "proposed": "pending",
     "introduced": "pending",
+    "first_reading": "pending",
     "hearing": None,
     "committee_action": None,
     "passed_chamber": None,
@@ -192,7 +217,8 @@ DATE_PRECISIONS = Vocabulary("date precision", [
 
 CERTAINTIES = Vocabulary("certainty", [
     Term("verified", "Verified", "The date is stated in a cited source."),
-    Term("derived", "Derived", "Computed from a dated source, e.g. 'on Tuesday' in a dated article."),
+    Term("derived", "Derived", "Worked out rather than read: from a weekday in a dated article "
+         "('on Tuesday'), or from the date in a page's web address."),
     Term("partial", "Partial", "Only part of the date (say the year) is confirmed by a source."),
     Term("unverified", "Unverified", "Not confirmed in a source; kept with a note."),
 ])
@@ -208,7 +234,16 @@ SOURCE_KINDS = Vocabulary("source kind", [
     Term("report", "Report", "A study, audit or paper."),
     Term("tracker", "Tracker or database", "A secondary compilation of events by a third party."),
     Term("repository_file", "Repository file", "A file in a public code repository."),
+    Term("advocacy", "Advocacy", "A page, post or statement of an advocacy group about events "
+         "it did not itself carry out."),
+    Term("mirror", "Mirror or aggregator", "A copy of another page, or a site that aggregates "
+         "others' reporting: cited only where no better source was found."),
 ])
+
+# The order in which an event's evidence is shown: the record itself first, copies last.
+SOURCE_STRENGTH = ("legislation", "court_document", "government_record", "statement",
+                   "news_article", "report", "advocacy", "blog_post", "tracker",
+                   "repository_file", "mirror")
 
 CITATION_ROLES = Vocabulary("citation role", [
     Term("primary_record", "Primary record", "The official record of the event itself."),
@@ -223,7 +258,7 @@ USER_ROLES = Vocabulary("user role", [
     Term("admin", "Administrator", "An editor who can also manage users and revert revisions."),
 ])
 
-ALL = [ACTOR_KINDS, MEASURE_TYPES, SCOPES, STATUSES, EVENT_KINDS, DATE_PRECISIONS,
-       CERTAINTIES, SOURCE_KINDS, CITATION_ROLES]
+ALL = [ACTOR_KINDS, MEASURE_TYPES, SCOPES, REQUIREMENTS, STATUSES, EVENT_KINDS,
+       DATE_PRECISIONS, CERTAINTIES, SOURCE_KINDS, CITATION_ROLES]
 
 RESERVED_SLUGS = frozenset({"new", "ingest", "changes"})

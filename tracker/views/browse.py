@@ -28,7 +28,7 @@ from ..extensions import db
 from ..filters import COLLECTIONS, Filters, caption_slug, parse_as_of, parse_filters
 from ..formatting import highlight_quotes
 from ..models import Actor, Citation, Event, Measure, Source
-from ..status import Step, lifecycle, status_in, today
+from ..status import status_in, today
 
 bp = Blueprint("browse", __name__)
 
@@ -150,9 +150,13 @@ def _as_of() -> tuple:
 
 
 def measure_history(measure: Measure, on) -> dict:
-    """The measure's lifecycle from its loaded events, and its status on ``on``."""
-    periods = lifecycle([Step(e.date, e.kind, e.new_sunset) for e in measure.events], measure.sunset)
-    return {"periods": periods, "status": status_in(periods, on)}
+    """The measure's lifecycle (the same derivation as every list, replacements and the end of
+    its session included), its status on ``on`` and, when its technologies change on a date,
+    when it covered each of them."""
+    found = queries.histories(db.session, [measure.id])
+    periods = found.lifecycles.get(measure.id, [])
+    return {"periods": periods, "status": status_in(periods, on),
+            "coverage": found.coverage.get(measure.id, {})}
 
 
 @bp.get("/events/<slug>")
@@ -194,6 +198,11 @@ def measure_detail_json(slug: str):
         {"status": p.status, "start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None}
         for p in history["periods"]
     ]
+    record["coverage"] = {
+        tech: [{"from": a.isoformat() if a else None, "until": b.isoformat() if b else None}
+               for a, b in intervals]
+        for tech, intervals in history["coverage"].items()
+    }
     record["events"] = [
         {"slug": e.slug, "kind": e.kind, "title": e.title, "date": e.date.isoformat(),
          "date_precision": e.date_precision, "url": _abs("browse.event_detail", slug=e.slug)}

@@ -11,6 +11,7 @@ from ..datafiles import FILES
 from ..exports import FORMULA_PREFIXES, write_data_package
 from ..extensions import db
 from ..openapi import build_spec
+from ..queries import dataset_fingerprint
 from ..status import today
 
 bp = Blueprint("meta", __name__)
@@ -35,7 +36,7 @@ def data_package():
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - closed below
     try:
         version = write_data_package(db.session, spool, url_for("public.home", _external=True),
-                                     today().isoformat())
+                                     today().isoformat(), dataset_fingerprint(db.session)[1])
         spool.seek(0)
     except BaseException:
         spool.close()
