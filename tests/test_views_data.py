@@ -8,6 +8,8 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 
+import frictionless
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -51,7 +53,20 @@ def test_data_package_is_frictionless_and_versioned_by_content(shared_client):
 
     assert archive.read("events.csv") == (DATA_DIR / "events.csv").read_bytes()
     again = zipfile.ZipFile(io.BytesIO(shared_client.get("/data-package.zip").data))
-    assert json.loads(again.read("datapackage.json"))["version"] == package["version"]
+    repeated = json.loads(again.read("datapackage.json"))
+    assert (repeated["version"], repeated["created"]) == (package["version"], package["created"])
+    # RFC 3339, as Frictionless requires (a bare date is rejected).
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", package["created"])
+
+
+def test_data_package_passes_frictionless_validation(shared_client, tmp_path):
+    """The unzipped package validates with the Frictionless framework: schemas, types,
+    enums, primary and foreign keys, hashes and byte counts."""
+    archive = zipfile.ZipFile(io.BytesIO(shared_client.get("/data-package.zip").data))
+    archive.extractall(tmp_path)
+    report = frictionless.validate(str(tmp_path / "datapackage.json"))
+    errors = [e.message for task in report.tasks for e in task.errors] + [e.message for e in report.errors]
+    assert report.valid, errors[:5]
 
 
 def test_openapi_describes_every_list_and_parameter(shared_client):
