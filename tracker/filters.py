@@ -2,7 +2,7 @@
 
 Every list (HTML, JSON, CSV, Atom, charts) parses its query string here, so a filter means
 the same thing everywhere and a bad value is refused the same way: a 400 that names the
-parameter (never a 500, never silently ignored). Semantics (DESIGN.md, Decisions): a
+parameter (never a 500, never silently ignored). Semantics (docs/architecture.md, "Decisions"): a
 repeated parameter ORs its values, different parameters AND; ``actor`` includes
 sub-jurisdictions; ``as_of`` sets the date statuses are computed for.
 """

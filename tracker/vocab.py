@@ -185,7 +185,7 @@ EVENT_KINDS = Vocabulary("event kind", [
     Term("investigation", "Investigation", "An inquiry opened by an authority."),
 ])
 
-# What each event kind does to its measure's status (DESIGN.md, Decisions).
+# What each event kind does to its measure's status (docs/architecture.md, "Status rules").
 KIND_EFFECT: dict[str, str | None] = {
     "proposed": "pending",
     "introduced": "pending",
@@ -206,7 +206,6 @@ KIND_EFFECT: dict[str, str | None] = {
     "failed": "failed",
     "struck_down": "struck_down",
 }
-assert set(KIND_EFFECT) <= set(EVENT_KINDS.codes)
 LIFECYCLE_KINDS = tuple(KIND_EFFECT)
 
 DATE_PRECISIONS = Vocabulary("date precision", [

@@ -1,4 +1,4 @@
-"""Error pages: friendly HTML, and the JSON shape of DESIGN.md for `.json` URLs.
+"""Error pages: friendly HTML, and the JSON error shape of docs/architecture.md for `.json` URLs.
 
 Every bad input ends here as a 4xx that names what was wrong; an unexpected error is a 500
 page that leaks nothing.

@@ -1,0 +1,33 @@
+"""Every vocabulary term has what the policy for adding terms requires
+(docs/architecture.md, "Vocabularies"), so a new term cannot be half-added."""
+
+from __future__ import annotations
+
+from tracker import charts, ingest, vocab
+
+
+def test_every_term_has_a_label_and_a_definition():
+    for vocabulary in vocab.ALL:
+        for term in vocabulary:
+            assert term.label and term.definition.endswith("."), (vocabulary.name, term.code)
+
+
+def test_status_effects_name_real_event_kinds_and_statuses():
+    assert set(vocab.KIND_EFFECT) <= set(vocab.EVENT_KINDS.codes)
+    assert {e for e in vocab.KIND_EFFECT.values() if e} <= set(vocab.STATUSES.codes)
+
+
+def test_every_status_has_a_colour_on_the_charts():
+    assert set(vocab.STATUSES.codes) <= set(charts.STATUS_COLOURS)
+
+
+def test_every_event_kind_and_measure_type_has_ingest_words():
+    assert set(vocab.EVENT_KINDS.codes) - {"adopted"} <= set(ingest.EVENT_KIND_WORDS)
+    assert set(vocab.MEASURE_TYPES.codes) <= set(ingest.MEASURE_TYPE_WORDS)
+    families = set(ingest.KIND_WORDS)
+    for words in (*ingest.EVENT_KIND_WORDS.values(), *ingest.MEASURE_TYPE_WORDS.values()):
+        assert {family for family, _ in words} <= families
+
+
+def test_source_strength_orders_every_source_kind():
+    assert sorted(vocab.SOURCE_STRENGTH) == sorted(vocab.SOURCE_KINDS.codes)
