@@ -117,3 +117,60 @@ def test_migrations_build_the_models_schema(app, engine_name):
                 "compare_type": True, "include_object": _include_object})
             diff = compare_metadata(context, Base.metadata)
         assert diff == []
+
+
+@pytest.mark.parametrize("field,value", [
+    ("scope", "everyone"), ("scope", "police_use; spaceships"), ("scope", ""),
+    ("requirements", "approval; vibes"), ("measure_type", "abolition"),
+])
+def test_measure_lists_of_codes_are_checked(session, amazon, field, value):
+    values = {"slug": "m", "title": "M", "measure_type": "ban", "adopted_by": amazon}
+    values[field] = value
+    rejects(session, Measure(**values))
+
+
+def test_valid_lists_of_codes_and_sessions(session, amazon):
+    add(session, Measure(slug="m", title="M", measure_type="discontinuation", adopted_by=amazon,
+                         scope="government_use; private_use", requirements="approval; use_policy",
+                         legislative_session="116th Congress", session_end=dt.date(2021, 1, 3)))
+    rejects(session, Measure(slug="n", title="N", measure_type="ban", adopted_by=amazon,
+                             session_end=dt.date(2021, 1, 3)))
+
+
+def test_coverage_changes_need_a_measure_and_sources_a_dated_certainty(session, amazon):
+    rejects(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
+                           certainty="verified", kind="amended", actor_id=amazon.id, title="E",
+                           new_scope="police_use"))
+    rejects(session, Source(slug="s", kind="mirror", url="https://x.org", published_certainty="derived"))
+    rejects(session, Source(slug="s", kind="mirror", url="https://x.org", published=dt.date(2020, 1, 1),
+                            published_precision="day", published_certainty="guessed"))
+
+
+def test_migrated_schema_checks_the_new_vocabularies(app, engine_name):
+    """The CHECK constraints come from migration 0004, not only from create_all."""
+    with app.app_context():
+        if engine_name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE"))
+            db.session.execute(text("CREATE SCHEMA public"))
+            db.session.commit()
+        else:
+            db.drop_all()
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+        upgrade(directory=app.extensions["migrate"].directory)
+        actor = add(db.session, Actor(slug="acme", name="Acme", kind="company"))
+        add(db.session, Measure(slug="ok", title="OK", measure_type="discontinuation",
+                                adopted_by=actor, scope="government_use; private_use"))
+        db.session.commit()
+        for values in ({"scope": "everyone"}, {"requirements": "vibes"},
+                       {"measure_type": "abolition"}):
+            rejects(db.session, Measure(slug="bad", title="Bad", adopted_by_id=actor.id,
+                                        **{"measure_type": "ban", **values}))
+        rejects(db.session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
+                                  certainty="verified", kind="first_draft", actor_id=actor.id,
+                                  title="E"))
+        add(db.session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
+                              certainty="verified", kind="first_reading", actor_id=actor.id,
+                              title="E"))
+        rejects(db.session, Source(slug="s", kind="rumour", url="https://x.org"))
+        add(db.session, Source(slug="s", kind="mirror", url="https://x.org"))
