@@ -20,7 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .datafiles import BY_NAME, row_values
-from .models import Actor, Citation, Event, Measure, Revision, RevisionChange, Source, User
+from .models import (
+    Actor,
+    Citation,
+    Event,
+    Measure,
+    Revision,
+    RevisionChange,
+    Source,
+    User,
+    utcnow,
+)
 
 MODELS: dict[str, type] = {
     "actors": Actor,
@@ -103,6 +113,13 @@ class Recorder:
             new = {}
         if action == "update" and not old and not new:
             return None
+        if action == "update":
+            # A change to a list (technologies) writes only the link table, which would leave
+            # the record's version and updated_at alone: a stale form could then overwrite it
+            # and caches keyed on updated_at would not see it. Touching the row makes every
+            # change, lists included, an UPDATE that bumps the version (and is refused when
+            # the version moved meanwhile).
+            obj.updated_at = utcnow()  # type: ignore[attr-defined]
         self.session.flush()  # a new record needs its id
         change = RevisionChange(
             collection=collection_of(obj), record_id=obj.id,  # type: ignore[attr-defined]
