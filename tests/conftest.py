@@ -70,8 +70,10 @@ def _reset(engine_name: str) -> None:
         db.session.remove()
         db.engine.dispose()
         path = db.engine.url.database
-        if path and os.path.exists(path):
-            os.remove(path)
+        # The database runs in WAL mode: its -wal and -shm files go with it.
+        for name in (path, f"{path}-wal", f"{path}-shm") if path else ():
+            if os.path.exists(name):
+                os.remove(name)
     db.create_all()
 
 

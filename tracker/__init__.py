@@ -9,6 +9,7 @@ from flask import Flask
 
 from . import config as config_module
 from . import search  # noqa: F401  (attaches the full-text DDL to the metadata)
+from .errors import IdConverter
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -31,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     config_module.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    app.url_map.converters["id"] = IdConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))

@@ -31,12 +31,25 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 __all__ = ["db", "migrate", "csrf", "login_manager", "limiter"]
 
 
+# How long a SQLite connection waits for another's write lock before giving up (a 503 then).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite enforces foreign keys only when asked, per connection."""
+    """Per-connection SQLite settings.
+
+    Foreign keys are enforced only when asked. Write-ahead logging lets readers (a slow
+    client streaming a CSV) and one writer (an editor saving) work at the same time; in the
+    default rollback journal a long read blocks every write. The busy timeout makes a writer
+    wait for a lock instead of failing at once; ``synchronous=NORMAL`` is the setting SQLite
+    recommends with WAL (durable across application crashes)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
 

@@ -104,7 +104,7 @@ def users():
     return render_template("auth/users.html", form=form, accounts=accounts, role_forms=role_forms)
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<id:user_id>")
 @auth.admin_required
 def update_user(user_id: int):
     user = db.session.get(User, user_id)

@@ -76,14 +76,14 @@ def _get(correction_id: int) -> Correction:
     return correction
 
 
-@bp.get("/corrections/<int:correction_id>")
+@bp.get("/corrections/<id:correction_id>")
 def detail(correction_id: int):
     correction = _get(correction_id)
     return render_template("corrections/detail.html", c=correction, accept_form=AcceptForm(),
                            reject_form=RejectForm())
 
 
-@bp.post("/corrections/<int:correction_id>/accept")
+@bp.post("/corrections/<id:correction_id>/accept")
 @editor_required
 def accept(correction_id: int):
     """Mark accepted and open the target's edit form with the correction shown beside it."""
@@ -104,7 +104,7 @@ def accept(correction_id: int):
                             correction=correction.id))
 
 
-@bp.post("/corrections/<int:correction_id>/reject")
+@bp.post("/corrections/<id:correction_id>/reject")
 @editor_required
 def reject(correction_id: int):
     correction = _get(correction_id)

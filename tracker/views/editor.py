@@ -20,10 +20,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import editing
 from ..auth import admin_required, editor_required
-from ..errors import BadParameter, reject_unknown
+from ..errors import id_parameter, parse_id, reject_unknown
 from ..extensions import db
 from ..forms import FORMS, DeleteForm, RecordForm, RevertForm
-from ..models import Citation, Revision, RevisionChange
+from ..models import Citation, Correction, Revision, RevisionChange
 from ..revisions import MODELS, Recorder, history, recent, record_key, snapshot, state_after
 
 bp = Blueprint("editor", __name__)
@@ -51,7 +51,8 @@ def _template_helpers() -> dict:
 def _get(collection: str, key: str):
     """The record, or 404. Citations are keyed by id, the others by slug."""
     if collection == "citations":
-        obj = db.session.get(Citation, int(key)) if key.isdigit() else None
+        citation_id = parse_id(key)
+        obj = db.session.get(Citation, citation_id) if citation_id is not None else None
     else:
         obj = editing.get_by_slug(db.session, collection, key)
     if obj is None:
@@ -190,11 +191,9 @@ def edit(collection: str, key: str):
         form = _form(collection, obj, data={**form_cls.data_from(before), "version": obj.version})
     else:
         form = _form(collection, obj)
-    correction = None
-    if request.args.get("correction", "").isdigit():
-        from ..models import Correction
-
-        correction = db.session.get(Correction, int(request.args["correction"]))
+    reject_unknown(request.args, {"correction"})
+    correction_id = id_parameter("correction", request.args.get("correction"))
+    correction = db.session.get(Correction, correction_id) if correction_id is not None else None
     if form.validate_on_submit():
         values = form.values()
         if form.base_version != obj.version:
@@ -272,9 +271,12 @@ def delete(collection: str, key: str):
 def _record_id(collection: str, key: str) -> tuple[Any, int]:
     """The record (None when deleted) and its id; a deleted record is found by its last key."""
     if collection == "citations":
-        obj = db.session.get(Citation, int(key)) if key.isdigit() else None
-        if obj is None and key.isdigit():
-            return None, int(key)
+        citation_id = parse_id(key)
+        if citation_id is None:
+            abort(404, f"There is no citation {key!r}.")
+        obj = db.session.get(Citation, citation_id)
+        if obj is None:
+            return None, citation_id
     else:
         obj = editing.get_by_slug(db.session, collection, key)
     if obj is not None:
@@ -374,17 +376,15 @@ def _restore(collection: str, key: str, record_id: int, changes: list, target_re
 @bp.get("/changes")
 def changes():
     """Recent changes, newest first; public, without e-mail addresses."""
-    before = request.args.get("before")
     reject_unknown(request.args, {"before"})
-    if before is not None and not before.isdigit():
-        raise BadParameter("before", f"{before!r} is not a revision number")
-    revisions = recent(db.session, limit=50, before_id=int(before) if before else None)
+    before = id_parameter("before", request.args.get("before"))
+    revisions = recent(db.session, limit=50, before_id=before)
     older = revisions[-1].id if len(revisions) == 50 else None
     return render_template("editor/changes.html", revisions=revisions, older=older,
                            history_key=_history_key)
 
 
-@bp.get("/revisions/<int:revision_id>")
+@bp.get("/revisions/<id:revision_id>")
 def revision(revision_id: int):
     rev = db.session.get(Revision, revision_id)
     if rev is None:
@@ -412,7 +412,7 @@ for _c in (*SLUGGED, "citations"):
                     defaults={"collection": _c}, methods=["GET", "POST"])
     bp.add_url_rule(f"/{_c}/{conv}/history", f"history_{_c}", history_view,
                     defaults={"collection": _c})
-    bp.add_url_rule(f"/{_c}/{conv}/revert/<int:revision_id>", f"revert_{_c}", revert,
+    bp.add_url_rule(f"/{_c}/{conv}/revert/<id:revision_id>", f"revert_{_c}", revert,
                     defaults={"collection": _c}, methods=["POST"])
 for _c in ("events", "sources"):
     bp.add_url_rule(f"/{_c}/<key>/citations/new", f"cite_{_c}", editor_required(create_citation),

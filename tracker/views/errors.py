@@ -7,9 +7,20 @@ page that leaks nothing.
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..errors import BadParameter
+from ..errors import BadParameter, Busy
+from ..extensions import db
+
+# What SQLite and PostgreSQL say when a lock could not be had in time.
+_LOCK_MESSAGES = ("database is locked", "database table is locked", "lock timeout",
+                  "could not obtain lock", "deadlock detected", "could not serialize")
+
+
+def is_lock_error(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return any(m in text for m in _LOCK_MESSAGES)
 
 
 def wants_json() -> bool:
@@ -48,8 +59,10 @@ def error_response(exc: HTTPException):
 def register(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
-        """No legitimate parameter or form field holds a NUL character, and PostgreSQL
-        cannot store or compare one: a clear 400 instead of a database error."""
+        """No legitimate address, parameter or form field holds a NUL character, and
+        PostgreSQL cannot store or compare one: a clear 400 instead of a database error."""
+        if "\x00" in request.path:
+            raise BadParameter("path", "the address contains a NUL character")
         for source in (request.args, request.form if request.method == "POST" else {}):
             for name, value in source.items(multi=True) if source else ():
                 if "\x00" in value:
@@ -64,10 +77,19 @@ def register(app: Flask) -> None:
             from flask import make_response
 
             response = make_response(*response) if len(response) == 3 else make_response(response)
-        for key, value in (exc.get_headers() if exc.code == 405 else []):
-            if key.lower() == "allow":
+        for key, value in (exc.get_headers() if exc.code in (405, 503) else []):
+            if key.lower() in ("allow", "retry-after"):
                 response.headers[key] = value
         return response
+
+    @app.errorhandler(OperationalError)
+    def handle_busy(exc: OperationalError):
+        """A lock the database could not get in time is a 503 to retry, not a crash."""
+        db.session.rollback()
+        if is_lock_error(exc):
+            app.logger.warning("Database busy on %s: %s", request.path, exc.orig)
+            return handle_http(Busy())
+        return handle_unexpected(exc)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
