@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import html as html_module
 import json
+import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.editor_helpers import editor_client, setup_world
@@ -202,3 +205,85 @@ def test_publisher_is_proposed_from_the_records_actors(loaded_app):
     issued = "Council votes\n\nIssued by: Office of the Mayor of Nowhere\n\nThe council voted."
     assert ingest.read_statement(issued, publishers=publishers).meta["publisher"] == (
         "Office of the Mayor of Nowhere")
+
+
+def _textarea(page: str, name: str) -> str:
+    match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', page, re.S)
+    assert match, f"no textarea {name}"
+    return html_module.unescape(match.group(1)).strip()
+
+
+def _input_value(page: str, name: str) -> str:
+    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page)
+    return html_module.unescape(match.group(1)) if match else ""
+
+
+def test_an_uploaded_statement_fills_the_review_forms_text_and_can_be_saved(app):
+    import io
+
+    world = setup_world(app)
+    client = editor_client(app)
+    body = b"The Springfield City Council voted to ban face recognition on 24 February 2020."
+    response = client.post("/sources/ingest", data={
+        "step": "propose", "upload": (io.BytesIO(body), "statement.txt"), "text": "", "url": ""},
+        content_type="multipart/form-data")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    text = _textarea(page, "text")
+    assert text == body.decode()
+    response = client.post("/sources/ingest", data={
+        "step": "save", "text": text, "title": "Upload", "kind": "statement", "pick": "0",
+        "s-0-event": world["event"], "s-0-role": "mention", "s-0-quote": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.mark.parametrize("written,expected", [
+    ("2020-02-25", "2020-02-25"), ("25 February 2020", "2020-02-25"),
+    ("February 25, 2020", "2020-02-25"), ("2020-02", "2020-02"),
+])
+def test_a_pasted_header_is_metadata_not_text(app, written, expected):
+    setup_world(app)
+    client = editor_client(app)
+    text = (f"title: Council statement\npublisher: City of Springfield\ndate: {written}\n\n"
+            "Yesterday the Springfield City Council voted to ban face recognition.\n")
+    page = client.post("/sources/ingest", data={"step": "propose", "text": text, "url": ""}) \
+        .get_data(as_text=True)
+    assert _textarea(page, "text") == "Yesterday the Springfield City Council voted to ban face recognition."
+    assert _input_value(page, "title") == "Council statement"
+    assert _input_value(page, "publisher") == "City of Springfield"
+    assert _input_value(page, "published") == expected
+
+
+def test_a_statement_over_the_size_limit_is_a_413_that_says_so(app):
+    import io
+
+    setup_world(app)
+    client = editor_client(app)
+    big = ("The council voted. " * 10_000).encode()  # 190,000 characters
+    response = client.post("/sources/ingest", data={
+        "step": "propose", "upload": (io.BytesIO(big), "long.txt"), "text": "", "url": ""},
+        content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "characters" in response.get_data(as_text=True)
+    response = client.post("/sources/ingest", data={"step": "propose", "text": big.decode(),
+                                                    "url": ""})
+    assert response.status_code == 413
+
+
+def test_a_request_over_the_size_cap_is_refused_before_it_is_parsed(client):
+    response = client.post("/login", data={"email": "x@example.org", "password": "p" * (5 * 2**20)})
+    assert response.status_code == 413
+
+
+def test_clearing_a_cited_sources_text_is_refused(app):
+    world = setup_world(app)
+    client = editor_client(app)
+    url = f"/sources/{world['source']}/edit"
+    response = client.post(url, data={"title": "Council bans face recognition",
+                                      "publisher": "City of Springfield", "kind": "statement",
+                                      "url": "https://example.org/springfield",
+                                      "published": "2020-02-24", "text": "", "version": "1"})
+    assert response.status_code == 200
+    assert "quote" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Source.text).where(Source.slug == world["source"]))

@@ -456,15 +456,19 @@ class SourceForm(RecordForm):
     note = TextAreaField("Note", description="What a reader should know about this source (a copy "
                          "of another page, a date read from the address)",
                          validators=[Optional(), Length(max=5000)])
+    # No Optional(): it would stop the chain on an empty text before validate_text, which
+    # must refuse clearing a text that citations quote.
     text = TextAreaField("Text", description="The statement's full text, or the quoted passages",
-                         validators=[Optional(), Length(max=2_000_000)])
+                         validators=[Length(max=2_000_000)])
 
     def validate_text(self, field):
-        """Existing citations quote this text: an edit must not orphan their quotes."""
+        """Existing citations quote this text: an edit must not orphan their quotes, and
+        clearing the text would leave every quote pointing at nothing."""
         obj = getattr(self, "_obj", None)
-        if obj is None or not field.data or not field.data.strip():
+        if obj is None:
             return
-        lost = [c for c in obj.citations if c.quote and not quote_in_text(c.quote, field.data)]
+        text = field.data if field.data and field.data.strip() else ""
+        lost = [c for c in obj.citations if c.quote and not quote_in_text(c.quote, text)]
         if lost:
             raise ValidationError(
                 "The new text no longer contains the quote of "

@@ -34,6 +34,11 @@ from . import vocab
 # --- statements --------------------------------------------------------------------------------
 
 HEADER_KEYS = ("title", "publisher", "date", "url", "kind")
+# The longest statement the engine reads: suggestion time grows with the text (100,000
+# characters, a long report, take a few seconds; a 3 MB file took a worker past its timeout).
+STATEMENT_MAX_CHARS = 100_000
+# The largest file accepted for upload (HTML carries markup the text does not keep).
+STATEMENT_MAX_UPLOAD_BYTES = 2 * 2**20
 
 
 @dataclass
@@ -42,16 +47,20 @@ class Statement:
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def date(self) -> dt.date | None:
+    def published(self) -> tuple[dt.date, str] | None:
+        """The statement's date with its precision: from a header (``2020-06``, ``10 June
+        2020``...) or the first full date near the top."""
         value = self.meta.get("date")
         if isinstance(value, dt.date):
-            return value
+            return value, "day"
         if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value[:10])
-            except ValueError:
-                return None
+            return header_date(value)
         return None
+
+    @property
+    def date(self) -> dt.date | None:
+        published = self.published
+        return published[0] if published else None
 
 
 def html_to_text(html: str) -> str:
@@ -98,6 +107,23 @@ def parse_header(raw: str) -> tuple[dict[str, str], str]:
     if not meta:
         return {}, raw
     return meta, body
+
+
+_ISO_PARTIAL = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+
+
+def header_date(text: str) -> tuple[dt.date, str] | None:
+    """A date as people write it in a header: ISO at any precision, or in prose."""
+    text = text.strip()
+    match = _ISO_PARTIAL.fullmatch(text)
+    if match:
+        year, month, day = match.groups()
+        found = _safe_date(int(year), int(month or 1), int(day or 1))
+        return (found, "day" if day else "month" if month else "year") if found else None
+    for prose in find_dates(text, None):
+        if not prose.relative and prose.precision in ("day", "month", "year"):
+            return prose.start, prose.precision
+    return None
 
 
 def read_statement(raw: str, html: bool = False, publishers: list[Publisher] = ()) -> Statement:

@@ -452,7 +452,12 @@ def ingest_statement():
         raw = ""
         html = False
         if form.upload.data:
-            raw = form.upload.data.read().decode("utf-8", errors="replace")
+            data = form.upload.data.read(ingest.STATEMENT_MAX_UPLOAD_BYTES + 1)
+            if len(data) > ingest.STATEMENT_MAX_UPLOAD_BYTES:
+                form.upload.errors.append(
+                    f"The file is larger than {ingest.STATEMENT_MAX_UPLOAD_BYTES // 2**20} MB.")
+                return render_template("editor/ingest.html", form=form), 413
+            raw = data.decode("utf-8", errors="replace")
             html = form.upload.data.filename.lower().endswith((".html", ".htm"))
         elif form.text.data and form.text.data.strip():
             raw = form.text.data
@@ -461,17 +466,23 @@ def ingest_statement():
         else:
             statement = ingest.read_statement(raw, html=html,
                                                publishers=ingest.load_publishers(db.session))
+            if len(statement.text) > ingest.STATEMENT_MAX_CHARS:
+                field = form.upload if form.upload.data else form.text
+                field.errors.append(
+                    f"The statement has {len(statement.text):,} characters; the most it can read "
+                    f"is {ingest.STATEMENT_MAX_CHARS:,}. Keep the part that speaks of the events.")
+                return render_template("editor/ingest.html", form=form), 413
             if form.url.data:
                 statement.meta["url"] = form.url.data
             found = ingest.suggest(statement, ingest.load_candidates(db.session), limit=30, min_score=0.3)
             meta = statement.meta
-            published = None
-            if statement.date is not None:
-                published = (statement.date, "day")
-            review = IngestSourceForm(data={
+            # formdata=None: the review form shows what the statement says, not the fields
+            # of the request that carried it (which holds the raw text, header included, or
+            # nothing at all when the statement was uploaded).
+            review = IngestSourceForm(formdata=None, data={
                 "text": statement.text, "title": meta.get("title"), "publisher": meta.get("publisher"),
                 "kind": meta.get("kind") if meta.get("kind") in vocab_source_kinds() else "statement",
-                "url": meta.get("url"), "published": published,
+                "url": meta.get("url"), "published": statement.published,
             })
             suggestions = [{"event": s.event, "title": s.title, "date": s.date, "role": s.role,
                             "score": s.score, "quote": s.quote, "reasons": s.reasons,
