@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import search  # noqa: F401  (attaches the full-text DDL to the metadata)
@@ -33,6 +34,12 @@ def create_app(config: dict | None = None) -> Flask:
     config_module.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     app.url_map.converters["id"] = IdConverter
+
+    proxies = int(app.config.get("TRACKER_PROXIES", 0))
+    if proxies:
+        # Behind nginx/Caddy every request comes from the proxy: without this all clients
+        # would share one rate-limit bucket and links would use the proxy's scheme and host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))

@@ -45,6 +45,12 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Counters of several deployments can share one Redis without mixing.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "tracker"),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
+        # Exactly that many hops are trusted: with 0, a client cannot spoof its address (and
+        # its rate-limit bucket) by sending the header itself.
+        "TRACKER_PROXIES": int(os.environ.get("TRACKER_PROXIES", "0")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # No request body past this is read (a 413 instead): the largest legitimate one is a

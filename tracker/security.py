@@ -19,6 +19,8 @@ HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
+    # frame-ancestors for current browsers, X-Frame-Options for older ones.
+    "X-Frame-Options": "SAMEORIGIN",
 }
 
 
