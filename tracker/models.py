@@ -13,7 +13,9 @@ import hashlib
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
+    DDL,
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -28,8 +30,17 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
+    update,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    relationship,
+)
 
 from . import vocab
 
@@ -414,6 +425,46 @@ class Citation(Timestamped, Base):
 
     event: Mapped[Event] = relationship(back_populates="citations")
     source: Mapped[Source] = relationship(back_populates="citations")
+
+
+class DataVersion(Base):
+    """One row: the version of the public record, bumped in the same transaction as every
+    change to it (forms, reverts, the loader, restores).
+
+    Why: ETags, the derived-lifecycle cache and the data package's ``created`` need to know
+    whether the data changed. Reading one row per request replaces six ``max(updated_at)``
+    and six ``count(*)`` aggregates, and a deletion (which moves no ``updated_at``) bumps it
+    like any other change."""
+
+    __tablename__ = "data_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=1)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+event.listen(DataVersion.__table__, "after_create", DDL(
+    "INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, CURRENT_TIMESTAMP)"))
+
+
+def bump_data_version(session: Session) -> None:
+    """Record that the public data changed (for writes that bypass the ORM: bulk loads,
+    restores)."""
+    session.execute(update(DataVersion).values(version=DataVersion.version + 1,
+                                               changed_at=utcnow()))
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_record_changes(session: Session, flush_context, instances) -> None:
+    """Every flush that inserts, changes or deletes a record of the public data (lists such
+    as a measure's technologies included: they make their owner dirty) bumps the version in
+    the same transaction."""
+    records = (Actor, Technology, Measure, Event, Source, Citation)
+    changed = any(isinstance(o, records) for o in (*session.new, *session.deleted)) or any(
+        isinstance(o, records) and session.is_modified(o) for o in session.dirty)
+    if changed:
+        bump_data_version(session)
 
 
 def split_multi(value: str | None) -> list[str]:

@@ -25,6 +25,7 @@ from .filters import Filters
 from .models import (
     Actor,
     Citation,
+    DataVersion,
     Event,
     Measure,
     Source,
@@ -55,22 +56,13 @@ CHUNK = 2000
 
 
 def dataset_fingerprint(session: Session) -> tuple[str, dt.datetime | None]:
-    """(fingerprint, last change): the newest update and row count of every table.
-
-    Counts make deletions visible (a delete moves no updated_at). Used for HTTP caching and
-    to reuse computed statuses until the data changes.
-    """
-    # Separate scalar subqueries: alone, max() of an indexed column is one index lookup and
-    # count(*) uses SQLite's count optimisation; together in one SELECT both scan the table.
-    tables = (Actor, Technology, Measure, Event, Source, Citation)
-    columns = []
-    for m in tables:
-        columns.append(select(func.max(m.updated_at)).scalar_subquery())
-        columns.append(select(func.count()).select_from(m).scalar_subquery())
-    values = session.execute(select(*columns)).one()
-    pairs = [(values[2 * i], values[2 * i + 1]) for i in range(len(tables))]
-    newest = max((updated for updated, _ in pairs if updated is not None), default=None)
-    return "|".join(f"{updated}:{n}" for updated, n in pairs), newest
+    """(version, last change) of the public data: one row, bumped with every change
+    (:class:`~tracker.models.DataVersion`). Used for HTTP caching and to reuse derived
+    lifecycles until the data changes."""
+    row = session.execute(select(DataVersion.version, DataVersion.changed_at)).first()
+    if row is None:  # a database created before the version row existed
+        return "0", None
+    return str(row.version), row.changed_at
 
 
 @dataclass(frozen=True)
