@@ -34,9 +34,19 @@ def test_partial_dates_cover_their_whole_period(shared_loaded_app):
     assert f.query_string() == "date_from=2019&date_to=2020-02"
 
 
-def test_empty_form_values_are_not_filters(shared_loaded_app):
-    f = parse(shared_loaded_app, "events", kind="", q="", as_of="")
+def test_empty_form_fields_are_not_filters_but_other_empty_values_are_a_400(shared_loaded_app):
+    from tracker.extensions import db
+    from tracker.filters import FORM_TEXT_FIELDS
+
+    args = MultiDict([("q", ""), ("as_of", ""), ("date_from", " "), ("sort", "relevance")])
+    with shared_loaded_app.app_context():
+        f = parse_filters(args, "events", db.session, blank_as_absent=FORM_TEXT_FIELDS)
+    # The search box the user cleared takes "Best match" with it: the default order applies.
     assert f == Filters(collection="events", as_of=f.as_of)
+    for name in ("kind", "q", "as_of", "page"):
+        with pytest.raises(BadParameter) as info:
+            parse(shared_loaded_app, "events", **{name: ""})
+        assert info.value.parameter == name
 
 
 def test_search_defaults_to_relevance(shared_loaded_app):

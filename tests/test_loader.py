@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tracker.datafiles import BY_NAME, FILES, CellError, parse_cell
 from tracker.exports import export_dir
 from tracker.extensions import db
 from tracker.loader import LoadError, load, quote_in_text
-from tracker.models import Citation, Event, Measure, Source
+from tracker.models import Actor, Citation, Event, Measure, Source
 
 from .conftest import DATA_DIR
 
@@ -169,3 +170,261 @@ def test_cli_load_exit_code_and_messages(app, runner, tmp_path):
     result = runner.invoke(args=["load", str(DATA_DIR)])
     assert result.exit_code == 0, result.output
     assert "events.csv:" in result.output and "inserted" in result.output
+
+
+# --- NUL characters -------------------------------------------------------------------------
+
+
+def edit_cell(path: Path, row: int, column: str, value: str) -> int:
+    """Set one cell of a data file (row 0 is the first data row); returns its line."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    rows[row + 1][rows[0].index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    assert not any("\n" in cell for r in rows[:row + 1] for cell in r)
+    return row + 2
+
+
+def test_parse_cell_refuses_a_nul_character_in_every_column_type():
+    columns = {}
+    for spec in FILES:
+        for col in spec.columns:
+            columns.setdefault(col.type, col)
+    assert set(columns) == {"slug", "text", "date", "vocab", "vocabs", "ref", "refs", "float",
+                            "url", "bool", "sha", "code"}
+    for col in columns.values():
+        for text in ("\x00", "face\x00recognition", "2020-01-01\x00"):
+            with pytest.raises(CellError, match="^contains a NUL character$"):
+                parse_cell(col, text)
+
+
+@pytest.mark.parametrize("filename,column,value", [
+    ("events.csv", "title", "Amazon pauses\x00 sales"),
+    ("actors.csv", "slug", "amazon\x00"),
+    ("measures.csv", "technologies", "face-recognition\x00"),
+])
+def test_a_nul_character_is_refused_on_both_engines_and_nothing_is_written(
+        app, tmp_path, filename, column, value):
+    bad = tmp_path / "nul"
+    shutil.copytree(DATA_DIR, bad)
+    line = edit_cell(bad / filename, 3, column, value)
+    with app.app_context():
+        with pytest.raises(LoadError) as info:
+            load(bad, db.session)
+        assert f"{filename}:{line}: {column}: contains a NUL character" in info.value.problems
+        assert counts(db.session) == {"Event": 0, "Measure": 0, "Source": 0, "Citation": 0}
+
+
+def test_a_nul_character_in_a_stored_source_text_is_refused(app, tmp_path):
+    bad = tmp_path / "nul-text"
+    shutil.copytree(DATA_DIR, bad)
+    text_file = bad / "sources" / "aclu-statement-amazon-face-recognition-moratorium.txt"
+    text_file.write_text("First line\nSecond\x00 line\n", encoding="utf-8")
+    with app.app_context(), pytest.raises(LoadError) as info:
+        load(bad, db.session)
+    assert ("sources/aclu-statement-amazon-face-recognition-moratorium.txt:2: (text): "
+            "contains a NUL character") in info.value.problems
+
+
+# --- bytes that are not UTF-8 ----------------------------------------------------------------
+
+
+def test_bytes_that_are_not_utf8_are_reported_at_their_physical_line_and_column(app, tmp_path):
+    bad = tmp_path / "latin1"
+    shutil.copytree(DATA_DIR, bad)
+    events = bad / "events.csv"
+    lines = events.read_bytes().split(b"\n")
+    # A Latin-1 "é" in the title of the event on line 7, and a stray byte on line 12.
+    with events.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    title = rows[6][rows[0].index("title")].encode("utf-8")
+    assert lines[6].count(title) == 1
+    lines[6] = lines[6].replace(title, title + b" caf\xe9 ")
+    lines[11] = lines[11] + b"\x80"
+    events.write_bytes(b"\n".join(lines))
+    raw = events.read_bytes()
+    # A quoted cell spanning two lines, its bad byte on the second one (line 3 of the file).
+    technologies = bad / "technologies.csv"
+    tech_lines = technologies.read_bytes().split(b"\n")
+    slug, name = tech_lines[1].split(b",")[:2]
+    tech_lines[1] = slug + b"," + name + b',"First line\nsecond na\xefve line"'
+    technologies.write_bytes(b"\n".join(tech_lines))
+    tech_raw = technologies.read_bytes()
+    # A stored source text with a bad byte on its third line.
+    text_file = bad / "sources" / "aclu-statement-amazon-face-recognition-moratorium.txt"
+    text_file.write_bytes(b"One\nTwo\nThr\xe9e\n")
+    with app.app_context():
+        with pytest.raises(LoadError) as info:
+            load(bad, db.session)
+        problems = info.value.problems
+        e_acute, stray, i_diaeresis = raw.index(b"\xe9"), raw.index(b"\x80"), tech_raw.index(b"\xef")
+        assert (f"events.csv:7: title: not UTF-8 (invalid continuation byte 0xe9 at byte "
+                f"{e_acute}; save the file as UTF-8)") in problems
+        assert (f"events.csv:12: fact_id: not UTF-8 (invalid start byte 0x80 at byte "
+                f"{stray}; save the file as UTF-8)") in problems
+        assert (f"technologies.csv:3: description: not UTF-8 (invalid continuation byte 0xef at "
+                f"byte {i_diaeresis}; save the file as UTF-8)") in problems
+        assert ("sources/aclu-statement-amazon-face-recognition-moratorium.txt:3: (text): not UTF-8 "
+                "(invalid continuation byte 0xe9 at byte 11; save the file as UTF-8)") in problems
+        assert not any(":1: (file)" in p for p in problems), problems
+        assert counts(db.session) == {"Event": 0, "Measure": 0, "Source": 0, "Citation": 0}
+
+
+def test_not_utf8_after_a_csv_syntax_error_is_still_reported_at_its_line(app, tmp_path):
+    bad = tmp_path / "broken"
+    shutil.copytree(DATA_DIR, bad)
+    path = bad / "technologies.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = b'"unterminated' + lines[2]
+    lines[5] = lines[5] + b"\xff"
+    path.write_bytes(b"\n".join(lines))
+    with app.app_context(), pytest.raises(LoadError) as info:
+        load(bad, db.session)
+    assert any(p.startswith("technologies.csv:6: (file): not UTF-8 (invalid start byte 0xff")
+               for p in info.value.problems), info.value.problems
+
+
+# --- files that lack rows of the database, and --prune ------------------------------------
+
+
+def cut_short(tmp_path: Path, name: str, drop: int, filenames=None) -> tuple[Path, list[str]]:
+    """A copy of data/ whose events.csv (or ``name``) lost its last ``drop`` rows at a row
+    boundary; ``filenames`` keeps only those files. Returns the copy and the dropped keys."""
+    copy = tmp_path / f"cut-{name}-{drop}"
+    shutil.copytree(DATA_DIR, copy)
+    if filenames is not None:
+        for spec in FILES:
+            if spec.filename not in filenames:
+                (copy / spec.filename).unlink()
+    path = copy / f"{name}.csv"
+    lines = path.read_bytes().decode("utf-8").split("\n")
+    assert lines[-1] == ""
+    kept, dropped = lines[:-1 - drop], lines[-1 - drop:-1]
+    path.write_bytes("\n".join(kept + [""]).encode("utf-8"))
+    return copy, [line.split(",")[0] for line in dropped]
+
+
+def drop_citations_of(directory: Path, events: list[str]) -> int:
+    path = directory / "citations.csv"
+    lines = path.read_bytes().decode("utf-8").split("\n")
+    kept = [line for line in lines if line.split(",")[0] not in set(events)]
+    path.write_bytes("\n".join(kept).encode("utf-8"))
+    return len(lines) - len(kept)
+
+
+def test_a_file_cut_short_is_reported_with_the_rows_it_lacks_and_nothing_is_deleted(app, tmp_path):
+    cut, dropped = cut_short(tmp_path, "events", 12)
+    with app.app_context():
+        load(DATA_DIR, db.session)
+        total = counts(db.session)["Event"]
+        before = snapshot(db.session, tmp_path, "before")
+        report = load(cut, db.session)
+        assert report.changed == 0
+        assert report.counts["events"]["rows"] == total - 12
+        assert report.missing["events"] == sorted(dropped)
+        assert report.missing["citations"] == []
+        events_line = next(line for line in report.lines() if line.startswith("events.csv:"))
+        assert events_line == (f"events.csv: 0 inserted, 0 updated, {total - 12} unchanged; "
+                               f"{total - 12} rows in the file, 12 rows of the database not in "
+                               f"the file (kept)")
+        [warning] = report.warnings()
+        named = ", ".join(sorted(dropped)[:10])
+        assert warning == (
+            "events.csv: 12 rows of the database are not in the file and were kept (was the "
+            f"file cut short? `tracker load DIR --prune` deletes them): {named}, and 2 more")
+        assert snapshot(db.session, tmp_path, "after") == before
+
+
+def test_prune_refuses_to_delete_rows_that_rows_staying_still_refer_to(app, tmp_path):
+    cut, dropped = cut_short(tmp_path, "events", 3)
+    with app.app_context():
+        load(DATA_DIR, db.session)
+        before = snapshot(db.session, tmp_path, "before")
+        cited = next(slug for slug in dropped if f"\n{slug}," in (cut / "citations.csv").read_text())
+        line = line_of(cut / "citations.csv", f"{cited},")
+        with pytest.raises(LoadError) as info:
+            load(cut, db.session, prune=True)
+        assert (f"events.csv: slug: cannot delete {cited!r}, which is not in the file: "
+                f"citations.csv:{line} still refers to it (event)") in info.value.problems
+        assert snapshot(db.session, tmp_path, "after") == before
+
+
+def test_prune_checks_references_from_tables_whose_file_is_absent(app, tmp_path):
+    with app.app_context():
+        load(DATA_DIR, db.session)
+        measure = db.session.scalars(select(Measure).order_by(Measure.slug)).first()
+        adopter = measure.adopted_by.slug
+        copy = tmp_path / "actors-only"
+        copy.mkdir()
+        lines = (DATA_DIR / "actors.csv").read_text(encoding="utf-8").split("\n")
+        (copy / "actors.csv").write_text(
+            "\n".join(line for line in lines if not line.startswith(f"{adopter},")),
+            encoding="utf-8")
+        report = load(copy, db.session)
+        assert report.missing == {"actors": [adopter]}
+        assert "measures.csv: 0 inserted, 0 updated, 0 unchanged; no such file, its rows are " \
+               "left alone" in report.lines()
+        with pytest.raises(LoadError) as info:
+            load(copy, db.session, prune=True)
+        assert (f"actors.csv: slug: cannot delete {adopter!r}, which is not in the file: measure "
+                f"{measure.slug!r} in the database (measures.csv is not in the directory) still "
+                f"refers to it (adopted_by)") in info.value.problems
+        assert db.session.scalar(select(func.count()).select_from(Actor).where(
+            Actor.slug == adopter)) == 1
+
+
+def test_prune_deletes_the_rows_the_files_lack_in_the_same_transaction(app, tmp_path):
+    cut, dropped = cut_short(tmp_path, "events", 12)
+    n_citations = drop_citations_of(cut, dropped)
+    assert n_citations > 0
+    with app.app_context():
+        load(DATA_DIR, db.session)
+        total = counts(db.session)
+        report = load(cut, db.session, prune=True)
+        assert report.counts["events"]["deleted"] == 12
+        assert report.counts["citations"]["deleted"] == n_citations
+        assert report.changed == 12 + n_citations
+        assert any(line.endswith("12 rows of the database not in the file (deleted)")
+                   for line in report.lines())
+        assert report.warnings() == []
+        assert report.deletions()[0].startswith("events.csv: deleted 12 rows not in the file: ")
+        assert counts(db.session)["Event"] == total["Event"] - 12
+        assert counts(db.session)["Citation"] == total["Citation"] - n_citations
+        exported = snapshot(db.session, tmp_path, "pruned")
+        # The data files as cut (the codebook beside them is not data).
+        assert exported == {p.relative_to(cut).as_posix(): p.read_bytes()
+                            for p in sorted(cut.rglob("*")) if p.is_file() and p.suffix != ".md"}
+        assert load(cut, db.session, prune=True).changed == 0
+
+
+def test_prune_deletes_an_actor_together_with_its_children(app, tmp_path):
+    header = ",".join(BY_NAME["actors"].header)
+    full, short = tmp_path / "full", tmp_path / "short"
+    full.mkdir()
+    short.mkdir()
+    rows = ["a,A,region,,,,,,,", "b,B,county,,a,,,,,", "c,C,city,,b,,,,,"]
+    (full / "actors.csv").write_text("\n".join([header, *rows, ""]), encoding="utf-8")
+    (short / "actors.csv").write_text("\n".join([header, rows[0], ""]), encoding="utf-8")
+    with app.app_context():
+        load(full, db.session)
+        report = load(short, db.session, prune=True)
+        assert report.counts["actors"]["deleted"] == 2
+        assert db.session.scalars(select(Actor.slug)).all() == ["a"]
+
+
+def test_cli_load_warns_about_rows_a_file_lacks_and_prune_deletes_them(app, runner, tmp_path):
+    cut, dropped = cut_short(tmp_path, "citations", 2)
+    assert runner.invoke(args=["load", str(DATA_DIR)]).exit_code == 0
+    result = runner.invoke(args=["load", str(cut)])
+    assert result.exit_code == 0, result.output
+    assert "citations.csv: 2 rows of the database are not in the file and were kept" in result.stderr
+    assert result.stderr.startswith("Warning: ")
+    assert "2 rows of the database not in the file (kept)" in result.stdout
+    result = runner.invoke(args=["load", str(cut), "--prune"])
+    assert result.exit_code == 0, result.output
+    assert "citations.csv: deleted 2 rows not in the file: " in result.stdout
+    assert "Warning" not in result.output
+    with app.app_context():
+        assert counts(db.session)["Citation"] == len(
+            (cut / "citations.csv").read_text(encoding="utf-8").splitlines()) - 1

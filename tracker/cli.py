@@ -1,7 +1,8 @@
 """The ``tracker`` command: a Flask command group (also ``flask --app tracker``).
 
 ``setup`` migrates (and loads ``data/`` into an empty database), ``load DIR`` and
-``export DIR`` move the dataset between CSV files and the database, ``run`` serves.
+``export DIR`` move the dataset between CSV files and the database, ``backup FILE`` and
+``restore FILE`` move everything (accounts, history, corrections too), ``run`` serves.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from .backup import BackupError, restore, write_backup
 from .extensions import db
+from .loader import LoadError, load
 from .models import Event
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -47,11 +50,9 @@ def setup_command(no_data: bool, data_dir: str) -> None:
     _load(data_dir)
 
 
-def _load(directory: str) -> None:
-    from .loader import LoadError, load
-
+def _load(directory: str, prune: bool = False) -> None:
     try:
-        report = load(directory, db.session)
+        report = load(directory, db.session, prune=prune)
     except LoadError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
@@ -60,14 +61,24 @@ def _load(directory: str) -> None:
         sys.exit(1)
     for line in report.lines():
         click.echo(line)
+    for line in report.deletions():
+        click.echo(line)
+    for line in report.warnings():
+        click.echo(f"Warning: {line}", err=True)
 
 
 @click.command("load")
 @click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--prune", is_flag=True,
+              help="Also delete the database rows that the files lack (same transaction).")
 @with_appcontext
-def load_command(directory: str) -> None:
-    """Upsert the CSV files in DIRECTORY by slug, all or nothing."""
-    _load(directory)
+def load_command(directory: str, prune: bool) -> None:
+    """Upsert the CSV files in DIRECTORY by slug, all or nothing.
+
+    Rows of the database that a file lacks are reported and kept, unless --prune is given;
+    a file absent from DIRECTORY leaves its table alone.
+    """
+    _load(directory, prune)
 
 
 @click.command("export")
@@ -82,8 +93,50 @@ def export_command(directory: str) -> None:
         click.echo(f"{name}.csv: {n} rows")
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(file: str) -> None:
+    """Write everything the database holds to FILE (a zip): the data files as `export`
+    writes them, accounts with their password hashes, revisions and corrections."""
+    try:
+        counts = write_backup(db.session, file)
+    except BackupError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo("Backup aborted; no archive was written.", err=True)
+        sys.exit(1)
+    finally:
+        db.session.rollback()  # end the read snapshot
+    click.echo(f"Backed up to {file}: {_counts(counts)}.")
+    click.echo("The archive holds password hashes and private e-mail addresses: keep it private.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True,
+              help="Delete everything in the database first (in the same transaction).")
+@with_appcontext
+def restore_command(file: str, replace: bool) -> None:
+    """Restore a `tracker backup` archive, in one transaction, into an empty database (or
+    into any with --replace)."""
+    try:
+        counts = restore(db.session, file, replace=replace)
+    except BackupError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo("Restore aborted; the database is unchanged.", err=True)
+        sys.exit(1)
+    click.echo(f"Restored {file}: {_counts(counts)}.")
+    click.echo("Restored accounts have new session tokens: everyone logs in again.")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in counts.items())
+
+
 def register_cli(app: Flask) -> None:
-    for command in (setup_command, load_command, export_command):
+    for command in (setup_command, load_command, export_command, backup_command, restore_command):
         app.cli.add_command(command)
     from .cli_editors import COMMANDS as EDITOR_COMMANDS
 

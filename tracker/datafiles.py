@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import vocab
+from .dates import check_range, non_ascii_digits
 from .models import Actor, Citation, Event, Measure, Source, Technology
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -172,16 +173,29 @@ class CellError(ValueError):
 
 
 def parse_date(text: str) -> dt.date:
+    """A date cell: YYYY-MM-DD in the digits 0-9, within :data:`dates.EARLIEST` and
+    :data:`dates.LATEST` (a year 0001 or 9999 is a typing mistake that broke the timeline)."""
+    if non_ascii_digits(text):
+        raise CellError(f"{text!r} is not a date: write it with the digits 0-9 (YYYY-MM-DD)")
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             raise ValueError
-        return dt.date.fromisoformat(text)
+        value = dt.date.fromisoformat(text)
     except ValueError:
         raise CellError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        return check_range(value, text)
+    except ValueError as exc:
+        raise CellError(str(exc)) from None
 
 
 def parse_cell(col: Column, text: str):
-    """Cell text → Python value (refs stay slugs); raises CellError."""
+    """Cell text → Python value (refs stay slugs); raises CellError.
+
+    A NUL character is refused in every column, whatever its type: SQLite would store it
+    but PostgreSQL cannot (psycopg raises), so a file must not load on one engine only."""
+    if "\x00" in text:
+        raise CellError("contains a NUL character")
     if text == "":
         if col.required:
             raise CellError("is required")

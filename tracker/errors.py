@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
 from werkzeug.routing import BaseConverter, ValidationError
 
 # Ids are 32-bit integers on both engines; a larger number cannot name a row, and passing it
@@ -21,6 +21,15 @@ class BadParameter(HTTPException):
     def __init__(self, parameter: str, message: str):
         super().__init__(description=message)
         self.parameter = parameter
+
+
+class PageNotFound(NotFound):
+    """A page past the end of a list: a 404 that names ``page``, like a 400 names its
+    parameter, so a client paging through knows which value went too far."""
+
+    def __init__(self, message: str):
+        super().__init__(description=message)
+        self.parameter = "page"
 
 
 def reject_unknown(args, allowed: set[str] | frozenset[str]) -> None:

@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import vocab
 from .datafiles import SLUG_RE
+from .dates import check_range, non_ascii_digits
 from .errors import BadParameter, reject_unknown
 from .formatting import date_label
 from .models import Actor, Technology
@@ -62,8 +63,26 @@ COLLECTIONS: dict[str, dict] = {
     },
 }
 
-# Parameters that choose a representation, not rows; allowed on every list.
-FORMAT_PARAMS = {"bom"}
+# Parameters that choose a representation, not rows: only the CSV lists take them (a
+# byte-order mark means nothing in JSON, Atom or HTML, so there it is refused, not ignored).
+CSV_PARAMS = frozenset({"bom"})
+
+# The HTML filter form's own text fields (templates/browse/_macros.html, the map's date).
+# A browser submits them even when the user left them empty, so the HTML pages pass these
+# as ``blank_as_absent``: an empty search box is no search. Everywhere else (JSON, CSV,
+# Atom, any other parameter) an empty value is a 400 naming the parameter: a client that
+# sends ``kind=`` meant something, and the README promises never to ignore a bad value.
+FORM_TEXT_FIELDS = frozenset({"q", "as_of", "date_from", "date_to"})
+
+# What the charts do not take: they draw every matching row, in no order, on one page.
+CHART_OMITS = frozenset({"sort", "page", "per_page"})
+
+# The largest page number (nine digits): far past any list's end, and small enough that
+# the row offset it implies stays an ordinary integer on both engines.
+PAGE_MAX = 999_999_999
+
+# The longest search, in characters.
+Q_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -158,63 +177,104 @@ class Filters:
 
 
 def _date_bound(parameter: str, text: str, end: bool) -> dt.date:
-    """YYYY, YYYY-MM or YYYY-MM-DD; a period's first day (or last, for `date_to`)."""
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
+    """YYYY, YYYY-MM or YYYY-MM-DD in the digits 0-9, within the accepted range
+    (:mod:`tracker.dates`); a period's first day (or last, for `date_to`)."""
+    if non_ascii_digits(text):
+        raise BadParameter(parameter, f"{text!r} is not a date: write it with the digits 0-9")
+    m = re.fullmatch(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?", text)
     if not m:
         raise BadParameter(parameter, f"{text!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = m.group(1), m.group(2), m.group(3)
     try:
         if day:
-            return dt.date(int(year), int(month), int(day))
-        if month:
+            value = dt.date(int(year), int(month), int(day))
+        elif month:
             last = calendar.monthrange(int(year), int(month))[1] if end else 1
-            return dt.date(int(year), int(month), last)
-        return dt.date(int(year), 12, 31) if end else dt.date(int(year), 1, 1)
+            value = dt.date(int(year), int(month), last)
+        else:
+            value = dt.date(int(year), 12, 31) if end else dt.date(int(year), 1, 1)
     except ValueError:
         raise BadParameter(parameter, f"{text!r} is not a real date") from None
+    try:
+        return check_range(value, text)
+    except ValueError as exc:
+        raise BadParameter(parameter, str(exc)) from None
 
 
-def _int(parameter: str, text: str, low: int, high: int | None) -> int:
-    if not re.fullmatch(r"\d{1,9}", text):
+def _int(parameter: str, text: str, low: int, high: int) -> int:
+    """A whole number in the digits 0-9 (``\\d`` and int() would take '²' or '٢'), checked
+    for length before int() so an endless string of digits is a 400, not a slow parse."""
+    if not re.fullmatch(r"[0-9]+", text):
         raise BadParameter(parameter, f"{text!r} is not a whole number")
-    value = int(text)
-    if value < low or (high is not None and value > high):
-        limit = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise BadParameter(parameter, f"must be {limit}, not {value}")
+    digits = text.lstrip("0") or "0"
+    value = int(digits) if len(digits) <= len(str(high)) else high + 1
+    if not low <= value <= high:
+        raise BadParameter(parameter, f"must be between {low} and {high}, not {text}")
     return value
 
 
+def accepted_params(collection: str, extra_params: frozenset = frozenset(),
+                    without: frozenset = frozenset()) -> frozenset[str]:
+    """The parameters a route over ``collection`` takes (the OpenAPI description and
+    :func:`parse_filters` both ask here, so they cannot disagree)."""
+    return frozenset((COLLECTIONS[collection]["params"] - without) | extra_params)
+
+
 def parse_filters(args: MultiDict, collection: str, session: Session,
-                  per_page_max: int = 500, extra_params: frozenset = frozenset()) -> Filters:
-    """Validate ``args`` for a collection; raises BadParameter naming the first bad one."""
+                  per_page_max: int = 500, extra_params: frozenset = frozenset(),
+                  blank_as_absent: frozenset = frozenset(),
+                  without: frozenset = frozenset()) -> Filters:
+    """Validate ``args`` for a collection; raises BadParameter naming the first bad one.
+
+    ``extra_params`` are the route's own parameters (``bom`` on CSV, ``interval`` on the
+    timeline), validated by the route except ``bom``; ``without`` are the collection's
+    parameters the route does not take. An empty value is a 400 naming its parameter,
+    except for the names in ``blank_as_absent`` (the HTML form's fields, see
+    :data:`FORM_TEXT_FIELDS`), where it means the parameter was not given.
+    """
     spec = COLLECTIONS[collection]
-    allowed = spec["params"] | FORMAT_PARAMS | extra_params
+    allowed = accepted_params(collection, extra_params, without)
     for name in args:
         if name not in allowed:
+            hint = ""
+            if name in CSV_PARAMS:
+                hint = f"; {name} applies to the CSV download (/{collection}.csv) only"
+            elif name in spec["params"]:
+                hint = f"; {name} applies to the lists, not here"
             raise BadParameter(
-                name, f"unknown parameter {name!r} for /{collection} "
-                f"(accepted: {', '.join(sorted(spec['params']))})"
+                name, f"unknown parameter {name!r} (accepted here: {', '.join(sorted(allowed))})"
+                + hint
             )
     values: dict = {"collection": collection, "raw": {}, "names": {}}
+    # Form fields the browser sent empty (the search box cleared, the dates left blank).
+    blank: set[str] = set()
 
-    def many(name: str) -> tuple[str, ...]:
+    def given(name: str) -> list[str]:
         out: list[str] = []
         for v in args.getlist(name):
             v = v.strip()
-            if v and v not in out:
-                out.append(v)
-        return tuple(out)
+            if not v:
+                if name in blank_as_absent:
+                    blank.add(name)
+                    continue
+                raise BadParameter(name, f"{name} is empty: give a value, or leave the "
+                                   "parameter out")
+            out.append(v)
+        return out
+
+    def many(name: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(given(name)))
 
     def single(name: str) -> str | None:
-        got = [v.strip() for v in args.getlist(name) if v.strip()]
+        got = given(name)
         if len(got) > 1:
             raise BadParameter(name, f"give {name} once, not {len(got)} times")
         return got[0] if got else None
 
+    if any(len(v) > Q_MAX for v in args.getlist("q")):
+        raise BadParameter("q", f"the search is longer than {Q_MAX} characters")
     q = single("q")
     if q is not None:
-        if len(q) > 200:
-            raise BadParameter("q", "the search is longer than 200 characters")
         if not re.search(r"\w", q):
             raise BadParameter("q", "the search has no words in it")
         values["q"] = q
@@ -222,36 +282,37 @@ def parse_filters(args: MultiDict, collection: str, session: Session,
     kind_vocab = spec["kind"]
     for name, vocabulary in (("kind", kind_vocab), ("measure_type", vocab.MEASURE_TYPES),
                              ("status", vocab.STATUSES)):
-        given = many(name) if name in spec["params"] else ()
-        for v in given:
+        codes = many(name) if name in allowed else ()
+        for v in codes:
             if vocabulary is None or v not in vocabulary:
                 raise BadParameter(name, f"unknown {vocabulary.name if vocabulary else name} {v!r} "
                                    f"(one of: {', '.join(vocabulary.codes) if vocabulary else ''})")
-        values[name] = given
+        values[name] = codes
 
     for name in ("country", "region"):
-        given = tuple(v.upper() for v in many(name))
+        codes = many(name)
         pattern = r"[A-Z]{2}" if name == "country" else r"[A-Z]{2}-[A-Z0-9]{1,3}"
         example = "US, GB, EU" if name == "country" else "US-CA, US-MA"
-        for v in given:
-            if not re.fullmatch(pattern, v):
+        for v in codes:
+            # ASCII first: upper() makes 'ß' 'SS' and 'ﬀ' 'FF', which would pass the pattern.
+            if not v.isascii() or not re.fullmatch(pattern, v.upper()):
                 raise BadParameter(name, f"{v!r} is not an ISO code (like {example})")
-        values[name] = given
+        values[name] = tuple(dict.fromkeys(v.upper() for v in codes))
 
     for name, model in (("technology", Technology), ("actor", Actor)):
-        given = many(name)
-        for v in given:
+        slugs = many(name)
+        for v in slugs:
             if not SLUG_RE.match(v):
                 raise BadParameter(name, f"{v!r} is not a slug")
-        if given:
+        if slugs:
             found = dict(session.execute(
-                select(model.slug, model.name).where(model.slug.in_(given))
+                select(model.slug, model.name).where(model.slug.in_(slugs))
             ).all())
-            for v in given:
+            for v in slugs:
                 if v not in found:
                     raise BadParameter(name, f"unknown {name} {v!r}")
-            values["names"][name] = [found[v] for v in given]
-        values[name] = given
+            values["names"][name] = [found[v] for v in slugs]
+        values[name] = slugs
 
     for name, end in (("date_from", False), ("date_to", True)):
         text = single(name)
@@ -267,7 +328,14 @@ def parse_filters(args: MultiDict, collection: str, session: Session,
         values["as_of_given"] = True
 
     sort = single("sort")
+    if sort == "relevance" and q is None and "q" in blank:
+        # The form offered "Best match" for the search the user has just cleared: the
+        # default order applies. (A client that sends sort=relevance without q gets a 400.)
+        sort = None
     if sort is not None:
+        if sort == "relevance" and q is None:
+            raise BadParameter("sort", "sort=relevance ranks the matches of a search: give q, "
+                               f"or sort by one of: {', '.join(spec['sorts'])}")
         sorts = spec["sorts"] + (("relevance",) if q else ())
         if sort not in sorts:
             raise BadParameter("sort", f"unknown sort {sort!r} (one of: {', '.join(sorts)})")
@@ -276,21 +344,27 @@ def parse_filters(args: MultiDict, collection: str, session: Session,
         values["sort"] = spec["default_sort"]
 
     page = single("page")
-    values["page"] = _int("page", page, 1, None) if page is not None else 1
+    values["page"] = _int("page", page, 1, PAGE_MAX) if page is not None else 1
     per_page = single("per_page")
     values["per_page"] = _int("per_page", per_page, 1, per_page_max) if per_page is not None else 50
-    if single("bom") not in (None, "0", "1"):
+    if "bom" in allowed and single("bom") not in (None, "0", "1"):
         raise BadParameter("bom", "bom is 1 (UTF-8 with a byte-order mark, for Excel) or 0")
     return Filters(**values)
 
 
 def parse_as_of(args: MultiDict) -> tuple[dt.date, bool]:
-    """For detail pages: only ``as_of`` is accepted; returns (date, whether it was given)."""
+    """For detail pages: only ``as_of`` is accepted; returns (date, whether it was given).
+
+    Detail pages have no form, so an empty or repeated ``as_of`` is a 400 like on the lists."""
     reject_unknown(args, {"as_of"})
-    text = (args.get("as_of") or "").strip()
-    if not text:
+    texts = [v.strip() for v in args.getlist("as_of")]
+    if not texts:
         return today(), False
-    return _date_bound("as_of", text, end=False), True
+    if len(texts) > 1:
+        raise BadParameter("as_of", f"give as_of once, not {len(texts)} times")
+    if not texts[0]:
+        raise BadParameter("as_of", "as_of is empty: give a date, or leave the parameter out")
+    return _date_bound("as_of", texts[0], end=False), True
 
 
 # --- captions ------------------------------------------------------------------------------

@@ -46,31 +46,42 @@ from wtforms.widgets import TextInput
 
 from . import vocab
 from .datafiles import COUNTRY_RE, REGION_RE, canonical_codes
+from .dates import RANGE_TEXT, check_range, non_ascii_digits
 from .formatting import iso_at_precision
 from .loader import quote_in_text
 from .models import Actor, Event, Measure, Source, Technology, join_multi, split_multi
 
-PARTIAL_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+# ASCII digits only: ``\d`` would let '٢٠١٩' through, and int() would read it as 2019.
+PARTIAL_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?$")
 
 
 def parse_partial_date(text: str) -> tuple[dt.date, str]:
     """'2019' → (2019-01-01, 'year'); '2019-05' → month; '2019-05-14' → day.
 
     Raises ValueError with a message for the editor (an impossible day such as 2021-02-30
-    is refused, never rolled over into March)."""
+    is refused, never rolled over into March; a year outside :mod:`tracker.dates`' range or
+    digits of another script are refused too, with their own reason)."""
     text = text.strip()
+    if non_ascii_digits(text):
+        raise ValueError(f"Write the date with the digits 0-9 ({text!r} has other digits).")
     match = PARTIAL_DATE_RE.match(text)
     if not match:
         raise ValueError("Use a year (2019), a month (2019-05) or a full date (2019-05-14).")
     year, month, day = match.groups()
     try:
         if day is not None:
-            return dt.date(int(year), int(month), int(day)), "day"
-        if month is not None:
-            return dt.date(int(year), int(month), 1), "month"
-        return dt.date(int(year), 1, 1), "year"
+            value, precision = dt.date(int(year), int(month), int(day)), "day"
+        elif month is not None:
+            value, precision = dt.date(int(year), int(month), 1), "month"
+        else:
+            value, precision = dt.date(int(year), 1, 1), "year"
     except ValueError:
         raise ValueError(f"{text} is not a real date.") from None
+    try:
+        check_range(value, text)
+    except ValueError:
+        raise ValueError(f"Give a date from {RANGE_TEXT} ({text!r} is outside it).") from None
+    return value, precision
 
 
 # --- fields and validators --------------------------------------------------------------------

@@ -4,7 +4,7 @@ vocabulary definitions the endpoints use, so it cannot fall out of date."""
 from __future__ import annotations
 
 from . import vocab
-from .filters import COLLECTIONS
+from .filters import COLLECTIONS, PAGE_MAX, Q_MAX
 
 PARAM_DOCS = {
     "q": ("string", "Full-text search (ranked; words must all match)."),
@@ -31,9 +31,27 @@ DATE = {"type": "object", "properties": {
 }}
 
 
+# What each parameter's value looks like, as the filter layer checks it (tracker/filters.py),
+# so that generated requests and clients alike know what a 400 is for. Whether a slug names a
+# row, or a well-formed date is a real day between 1900 and 2100, cannot be said here: those
+# are 400s too.
+SLUG = {"pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
+PATTERNS = {
+    "q": {"minLength": 1, "maxLength": Q_MAX, "pattern": "[A-Za-z0-9]"},
+    "technology": SLUG, "actor": SLUG,
+    "country": {"pattern": "^[A-Za-z]{2}$"},
+    "region": {"pattern": "^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$"},
+    "date_from": {"pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
+    "date_to": {"pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
+    "as_of": {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    "page": {"minimum": 1, "maximum": PAGE_MAX},
+    "per_page": {"minimum": 1, "maximum": 500},
+}
+
+
 def _parameter(name: str, collection: str) -> dict:
     kind, doc = PARAM_DOCS[name]
-    schema: dict = {"type": kind}
+    schema: dict = {"type": kind, **PATTERNS.get(name, {})}
     if name == "kind":
         schema["enum"] = COLLECTIONS[collection]["kind"].codes
     elif name in ENUMS:
@@ -52,6 +70,12 @@ def _parameter(name: str, collection: str) -> dict:
 def _error() -> dict:
     return {"description": "Bad parameter or unknown row",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _error_text() -> dict:
+    """Downloads and feeds answer a bad parameter in plain text, naming it."""
+    return {"description": "Bad parameter or unknown row (plain text naming the parameter)",
+            "content": {"text/plain": {"schema": {"type": "string"}}}}
 
 
 def build_spec(server: str) -> dict:
@@ -77,22 +101,24 @@ def build_spec(server: str) -> dict:
                                      "schema": {"type": "string", "enum": ["0", "1"]}}],
             "responses": {"200": {"description": "CSV; formula-like text cells neutralised",
                                   "content": {"text/csv": {"schema": {"type": "string"}}}},
-                          "400": {"description": "Bad parameter"}},
+                          "400": _error_text(), "404": _error_text()},
         }}
         paths[f"/{collection}/{{slug}}.json"] = {"get": {
             "summary": f"One {collection[:-1]}",
             "parameters": [
-                {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "slug", "in": "path", "required": True,
+                 "schema": {"type": "string", **SLUG}},
                 _parameter("as_of", collection),
             ],
             "responses": {"200": {"description": "The record", "content": {"application/json": {
-                "schema": {"$ref": item}}}}, "404": _error()},
+                "schema": {"$ref": item}}}}, "400": _error(), "404": _error()},
         }}
     paths["/events.atom"] = {"get": {
         "summary": "Atom feed of the newest events matching the filters",
         "parameters": [_parameter(p, "events") for p in sorted(COLLECTIONS["events"]["params"])],
         "responses": {"200": {"description": "Atom feed",
-                              "content": {"application/atom+xml": {"schema": {"type": "string"}}}}},
+                              "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
+                      "400": _error_text(), "404": _error_text()},
     }}
     paths["/data-package.zip"] = {"get": {
         "summary": "Every table as CSV with a Frictionless datapackage.json (version = content hash)",

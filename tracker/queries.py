@@ -18,9 +18,9 @@ from types import SimpleNamespace
 
 from sqlalchemy import Select, and_, false, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
-from werkzeug.exceptions import NotFound
 
 from . import search
+from .errors import PageNotFound
 from .filters import Filters
 from .models import (
     Actor,
@@ -537,7 +537,7 @@ def page(session: Session, f: Filters) -> Page:
     total = count(session, stmt)
     last = max(1, -(-total // f.per_page))
     if f.page > last:
-        raise NotFound(f"page {f.page} is past the end: there are {last} page(s)")
+        raise PageNotFound(f"page {f.page} is past the end: there are {last} page(s)")
     items = session.scalars(
         stmt.options(*load).limit(f.per_page).offset((f.page - 1) * f.per_page)
     ).unique().all()

@@ -25,7 +25,15 @@ from sqlalchemy.orm import selectinload
 from .. import queries
 from ..exports import RECORDS, csv_chunks
 from ..extensions import db
-from ..filters import COLLECTIONS, Filters, caption_slug, parse_as_of, parse_filters
+from ..filters import (
+    COLLECTIONS,
+    CSV_PARAMS,
+    FORM_TEXT_FIELDS,
+    Filters,
+    caption_slug,
+    parse_as_of,
+    parse_filters,
+)
 from ..formatting import highlight_quotes
 from ..models import Actor, Citation, Event, Measure, Source
 from ..status import status_in, today
@@ -35,9 +43,11 @@ bp = Blueprint("browse", __name__)
 SINGULAR = {"events": "event", "measures": "measure", "sources": "source", "actors": "actor"}
 
 
-def filters_for(collection: str) -> Filters:
+def filters_for(collection: str, **options) -> Filters:
+    """The request's filters; ``options`` are parse_filters' per-format ones (``bom`` on
+    CSV, the HTML form's empty fields)."""
     return parse_filters(request.args, collection, db.session,
-                         per_page_max=current_app.config["PER_PAGE_MAX"])
+                         per_page_max=current_app.config["PER_PAGE_MAX"], **options)
 
 
 def _abs(endpoint: str, **values) -> str:
@@ -97,7 +107,7 @@ def list_json(collection: str):
 
 def list_csv(collection: str):
     """Every matching row (page/per_page ignored), streamed in chunks, formula-safe."""
-    f = filters_for(collection)
+    f = filters_for(collection, extra_params=CSV_PARAMS)
     _, columns, to_row = RECORDS[collection]
     bom = request.args.get("bom") == "1"
 
@@ -115,7 +125,8 @@ def list_csv(collection: str):
 
 
 def list_html(collection: str):
-    f = filters_for(collection)
+    """The page with the filter form: a field the user left empty is no filter."""
+    f = filters_for(collection, blank_as_absent=FORM_TEXT_FIELDS)
     p = queries.page(db.session, f)
     facets = queries.facets(db.session, f)
     return render_template(

@@ -15,16 +15,25 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from .. import chartdata, charts
 from ..errors import BadParameter
 from ..extensions import db
-from ..filters import Filters, parse_filters
+from ..filters import CHART_OMITS, Filters, parse_filters
 from ..status import today
 
 bp = Blueprint("charts", __name__)
 
 INTERVALS = ("quarter", "month")
+# Each page's own parameters beside the list filters (the OpenAPI description reads these).
+TIMELINE_PARAMS = frozenset({"interval"})
+MAP_PARAMS = frozenset({"view"})
+# The map's form has a date field a visitor can clear; cleared, it means today.
+MAP_FORM_FIELDS = frozenset({"as_of"})
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
-    values = [v.strip() for v in request.args.getlist(name) if v.strip()]
+    """One value of ``allowed`` (the first when absent); empty or repeated is a 400."""
+    values = [v.strip() for v in request.args.getlist(name)]
+    if "" in values:
+        raise BadParameter(name, f"{name} is empty: give one of {', '.join(allowed)}, or "
+                           "leave the parameter out")
     if len(values) > 1:
         raise BadParameter(name, f"give {name} once, not {len(values)} times")
     if values and values[0] not in allowed:
@@ -58,7 +67,8 @@ def _plotly_config() -> dict:
 @bp.get("/timeline")
 def timeline():
     session = db.session
-    filters = parse_filters(request.args, "events", session, extra_params=frozenset({"interval"}))
+    filters = parse_filters(request.args, "events", session, extra_params=TIMELINE_PARAMS,
+                            without=CHART_OMITS)
     interval = _choice("interval", INTERVALS)
     counts = chartdata.event_counts(session, filters, interval)
     in_effect = chartdata.in_effect_counts(session, filters)
@@ -101,7 +111,8 @@ def _args_with(**overrides) -> dict:
 @bp.get("/map")
 def map_view():
     session = db.session
-    filters = parse_filters(request.args, "measures", session, extra_params=frozenset({"view"}))
+    filters = parse_filters(request.args, "measures", session, extra_params=MAP_PARAMS,
+                            without=CHART_OMITS, blank_as_absent=MAP_FORM_FIELDS)
     view = _choice("view", charts.VIEWS)
     data = chartdata.map_data(session, filters)
     members = chartdata.eu_members()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from feedgen.feed import FeedGenerator
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
 from .. import queries
 from ..extensions import db
@@ -23,7 +23,8 @@ def _utc(value: dt.datetime) -> dt.datetime:
 @bp.get("/events.atom")
 def events_atom():
     """The newest events matching the filters (the same filters as /events), newest first."""
-    f = parse_filters(request.args, "events", db.session)
+    f = parse_filters(request.args, "events", db.session,
+                      per_page_max=current_app.config["PER_PAGE_MAX"])
     p = queries.page(db.session, f)
     fg = FeedGenerator()
     page_url = url_for("browse.events", _external=True) + (
