@@ -114,3 +114,9 @@ def test_etag_changes_with_the_date(shared_client, monkeypatch):
     response = shared_client.get("/measures.json", headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert response.headers["ETag"] != etag
+
+
+def test_the_data_package_refuses_parameters_it_does_not_take(shared_client):
+    response = shared_client.get("/data-package.zip?x=1")
+    assert response.status_code == 400
+    assert "x" in response.get_data(as_text=True)

@@ -80,7 +80,8 @@ _COPY_KINDS = frozenset({"mirror", "tracker"})
 
 def evidence_caveat(citations) -> str | None:
     """A plain warning when an event's evidence is thin: no source, only copies or
-    aggregators, or a single source. Derived from the citations, so it goes away as soon as
+    aggregators, no source that shows its title or publisher and publication date, or a
+    single source. Derived from the citations, so it goes away as soon as
     a better source is cited."""
     sources = {c.source.slug: c.source for c in citations}
     if not sources:
@@ -88,6 +89,9 @@ def evidence_caveat(citations) -> str | None:
     if all(getattr(s, "kind", None) in _COPY_KINDS for s in sources.values()):
         return ("Only copies or aggregators of other pages document this event; it needs "
                 "confirmation from an original source.")
+    if not any((s.title or s.publisher) and s.published for s in sources.values()):
+        return ("None of the sources cited shows when it was published, so the date rests on "
+                "what they report; it needs a dated source.")
     if len(sources) == 1:
         return "A single source documents this event."
     return None

@@ -18,7 +18,8 @@ PARAM_DOCS = {
     "date_from": ("string", "Earliest date: YYYY, YYYY-MM or YYYY-MM-DD (first day of the period)."),
     "date_to": ("string", "Latest date: YYYY, YYYY-MM or YYYY-MM-DD (last day of the period)."),
     "as_of": ("string", "Date statuses are computed for (YYYY-MM-DD); default today (UTC)."),
-    "sort": ("string", "-date (default), date or title; relevance with q. Ties by slug."),
+    "sort": ("string", "-date (default), date or title; relevance only with q (the default "
+                       "then; without q it is a 400). Ties by slug."),
     "page": ("integer", "Page number from 1; a page past the end is 404."),
     "per_page": ("integer", "Rows per page: default 50, at most 500."),
 }
@@ -124,7 +125,8 @@ def build_spec(server: str) -> dict:
         "summary": "Every table as CSV with a Frictionless datapackage.json (version = content hash)",
         "responses": {"200": {"description": "Zip archive",
                               "content": {"application/zip": {"schema": {"type": "string",
-                                                                         "format": "binary"}}}}},
+                                                                         "format": "binary"}}}},
+                      "400": _error_text()},
     }}
     ref = {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}}}
     nullable_str = {"type": ["string", "null"]}
@@ -170,7 +172,8 @@ def build_spec(server: str) -> dict:
                 "role": {"type": "string", "enum": vocab.CITATION_ROLES.codes},
                 "quote": nullable_str}}},
             "match": {"type": ["string", "null"], "description": "Matching passage, with q"},
-        }}]},
+        }, "required": ["slug", "url", "certainty", "kind", "title", "technologies",
+                        "citations"]}], "required": ["date", "date_precision"]},
         "Measure": {"type": "object", "properties": {
             "slug": {"type": "string"}, "url": {"type": "string"}, "title": {"type": "string"},
             "measure_type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
@@ -189,7 +192,8 @@ def build_spec(server: str) -> dict:
             "coverage": {"type": "object", "description": "Detail only: for measures whose "
                          "technologies change, when each was covered"},
             "events": {"type": "array", "description": "Detail only: the measure's events"},
-        }},
+        }, "required": ["slug", "url", "title", "measure_type", "scope", "status",
+                        "technologies"]},
         "Source": {"type": "object", "properties": {
             "slug": {"type": "string"}, "url": {"type": "string"}, "title": nullable_str,
             "publisher": nullable_str, "kind": {"type": "string", "enum": vocab.SOURCE_KINDS.codes},
@@ -201,14 +205,14 @@ def build_spec(server: str) -> dict:
             "has_text": {"type": "boolean"}, "sha256": nullable_str,
             "cites": {"type": "array", "items": {"type": "string"}},
             "text": {"type": ["string", "null"], "description": "Detail only"},
-        }},
+        }, "required": ["slug", "url", "kind", "has_text"]},
         "Actor": {"type": "object", "properties": {
             "slug": {"type": "string"}, "url": {"type": "string"}, "name": {"type": "string"},
             "kind": {"type": "string", "enum": vocab.ACTOR_KINDS.codes},
             "aliases": {"type": "array", "items": {"type": "string"}}, "parent": nullable_str,
             "country": nullable_str, "region": nullable_str,
             "latitude": {"type": ["number", "null"]}, "longitude": {"type": ["number", "null"]},
-        }},
+        }, "required": ["slug", "url", "name", "kind"]},
     }}
     return {
         "openapi": "3.1.0",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, Response, jsonify, render_template, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from .. import vocab
 from ..datafiles import FILES
+from ..errors import reject_unknown
 from ..exports import FORMULA_PREFIXES, write_data_package
 from ..extensions import db
 from ..openapi import build_spec
@@ -32,7 +33,9 @@ def openapi():
 
 @bp.get("/data-package.zip")
 def data_package():
-    """Built into a spooled temporary file (on disk past 8 MB), then streamed from it."""
+    """Built into a spooled temporary file (on disk past 8 MB), then streamed from it. It
+    takes no parameters: any is a 400 (a client that sends one expects it to mean something)."""
+    reject_unknown(request.args, frozenset())
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - closed below
     try:
         version = write_data_package(db.session, spool, url_for("public.home", _external=True),
