@@ -14,6 +14,8 @@ Create Date: 2026-12-02 00:30:00
 from alembic import op
 import sqlalchemy as sa
 
+from tracker.search import create_search_structures
+
 
 revision = '0004'
 down_revision = '0003'
@@ -82,6 +84,12 @@ def upgrade():
 
     _coverage_table('event_technologies_added')
     _coverage_table('event_technologies_removed')
+
+    # On SQLite the batch operations above rebuilt measures, events and sources as new
+    # tables, which drops the triggers that keep their full-text indexes in step: create them
+    # again and rebuild the indexes (IF NOT EXISTS: a no-op for what survived; on PostgreSQL
+    # the GIN indexes survive ALTER TABLE).
+    create_search_structures(op.get_bind())
 
 
 def downgrade():
