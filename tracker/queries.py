@@ -631,12 +631,13 @@ def event_rows(session: Session, ids: list[int]) -> dict[int, SimpleNamespace]:
     cites: dict[int, list[SimpleNamespace]] = defaultdict(list)
     for row in session.execute(
         select(Citation.event_id, Citation.role, Citation.quote, Citation.note, Source.slug,
-               Source.url, Source.title, Source.publisher, Source.kind)
+               Source.url, Source.title, Source.publisher, Source.kind, Source.published)
         .join(Source, Source.id == Citation.source_id)
         .where(Citation.event_id.in_(ids)).order_by(Citation.id)
     ):
         source = SimpleNamespace(slug=row.slug, url=row.url, title=row.title,
-                                 publisher=row.publisher, kind=row.kind)
+                                 publisher=row.publisher, kind=row.kind,
+                                 published=row.published)
         cites[row.event_id].append(SimpleNamespace(role=row.role, quote=row.quote, note=row.note,
                                                    source=source))
     out = {}
