@@ -10,10 +10,26 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import positive_data_acceptance
+
+from tracker.errors import BadParameter
+from tracker.filters import _date_bound
 
 EXAMPLES = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
+
+
+def _satisfiable(case) -> bool:
+    """The one rule between parameters the description states only in words: ``date_from``
+    may not be after ``date_to`` (a 400). Generated requests that break it are not
+    "schema-valid" in the API's terms, so they are left to the negative checks' own cases."""
+    query = case.query or {}
+    if isinstance(query.get("date_from"), str) and isinstance(query.get("date_to"), str):
+        try:
+            return (_date_bound("date_from", query["date_from"], end=False)
+                    <= _date_bound("date_to", query["date_to"], end=True))
+        except BadParameter:
+            return True  # an invalid date: the server must refuse it, and is checked for that
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +48,9 @@ def test_every_operation_answers_as_its_description_says(operations):
     for operation in operations:
 
         @EXAMPLES
-        @given(operation.as_strategy())
+        @given(operation.as_strategy().filter(_satisfiable))
         def check(case):
-            # Every check but "a schema-valid request is accepted": whether a slug names a
-            # row, or 2019-02-30 is a real day, is a 400 the description cannot express.
-            case.call_and_validate(excluded_checks=[positive_data_acceptance])
+            case.call_and_validate()  # every check schemathesis has ("--checks all")
 
         try:
             check()

@@ -15,7 +15,8 @@ PARAM_DOCS = {
     "actor": ("string", "Actor slug; includes its sub-jurisdictions and bodies. Repeatable (OR)."),
     "country": ("string", "ISO 3166-1 alpha-2 code, or EU. Repeatable (OR)."),
     "region": ("string", "ISO 3166-2 code such as US-CA. Repeatable (OR)."),
-    "date_from": ("string", "Earliest date: YYYY, YYYY-MM or YYYY-MM-DD (first day of the period)."),
+    "date_from": ("string", "Earliest date: YYYY, YYYY-MM or YYYY-MM-DD (first day of the "
+                            "period); not after date_to (a 400)."),
     "date_to": ("string", "Latest date: YYYY, YYYY-MM or YYYY-MM-DD (last day of the period)."),
     "as_of": ("string", "Date statuses are computed for (YYYY-MM-DD); default today (UTC)."),
     "sort": ("string", "-date (default), date or title; relevance only with q (the default "
@@ -32,33 +33,43 @@ DATE = {"type": "object", "properties": {
 }}
 
 
-# What each parameter's value looks like, as the filter layer checks it (tracker/filters.py),
-# so that generated requests and clients alike know what a 400 is for. Whether a slug names a
-# row, or a well-formed date is a real day between 1900 and 2100, cannot be said here: those
-# are 400s too.
+# What each parameter's value looks like, exactly as the filter layer checks it
+# (tracker/filters.py, tracker/dates.py), so that a schema-valid request is an accepted one:
+# dates are real days of 1900-2100 in the digits 0-9 (February 29 in leap years only), and
+# technology and actor slugs are the ones in the database (build_spec is given them).
+_YEAR = "(19[0-9]{2}|20[0-9]{2}|2100)"
+_LEAP = "(19(0[48]|[2468][048]|[13579][26])|20(0[048]|[2468][048]|[13579][26]))"
+_MONTH = "(0[1-9]|1[0-2])"
+_MONTH_DAY = ("((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)"
+              "|(0[13578]|1[02])-31)")
+PARTIAL_DATE = f"^({_YEAR}|{_YEAR}-{_MONTH}|{_YEAR}-{_MONTH_DAY}|{_LEAP}-02-29)$"
 SLUG = {"pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
 PATTERNS = {
     "q": {"minLength": 1, "maxLength": Q_MAX, "pattern": "[A-Za-z0-9]"},
     "technology": SLUG, "actor": SLUG,
     "country": {"pattern": "^[A-Za-z]{2}$"},
     "region": {"pattern": "^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$"},
-    "date_from": {"pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
-    "date_to": {"pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
-    "as_of": {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    "date_from": {"pattern": PARTIAL_DATE},
+    "date_to": {"pattern": PARTIAL_DATE},
+    "as_of": {"pattern": PARTIAL_DATE},
     "page": {"minimum": 1, "maximum": PAGE_MAX},
     "per_page": {"minimum": 1, "maximum": 500},
 }
 
 
-def _parameter(name: str, collection: str) -> dict:
+def _parameter(name: str, collection: str, slugs: dict[str, list[str]] | None = None) -> dict:
     kind, doc = PARAM_DOCS[name]
     schema: dict = {"type": kind, **PATTERNS.get(name, {})}
+    if slugs and name in slugs:
+        schema = {"type": "string", "enum": slugs[name]}
     if name == "kind":
         schema["enum"] = COLLECTIONS[collection]["kind"].codes
     elif name in ENUMS:
         schema["enum"] = ENUMS[name]
     elif name == "sort":
-        schema["enum"] = list(COLLECTIONS[collection]["sorts"]) + ["relevance"]
+        # relevance is accepted only with q, which a schema of one parameter cannot say:
+        # it is in the description, not the enum.
+        schema["enum"] = list(COLLECTIONS[collection]["sorts"])
     repeat = name in ("kind", "measure_type", "status", "technology", "actor", "country", "region")
     if repeat:
         schema = {"type": "array", "items": schema}
@@ -79,10 +90,12 @@ def _error_text() -> dict:
             "content": {"text/plain": {"schema": {"type": "string"}}}}
 
 
-def build_spec(server: str) -> dict:
+def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
+    """The description; ``slugs`` (``technology`` and ``actor`` → the slugs in the database)
+    makes those parameters enums, so the description says which values exist."""
     paths: dict = {}
     for collection, spec in COLLECTIONS.items():
-        params = [_parameter(p, collection) for p in sorted(spec["params"])]
+        params = [_parameter(p, collection, slugs) for p in sorted(spec["params"])]
         item = f"#/components/schemas/{collection.capitalize()[:-1]}"
         paths[f"/{collection}.json"] = {"get": {
             "summary": f"List {collection} matching the filters",
@@ -116,7 +129,8 @@ def build_spec(server: str) -> dict:
         }}
     paths["/events.atom"] = {"get": {
         "summary": "Atom feed of the newest events matching the filters",
-        "parameters": [_parameter(p, "events") for p in sorted(COLLECTIONS["events"]["params"])],
+        "parameters": [_parameter(p, "events", slugs)
+                       for p in sorted(COLLECTIONS["events"]["params"])],
         "responses": {"200": {"description": "Atom feed",
                               "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
                       "400": _error_text(), "404": _error_text()},

@@ -5,12 +5,14 @@ from __future__ import annotations
 import tempfile
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from sqlalchemy import select
 
 from .. import vocab
 from ..datafiles import FILES
 from ..errors import reject_unknown
 from ..exports import FORMULA_PREFIXES, write_data_package
 from ..extensions import db
+from ..models import Actor, Technology
 from ..openapi import build_spec
 from ..queries import dataset_fingerprint
 from ..status import today
@@ -28,7 +30,10 @@ def methodology():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(build_spec(url_for("public.home", _external=True).rstrip("/")))
+    """Generated per request: the technology and actor parameters list the slugs that exist."""
+    slugs = {"technology": list(db.session.scalars(select(Technology.slug).order_by(Technology.slug))),
+             "actor": list(db.session.scalars(select(Actor.slug).order_by(Actor.slug)))}
+    return jsonify(build_spec(url_for("public.home", _external=True).rstrip("/"), slugs))
 
 
 @bp.get("/data-package.zip")
