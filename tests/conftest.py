@@ -130,7 +130,7 @@ def runner(app):
 @pytest.fixture
 def loaded_app(app):
     """The app with the real dataset from data/ loaded."""
-    from tracker.loader import load
+    from tracker.datafiles.load import load
 
     with app.app_context():
         load(DATA_DIR, db.session)
@@ -145,7 +145,7 @@ def shared_loaded_app(request, tmp_path_factory):
     not write (and must not be mixed with `app` in one module on PostgreSQL, which would
     reset the shared database).
     """
-    from tracker.loader import load
+    from tracker.datafiles.load import load
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'shared.sqlite3'}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tracker import auth
+from tracker.accounts import users as auth
+from tracker.db.models import Actor, Citation, Event, Measure, Source, Technology
 from tracker.extensions import db
-from tracker.models import Actor, Citation, Event, Measure, Source, Technology
 
 PASSWORD = "correct horse battery staple"
 STATEMENT = (

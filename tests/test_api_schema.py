@@ -11,8 +11,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tracker.errors import BadParameter
-from tracker.filters import _date_bound
+from tracker.read.filters import _date_bound
+from tracker.read.parameters import BadParameter
 
 EXAMPLES = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.editor_helpers import PASSWORD, add_user, editor_client, login, setup_world
-from tracker import auth
+from tracker.accounts import users as auth
+from tracker.db.models import User
 from tracker.extensions import db
-from tracker.models import User
 
 
 def test_passwords_are_hashed_with_scrypt(session):

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.editor_helpers import PASSWORD, editor_client, login, setup_world
-from tracker.backup import BackupError, restore, write_backup
-from tracker.exports import export_dir
+from tracker.datafiles.backup import BackupError, restore, write_backup
+from tracker.db.models import DataVersion, Event, Revision, RevisionChange, User
 from tracker.extensions import db
-from tracker.models import DataVersion, Event, Revision, RevisionChange, User
+from tracker.render.exports import export_dir
 
 
 def _edit(client, world, title: str, version: int):
@@ -134,7 +134,7 @@ def test_cli_backup_and_restore_into_an_empty_database(app, edited, runner, tmp_
     assert "keep it private" in result.output
     before = _state(app, tmp_path, "before")
     with app.app_context():
-        from tracker.backup import _wipe
+        from tracker.datafiles.backup import _wipe
 
         _wipe(db.session)
         db.session.commit()

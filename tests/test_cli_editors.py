@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracker import auth
+from tracker.accounts import users as auth
 from tracker.extensions import db
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.editor_helpers import editor_client, make_world
+from tracker.db.models import Actor, Measure, Technology
 from tracker.extensions import db
-from tracker.models import Actor, Measure, Technology
 
 
 def _world(app) -> dict:

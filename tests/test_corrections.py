@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.editor_helpers import editor_client, setup_world
+from tracker.db.models import Correction
 from tracker.extensions import db
-from tracker.models import Correction
 
 GOOD = {"message": "The vote was on 25 February, not the 24th.",
         "source_url": "https://example.org/minutes", "email": "reader@example.net"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import event, select
 
 from tests.editor_helpers import make_world
-from tracker import auth
-from tracker.models import Measure, Technology, bump_data_version
-from tracker.queries import dataset_fingerprint
+from tracker.accounts import users as auth
+from tracker.db.models import Measure, Technology, bump_data_version
+from tracker.read.queries import dataset_fingerprint
 
 
 def _version(session) -> int:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DATA_DIR
-from tracker import vocab
+from tracker.core import vocab
 
 
 def _read(name: str) -> pd.DataFrame:

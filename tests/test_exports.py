@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tracker import create_app
-from tracker.exports import neutralise, rows_to_csv
+from tracker.datafiles.load import load
 from tracker.extensions import db
-from tracker.loader import load
+from tracker.render.exports import neutralise, rows_to_csv
 
 from .conftest import DATA_DIR, _reset
 
@@ -30,7 +30,7 @@ def roundtrip(database_url: str, engine_name: str, tmp_path: Path, tag: str) -> 
         _reset(engine_name)
         load(first, db.session)
         second = tmp_path / f"{tag}-2"
-        from tracker.exports import export_dir
+        from tracker.render.exports import export_dir
 
         export_dir(db.session, second)
         db.session.remove()
@@ -90,7 +90,7 @@ def test_rows_to_csv_safe_and_raw_and_bom():
 def test_neutralise_frame_handles_columns_without_text():
     import pandas as pd
 
-    from tracker.exports import neutralise_frame
+    from tracker.render.exports import neutralise_frame
 
     frame = pd.DataFrame([[None, 1, 1.5, "=x", "-3"], [None, None, None, "ok", "-x"]],
                          columns=list("abcde"), dtype=object)

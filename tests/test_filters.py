@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tracker.errors import BadParameter
-from tracker.filters import Filters, caption, caption_slug, parse_as_of, parse_filters
+from tracker.read.filters import Filters, caption, caption_slug, parse_as_of, parse_filters
+from tracker.read.parameters import BadParameter
 
 
 def parse(shared_loaded_app, collection: str, **args):
@@ -36,7 +36,7 @@ def test_partial_dates_cover_their_whole_period(shared_loaded_app):
 
 def test_empty_form_fields_are_not_filters_but_other_empty_values_are_a_400(shared_loaded_app):
     from tracker.extensions import db
-    from tracker.filters import FORM_TEXT_FIELDS
+    from tracker.read.filters import FORM_TEXT_FIELDS
 
     args = MultiDict([("q", ""), ("as_of", ""), ("date_from", " "), ("sort", "relevance")])
     with shared_loaded_app.app_context():

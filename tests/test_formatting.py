@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from tracker.formatting import evidence_caveat
+from tracker.render.formatting import evidence_caveat
 
 
 def _citation(slug, kind="news_article", title="A headline", publisher=None,

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.editor_helpers import editor_client, setup_world
+from tracker.db.models import Actor, Citation, Event, RevisionChange, Source
+from tracker.editing.forms import parse_partial_date
 from tracker.extensions import db
-from tracker.forms import parse_partial_date
-from tracker.models import Actor, Citation, Event, RevisionChange, Source
 
 
 def _changes(app, collection: str) -> list[RevisionChange]:

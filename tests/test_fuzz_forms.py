@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.editor_helpers import editor_client, make_world
+from tracker.editing.forms import FORMS
 from tracker.extensions import db
-from tracker.forms import FORMS
 
 # Text as people and attackers type it: any characters but NUL (refused before any form is
 # read, tested elsewhere), including digits in other scripts, long runs and markup.

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.filters import COLLECTIONS
+from tracker.read.filters import COLLECTIONS
 
 # Every parameter any page takes, and some no page takes.
 NAMES = sorted({p for spec in COLLECTIONS.values() for p in spec["params"]}

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from tracker import queries
+from tracker.db.models import Actor
 from tracker.extensions import db
-from tracker.models import Actor
+from tracker.read import queries
 
 
 def test_sqlite_runs_in_write_ahead_logging_mode_with_a_busy_timeout(app, engine_name):

@@ -12,8 +12,8 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 
+from tracker.db.models import Actor, Base, Citation, Event, Measure, Source, Technology, text_sha256
 from tracker.extensions import _include_object, db
-from tracker.models import Actor, Base, Citation, Event, Measure, Source, Technology, text_sha256
 
 
 def add(session, obj):
@@ -180,8 +180,8 @@ def test_search_finds_every_collection_after_migrating_and_loading(app, engine_n
     """A batch migration on SQLite rebuilds a table without its full-text triggers; a record
     loaded after migrating must still be found (the tests' create_all would hide this)."""
     from tests.conftest import DATA_DIR
-    from tracker import search
-    from tracker.loader import load
+    from tracker.datafiles.load import load
+    from tracker.db import search
 
     with app.app_context():
         if engine_name == "postgresql":

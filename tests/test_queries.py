@@ -6,9 +6,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from tracker import queries
+from tracker.db.models import Event, Measure
 from tracker.extensions import db
-from tracker.models import Event, Measure
+from tracker.read import queries
 
 SF = "san-francisco-face-recognition-ban-2019"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.editor_helpers import editor_client, setup_world
+from tracker.db.models import Citation, Event, Revision, RevisionChange, Source
+from tracker.editing.revisions import diff, state_after
 from tracker.extensions import db
-from tracker.models import Citation, Event, Revision, RevisionChange, Source
-from tracker.revisions import diff, state_after
 
 
 def test_diff_reports_changed_fields_only():

@@ -21,7 +21,7 @@ import redis
 
 from tests.conftest import _reset
 from tests.editor_helpers import PASSWORD, make_world
-from tracker import auth
+from tracker.accounts import users as auth
 from tracker.extensions import db
 from tracker.gunicorn_conf import shared_limits_required
 

@@ -9,10 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tracker.extensions import db
-from tracker.models import Measure
-from tracker.queries import measure_lifecycles, measure_statuses
-from tracker.status import (
+from tracker.core.status import (
     Change,
     Period,
     Step,
@@ -28,6 +25,9 @@ from tracker.status import (
     status_in,
     status_on,
 )
+from tracker.db.models import Measure
+from tracker.extensions import db
+from tracker.read.queries import measure_lifecycles, measure_statuses
 
 D = dt.date
 

@@ -267,7 +267,7 @@ def test_methodology_lists_vocabularies_and_csv_safety(shared_client):
 
 def test_csv_rows_carry_the_same_content_as_the_json_records(shared_client):
     """The CSV is built from light Core rows, the JSON from ORM objects: same record."""
-    from tracker.exports import EVENT_CSV_COLUMNS, event_csv_row
+    from tracker.render.exports import EVENT_CSV_COLUMNS, event_csv_row
 
     query = "q=moratorium&as_of=2021-06-01"
     records = all_json_pages(shared_client, "/events", query)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tracker.datafiles.load import load
 from tracker.extensions import db
-from tracker.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON_BLOCK = re.compile(r'<script type="application/json" id="([^"]+)">(.*?)</script>', re.S)

@@ -85,7 +85,7 @@ def test_openapi_describes_every_list_and_parameter(shared_client):
 def test_openapi_validates():
     from openapi_spec_validator import validate
 
-    from tracker.openapi import build_spec
+    from tracker.render.openapi import build_spec
 
     validate(build_spec("http://localhost"))
 
@@ -107,7 +107,7 @@ def test_etag_and_304_and_cors(shared_client):
 def test_etag_changes_with_the_date(shared_client, monkeypatch):
     import datetime as dt
 
-    from tracker import caching
+    from tracker.web import caching
 
     etag = shared_client.get("/measures.json").headers["ETag"]
     monkeypatch.setattr(caching, "today", lambda: dt.date(2099, 1, 1))

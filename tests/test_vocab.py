@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from tracker import charts, ingest, vocab
+from tracker.core import vocab
+from tracker.ingest import statements as ingest
+from tracker.render import figures as charts
 
 
 def test_every_term_has_a_label_and_a_definition():

@@ -6,25 +6,36 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config as config_module
-from . import search  # noqa: F401  (attaches the full-text DDL to the metadata)
-from .errors import IdConverter
-from .extensions import csrf, db, limiter, login_manager, migrate
+from tracker import config as config_module
+from tracker.accounts import routes as auth_routes
+from tracker.cli import register_cli
+from tracker.corrections import routes as correction_routes
+from tracker.db import search  # noqa: F401  (attaches the full-text DDL to the metadata)
+from tracker.editing import routes as editing_routes
+from tracker.extensions import csrf, db, limiter, login_manager, migrate
+from tracker.read.parameters import IdConverter
+from tracker.render import formatting
+from tracker.version import __version__  # noqa: F401  (the package's version, re-exported)
+from tracker.web import browse, caching, charts, errors, feeds, meta, public, security
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
-MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+MIGRATIONS_DIR = PACKAGE_DIR / "db" / "migrations"
+# Site overrides: a template here replaces the package's template of the same name (see
+# templates/README.md). Looked up in the working directory's templates/ (a checkout) or
+# TRACKER_TEMPLATES, so an installed wheel can be customised without editing the package.
+OVERRIDES_DIR = Path(os.environ.get("TRACKER_TEMPLATES", PROJECT_DIR / "templates"))
 
-__version__ = "0.1.0"
 
 
 def create_app(config: dict | None = None) -> Flask:
     """The application factory: settings from the environment, overridden by ``config``."""
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_DIR / "templates"),
+        template_folder=str(PACKAGE_DIR / "templates"),
         static_folder=str(PACKAGE_DIR / "static"),
         instance_path=os.environ.get("TRACKER_INSTANCE", str(PROJECT_DIR / "instance")),
     )
@@ -47,18 +58,22 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from . import formatting
-    from .views import register_views
+    if OVERRIDES_DIR.is_dir():
+        app.jinja_loader = ChoiceLoader([FileSystemLoader(str(OVERRIDES_DIR)), app.jinja_loader])
 
     formatting.register(app)
-    from . import caching, security
-
     caching.register(app)
     security.register(app)
-
-    register_views(app)
-
-    from .cli import register_cli
+    register_blueprints(app)
 
     register_cli(app)
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """The public site, then each of the editors', accounts' and corrections' blueprints:
+    the one place that knows them all (no layer imports another's routes)."""
+    errors.register(app)
+    for blueprint in (public.bp, browse.bp, feeds.bp, meta.bp, auth_routes.bp, editing_routes.bp,
+                      correction_routes.bp, charts.bp):
+        app.register_blueprint(blueprint)

@@ -16,10 +16,10 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from .backup import BackupError, restore, write_backup
-from .extensions import db
-from .loader import LoadError, load
-from .models import Event
+from tracker.datafiles.backup import BackupError, restore, write_backup
+from tracker.datafiles.load import LoadError, load
+from tracker.db.models import Event
+from tracker.extensions import db
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -86,7 +86,7 @@ def load_command(directory: str, prune: bool) -> None:
 @with_appcontext
 def export_command(directory: str) -> None:
     """Write the database as data files (raw CSV, the format `load` reads)."""
-    from .exports import export_dir
+    from tracker.render.exports import export_dir
 
     counts = export_dir(db.session, directory)
     for name, n in counts.items():
@@ -138,14 +138,14 @@ def _counts(counts: dict[str, int]) -> str:
 def register_cli(app: Flask) -> None:
     for command in (setup_command, load_command, export_command, backup_command, restore_command):
         app.cli.add_command(command)
-    from .cli_editors import COMMANDS as EDITOR_COMMANDS
+    from tracker.accounts.cli import COMMANDS as EDITOR_COMMANDS
 
     for command in EDITOR_COMMANDS:
         app.cli.add_command(command)
 
 
 def main() -> None:
-    from . import create_app
+    from tracker import create_app
 
     group = FlaskGroup(create_app=lambda: create_app(), help="Surveillance Policy Tracker.")
     group.main(prog_name="tracker")

@@ -13,12 +13,12 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .models import db
+from tracker.db.models import db
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Autogenerate ignores the full-text search objects, which live outside the models."""
-    from .search import is_search_object
+    from tracker.db.search import is_search_object
 
     return not is_search_object(name)
 

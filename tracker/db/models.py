@@ -1,0 +1,650 @@
+"""The domain model: actors, technologies, measures, events, sources and citations.
+
+Facts are *events*; users ask about *measures*. A measure's status is never stored: it is
+derived from its events by :mod:`tracker.status`. Integrity rules live in the database too
+(foreign keys, unique slugs, CHECK constraints on vocabularies, precisions and URLs), so a
+row written by any tool, not only through this package, obeys them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import (
+    DDL,
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    update,
+)
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    relationship,
+)
+
+from tracker.core import vocab
+
+# Named constraints so Alembic migrations are reproducible on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _in(column: str, terms: vocab.Vocabulary | tuple[str, ...], nullable: bool = False) -> str:
+    codes = terms.codes if isinstance(terms, vocab.Vocabulary) else list(terms)
+    listed = ", ".join(f"'{c}'" for c in codes)
+    clause = f"{column} IN ({listed})"
+    return f"{column} IS NULL OR {clause}" if nullable else clause
+
+
+def _slug_check(column: str = "slug") -> str:
+    # SQLite has no regular expressions, so the shape is approximated portably; the full
+    # pattern is enforced by tracker.slugs in the loader and the forms.
+    reserved = ", ".join(f"'{s}'" for s in sorted(vocab.RESERVED_SLUGS))
+    return (
+        f"{column} <> '' AND {column} = lower({column}) AND {column} NOT LIKE '%.%' "
+        f"AND {column} NOT LIKE '% %' AND {column} NOT LIKE '-%' AND {column} NOT LIKE '%-' "
+        f"AND {column} NOT IN ({reserved})"
+    )
+
+
+def _codes_check(column: str, terms: vocab.Vocabulary) -> str:
+    """A ``; ``-separated list of a vocabulary's codes (a measure's scopes, its requirements).
+
+    SQL has no portable way to split a string, so every known code is removed (longest
+    first, so no code eats part of a longer one) and nothing but separators may remain. The
+    exact shape (order, no repeats) is enforced by the loader and the forms."""
+    expr = column
+    for code in sorted(terms.codes, key=len, reverse=True):
+        expr = f"replace({expr}, '{code}', '')"
+    return f"{column} IS NULL OR ({column} <> '' AND replace({expr}, '; ', '') = '')"
+
+
+def _url_check(column: str) -> str:
+    return f"{column} IS NULL OR {column} LIKE 'http://%' OR {column} LIKE 'https://%'"
+
+
+class Timestamped:
+    """Created/updated timestamps and a version counter used for optimistic locking."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    # Indexed: the dataset's fingerprint (HTTP caching, status cache) takes max(updated_at)
+    # of every table on each request; without an index that is a full scan.
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow, nullable=False, index=True
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        # SQLAlchemy bumps `version` on every UPDATE and refuses a stale one (StaleDataError).
+        return {"version_id_col": cls.__table__.c.version}
+
+
+measure_technologies = Table(
+    "measure_technologies",
+    Base.metadata,
+    Column("measure_id", ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True),
+    Column("technology_id", ForeignKey("technologies.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+event_technologies = Table(
+    "event_technologies",
+    Base.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("technology_id", ForeignKey("technologies.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+# A measure's coverage can change on a date: an event (usually `amended`) adds technologies to
+# its measure from that day, or removes them (New Orleans' 2020 ban lost face recognition and
+# cell-site simulators in 2022 and kept the rest).
+event_technologies_added = Table(
+    "event_technologies_added",
+    Base.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("technology_id", ForeignKey("technologies.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+event_technologies_removed = Table(
+    "event_technologies_removed",
+    Base.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("technology_id", ForeignKey("technologies.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class Technology(Timestamped, Base):
+    __tablename__ = "technologies"
+    __table_args__ = (CheckConstraint(_slug_check(), name="slug_shape"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<Technology {self.slug}>"
+
+
+class Actor(Timestamped, Base):
+    __tablename__ = "actors"
+    __table_args__ = (
+        CheckConstraint(_slug_check(), name="slug_shape"),
+        CheckConstraint(_in("kind", vocab.ACTOR_KINDS), name="kind_vocab"),
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
+        CheckConstraint(
+            "longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"
+        ),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_pair"),
+        CheckConstraint("country IS NULL OR length(country) = 2", name="country_code"),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    aliases: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), index=True
+    )
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    region: Mapped[str | None] = mapped_column(String(10), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    coordinates_source: Mapped[str | None] = mapped_column(String(300))
+
+    parent: Mapped[Actor | None] = relationship(remote_side="Actor.id", back_populates="children")
+    children: Mapped[list[Actor]] = relationship(back_populates="parent")
+
+    @property
+    def alias_list(self) -> list[str]:
+        return split_multi(self.aliases)
+
+    @property
+    def is_place(self) -> bool:
+        return self.kind in vocab.PLACE_KINDS
+
+    def __repr__(self) -> str:
+        return f"<Actor {self.slug}>"
+
+
+class Measure(Timestamped, Base):
+    __tablename__ = "measures"
+    __table_args__ = (
+        CheckConstraint(_slug_check(), name="slug_shape"),
+        CheckConstraint(_in("measure_type", vocab.MEASURE_TYPES), name="type_vocab"),
+        CheckConstraint(_codes_check("scope", vocab.SCOPES), name="scope_vocab"),
+        CheckConstraint(_codes_check("requirements", vocab.REQUIREMENTS), name="requirements_vocab"),
+        CheckConstraint("replaces_id IS NULL OR replaces_id <> id", name="not_self_replacing"),
+        CheckConstraint("session_end IS NULL OR legislative_session IS NOT NULL",
+                        name="session_named"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(400), nullable=False)
+    measure_type: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    # One or more SCOPES codes, '; '-separated, broadest first (Baltimore's moratorium covered
+    # private use and city agencies).
+    scope: Mapped[str | None] = mapped_column(String(200))
+    adopted_by_id: Mapped[int] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    jurisdiction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), index=True
+    )
+    identifiers: Mapped[str | None] = mapped_column(Text)
+    aliases: Mapped[str | None] = mapped_column(Text)
+    sunset: Mapped[dt.date | None] = mapped_column(Date)
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("measures.id", ondelete="SET NULL"), index=True
+    )
+    # The legislative session a bill belongs to ("116th Congress") and its last day: a bill
+    # not enacted by then has failed from the next day (tracker.status).
+    legislative_session: Mapped[str | None] = mapped_column(String(200))
+    session_end: Mapped[dt.date | None] = mapped_column(Date)
+    # What an oversight measure requires: REQUIREMENTS codes, '; '-separated.
+    requirements: Mapped[str | None] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text)
+
+    adopted_by: Mapped[Actor] = relationship(foreign_keys=[adopted_by_id])
+    jurisdiction: Mapped[Actor | None] = relationship(foreign_keys=[jurisdiction_id])
+    replaces: Mapped[Measure | None] = relationship(remote_side="Measure.id")
+    technologies: Mapped[list[Technology]] = relationship(
+        secondary=measure_technologies, order_by="Technology.slug"
+    )
+    events: Mapped[list[Event]] = relationship(
+        back_populates="measure", order_by="(Event.date, Event.slug)"
+    )
+
+    @property
+    def identifier_list(self) -> list[str]:
+        return split_multi(self.identifiers)
+
+    @property
+    def scope_list(self) -> list[str]:
+        return split_multi(self.scope)
+
+    @property
+    def requirement_list(self) -> list[str]:
+        return split_multi(self.requirements)
+
+    @property
+    def alias_list(self) -> list[str]:
+        return split_multi(self.aliases)
+
+    def __repr__(self) -> str:
+        return f"<Measure {self.slug}>"
+
+
+class Event(Timestamped, Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(_slug_check(), name="slug_shape"),
+        CheckConstraint(_in("kind", vocab.EVENT_KINDS), name="kind_vocab"),
+        CheckConstraint(_in("date_precision", vocab.DATE_PRECISIONS), name="precision_vocab"),
+        CheckConstraint(_in("certainty", vocab.CERTAINTIES), name="certainty_vocab"),
+        CheckConstraint("new_sunset IS NULL OR kind = 'extended'", name="new_sunset_extended"),
+        CheckConstraint(_codes_check("new_scope", vocab.SCOPES), name="new_scope_vocab"),
+        CheckConstraint("new_scope IS NULL OR measure_id IS NOT NULL", name="new_scope_measure"),
+        Index("ix_events_date_slug", "date", "slug"),
+        # A measure's events in date order: its first date (list order) and its lifecycle.
+        Index("ix_events_measure_date", "measure_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    date_precision: Mapped[str] = mapped_column(String(5), nullable=False, default="day")
+    certainty: Mapped[str] = mapped_column(String(12), nullable=False, default="verified")
+    date_note: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    measure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("measures.id", ondelete="RESTRICT"), index=True
+    )
+    actor_id: Mapped[int] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    jurisdiction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(400), nullable=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    new_sunset: Mapped[dt.date | None] = mapped_column(Date)
+    # The measure's scope from this event on (SCOPES codes, '; '-separated).
+    new_scope: Mapped[str | None] = mapped_column(String(200))
+    fact_id: Mapped[str | None] = mapped_column(String(20))
+
+    measure: Mapped[Measure | None] = relationship(back_populates="events")
+    actor: Mapped[Actor] = relationship(foreign_keys=[actor_id])
+    jurisdiction: Mapped[Actor | None] = relationship(foreign_keys=[jurisdiction_id])
+    technologies: Mapped[list[Technology]] = relationship(
+        secondary=event_technologies, order_by="Technology.slug"
+    )
+    # Technologies the measure covers from this event on, or no longer covers.
+    technologies_added: Mapped[list[Technology]] = relationship(
+        secondary=event_technologies_added, order_by="Technology.slug"
+    )
+    technologies_removed: Mapped[list[Technology]] = relationship(
+        secondary=event_technologies_removed, order_by="Technology.slug"
+    )
+    citations: Mapped[list[Citation]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="Citation.id"
+    )
+
+    @property
+    def place(self) -> Actor | None:
+        """Where the event happens: its measure's jurisdiction, its own, or its actor."""
+        if self.measure is not None and self.measure.jurisdiction is not None:
+            return self.measure.jurisdiction
+        return self.jurisdiction
+
+    @property
+    def all_technologies(self) -> list[Technology]:
+        techs = {t.slug: t for t in self.technologies}
+        if self.measure is not None:
+            techs.update({t.slug: t for t in self.measure.technologies})
+        return [techs[k] for k in sorted(techs)]
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug}>"
+
+
+class Source(Timestamped, Base):
+    __tablename__ = "sources"
+    __table_args__ = (
+        CheckConstraint(_slug_check(), name="slug_shape"),
+        CheckConstraint(_in("kind", vocab.SOURCE_KINDS), name="kind_vocab"),
+        CheckConstraint(_url_check("url"), name="url_http"),
+        CheckConstraint(_url_check("archive_url"), name="archive_url_http"),
+        CheckConstraint(
+            _in("published_precision", vocab.DATE_PRECISIONS, nullable=True),
+            name="precision_vocab",
+        ),
+        CheckConstraint(
+            "(published IS NULL) = (published_precision IS NULL)", name="published_pair"
+        ),
+        CheckConstraint(
+            _in("published_certainty", vocab.CERTAINTIES, nullable=True), name="certainty_vocab"
+        ),
+        CheckConstraint(
+            "published_certainty IS NULL OR published IS NOT NULL", name="certainty_dated"
+        ),
+        CheckConstraint("(text IS NULL) = (sha256 IS NULL)", name="text_hash_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    title: Mapped[str | None] = mapped_column(String(500))
+    publisher: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    published: Mapped[dt.date | None] = mapped_column(Date)
+    published_precision: Mapped[str | None] = mapped_column(String(5))
+    # How the publication date is known: read on the page (verified), or worked out from its
+    # web address (derived).
+    published_certainty: Mapped[str | None] = mapped_column(String(12))
+    accessed: Mapped[dt.date | None] = mapped_column(Date)
+    archive_url: Mapped[str | None] = mapped_column(String(2000))
+    # What a reader should know about the source itself ("copy of a Santa Cruz Sentinel
+    # article").
+    note: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+    citations: Mapped[list[Citation]] = relationship(
+        back_populates="source", order_by="Citation.id"
+    )
+
+    def set_text(self, text: str | None) -> None:
+        """Store a text with its hash, so readers can verify the archived copy."""
+        self.text = text
+        self.sha256 = text_sha256(text) if text is not None else None
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.publisher or self.url or self.slug
+
+    def __repr__(self) -> str:
+        return f"<Source {self.slug}>"
+
+
+class Citation(Timestamped, Base):
+    __tablename__ = "citations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "source_id", name="uq_citations_event_source"),
+        CheckConstraint(_in("role", vocab.CITATION_ROLES), name="role_vocab"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    role: Mapped[str] = mapped_column(String(40), nullable=False)
+    quote: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    event: Mapped[Event] = relationship(back_populates="citations")
+    source: Mapped[Source] = relationship(back_populates="citations")
+
+
+class DataVersion(Base):
+    """One row: the version of the public record, bumped in the same transaction as every
+    change to it (forms, reverts, the loader, restores).
+
+    Why: ETags, the derived-lifecycle cache and the data package's ``created`` need to know
+    whether the data changed. Reading one row per request replaces six ``max(updated_at)``
+    and six ``count(*)`` aggregates, and a deletion (which moves no ``updated_at``) bumps it
+    like any other change."""
+
+    __tablename__ = "data_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=1)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+event.listen(DataVersion.__table__, "after_create", DDL(
+    "INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, CURRENT_TIMESTAMP)"))
+
+
+def bump_data_version(session: Session) -> None:
+    """Record that the public data changed (for writes that bypass the ORM: bulk loads,
+    restores)."""
+    session.execute(update(DataVersion).values(version=DataVersion.version + 1,
+                                               changed_at=utcnow()))
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_record_changes(session: Session, flush_context, instances) -> None:
+    """Every flush that inserts, changes or deletes a record of the public data (lists such
+    as a measure's technologies included: they make their owner dirty) bumps the version in
+    the same transaction."""
+    records = (Actor, Technology, Measure, Event, Source, Citation)
+    changed = any(isinstance(o, records) for o in (*session.new, *session.deleted)) or any(
+        isinstance(o, records) and session.is_modified(o) for o in session.dirty)
+    if changed:
+        bump_data_version(session)
+
+
+def split_multi(value: str | None) -> list[str]:
+    """Split a ``; ``-separated cell (aliases, identifiers) into its values."""
+    if not value:
+        return []
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def join_multi(values: list[str]) -> str | None:
+    values = [v.strip() for v in values if v and v.strip()]
+    return "; ".join(values) if values else None
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+
+# --- editors: accounts, revisions, public corrections (issue #5) ----------------------------
+
+REVISION_ACTIONS = ("create", "update", "delete", "revert")
+CHANGE_ACTIONS = ("create", "update", "delete")
+CORRECTION_STATUSES = ("open", "accepted", "rejected")
+COLLECTIONS = ("actors", "measures", "events", "sources", "citations")
+
+
+class User(Timestamped, Base):
+    """An editor or administrator. Passwords are stored only as werkzeug scrypt hashes.
+
+    ``session_token`` is what the login cookie carries (Flask-Login's ``get_id``): changing
+    the password or deactivating the account replaces it, which logs out every other session.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", vocab.USER_ROLES), name="role_vocab"),
+        CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_shape"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(300), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default="editor")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    # Flask-Login's protocol (kept here so the model is usable without importing views).
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def public_name(self) -> str:
+        """What public pages show: never the e-mail address."""
+        return self.display_name or f"Editor {self.id}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class Revision(Base):
+    """One saved edit: who, when, and the changes it made (one or more records).
+
+    Written in the same transaction as the edit it describes, so the history can never miss
+    a change or record one that was rolled back.
+    """
+
+    __tablename__ = "revisions"
+    __table_args__ = (
+        CheckConstraint(_in("action", REVISION_ACTIONS), name="action_vocab"),
+        Index("ix_revisions_created_at_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(10), nullable=False)
+    summary: Mapped[str] = mapped_column(String(500), nullable=False)
+    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id", ondelete="SET NULL"))
+
+    user: Mapped[User | None] = relationship()
+    changes: Mapped[list[RevisionChange]] = relationship(
+        back_populates="revision", cascade="all, delete-orphan", order_by="RevisionChange.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Revision {self.id} {self.action}>"
+
+
+class RevisionChange(Base):
+    """The before/after values of the changed fields of one record within a revision.
+
+    Records are identified by collection and primary key (stable across slug changes); the
+    slug at the time is kept for display and for records that were deleted since.
+    """
+
+    __tablename__ = "revision_changes"
+    __table_args__ = (
+        CheckConstraint(_in("action", CHANGE_ACTIONS), name="action_vocab"),
+        CheckConstraint(_in("collection", COLLECTIONS), name="collection_vocab"),
+        Index("ix_revision_changes_record", "collection", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("revisions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    collection: Mapped[str] = mapped_column(String(20), nullable=False)
+    record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    record_key: Mapped[str] = mapped_column(String(400), nullable=False)
+    action: Mapped[str] = mapped_column(String(10), nullable=False)
+    before: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    after: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+    revision: Mapped[Revision] = relationship(back_populates="changes")
+
+    @property
+    def fields(self) -> list[str]:
+        return sorted(set(self.before) | set(self.after))
+
+
+class Correction(Base):
+    """A correction sent by a member of the public about an event or a measure.
+
+    The e-mail address is optional and never shown publicly; the queue and its outcomes are.
+    """
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        CheckConstraint(_in("status", CORRECTION_STATUSES), name="status_vocab"),
+        CheckConstraint(_url_check("source_url"), name="source_url_http"),
+        CheckConstraint(
+            "(event_slug IS NULL) <> (measure_slug IS NULL)", name="one_target"
+        ),
+        CheckConstraint(
+            "(status = 'open') = (decided_at IS NULL)", name="decided_when_closed"
+        ),
+        CheckConstraint("status <> 'rejected' OR reason IS NOT NULL", name="rejection_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    # Slugs rather than foreign keys: a correction outlives an edit or deletion of its target.
+    event_slug: Mapped[str | None] = mapped_column(String(160), index=True)
+    measure_slug: Mapped[str | None] = mapped_column(String(160), index=True)
+    target_title: Mapped[str] = mapped_column(String(400), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    email: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    decided_by: Mapped[User | None] = relationship()
+
+    @property
+    def collection(self) -> str:
+        return "events" if self.event_slug else "measures"
+
+    @property
+    def target_slug(self) -> str:
+        return self.event_slug or self.measure_slug or ""

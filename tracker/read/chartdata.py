@@ -1,0 +1,477 @@
+"""Chart data: the filtered query layer → small pandas DataFrames for :mod:`tracker.charts`.
+
+Why a module of its own: the figure builders stay pure (DataFrame in, figure out, testable
+without a database), and everything that touches the database for a chart is here, built on
+:func:`tracker.queries.events_select` / :func:`tracker.queries.measures_select` so a chart
+shows exactly the rows of the list with the same query string.
+
+Why sizes do not grow with the data: counts are grouped in SQL (a handful of rows per month
+and kind, however many events), the lifespan chart is capped at :data:`LIFESPAN_LIMIT`
+measures, and the map is reduced to one display timeline per *place* (the strongest measure
+of each period), not one record per measure per quarter. Statuses always come from
+:mod:`tracker.status` (``lifecycle``), never re-derived here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from sqlalchemy import Integer, Select, case, cast, extract, func, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Subquery
+
+from tracker.core import vocab
+from tracker.core.places import EU, EU_MEMBERS, country_alpha3
+from tracker.core.status import Period, today
+from tracker.db.models import Actor, Event, Measure
+from tracker.read import queries
+from tracker.read.filters import Filters
+from tracker.read.queries import events_select, measures_select
+
+LIFESPAN_LIMIT = 100
+"""At most this many measures on the lifespan chart (the most recently started ones)."""
+
+IN_EFFECT_MAX_POINTS = 400
+"""Above this many change dates the in-effect lines are sampled once per month."""
+
+# Statuses that put a place on the map: in force (filled) or on its way (hollow).
+MAP_LIVE = ("in_effect", "adopted", "passed", "pending")
+MAP_FILLED = ("in_effect",)
+SECTORS = ("government", "corporate")
+LIST_LIMIT = 60
+"""At most this many corporate (and unplaced) measures are sent for the lists beside the map."""
+
+
+# --- shared ------------------------------------------------------------------------------
+
+
+def _event_ids(session: Session, f: Filters):
+    """The ids of the events matching the filters, as a subquery (no ORDER BY, no paging)."""
+    return events_select(session, f).order_by(None).with_only_columns(Event.id).subquery("ev")
+
+
+def _measure_ids(session: Session, f: Filters):
+    """The ids of the measures matching the measures-collection filters, as a subquery."""
+    return measures_select(session, f).order_by(None).with_only_columns(Measure.id).subquery("ms")
+
+
+def _ids(ids: Select | Subquery | Iterable[int]) -> Select | list[int]:
+    if isinstance(ids, Subquery):
+        return select(ids.c.id)
+    return ids if isinstance(ids, Select) else list(ids)
+
+
+def lifecycles(session: Session, measure_ids: Select | Subquery | Iterable[int],
+               technologies: Iterable[str] | None = None) -> dict[int, list[Period]]:
+    """``{measure id: lifecycle periods}`` for the given measures (those with events).
+
+    The lifecycles come from :func:`tracker.queries.measure_lifecycles`, derived once per
+    version of the data; the ids may be a subquery of the filtered measures. With
+    ``technologies`` (a technology filter), each lifecycle keeps only the time its measure
+    covered them, so counts and the map follow what was covered on each date.
+    """
+    ids = _ids(measure_ids)
+    if not isinstance(ids, list):
+        ids = list(session.scalars(ids))
+    return {mid: ps for mid, ps in queries.measure_lifecycles(session, ids, technologies).items()
+            if ps}
+
+
+def precisions(
+    session: Session, measure_ids: Select | Subquery | Iterable[int]
+) -> dict[tuple[int, dt.date], str]:
+    """``{(measure id, date): precision}`` of the measures' event dates, so a period that
+    starts on "July 2015" is shown as such, never as a made-up 1 July (the coarsest wins)."""
+    ids = _ids(measure_ids)
+    if isinstance(ids, list) and not ids:
+        return {}
+    rank = {"day": 0, "month": 1, "year": 2}
+    out: dict[tuple[int, dt.date], str] = {}
+    for mid, date, precision in session.execute(
+        select(Event.measure_id, Event.date, Event.date_precision).where(Event.measure_id.in_(ids))
+    ):
+        current = out.get((mid, date))
+        if current is None or rank[precision] > rank[current]:
+            out[(mid, date)] = precision
+    return out
+
+
+# --- events per period -------------------------------------------------------------------
+
+
+def event_counts(session: Session, f: Filters, interval: str = "quarter") -> pd.DataFrame:
+    """Events per period, kind and sector (government or corporate), counted in SQL.
+
+    Columns: ``period`` (first day, a date), ``kind``, ``sector``, ``count``. Grouped by
+    year and month in the database (portable across SQLite and PostgreSQL), then rolled up
+    to quarters here: at most 12 rows per year, kind and sector, whatever the event count.
+    """
+    ev = _event_ids(session, f)
+    actor = aliased(Actor)
+    sector = case(
+        (Measure.measure_type.in_(vocab.CORPORATE_MEASURE_TYPES), "corporate"),
+        (actor.kind == "company", "corporate"),
+        else_="government",
+    )
+    year = cast(extract("year", Event.date), Integer).label("year")
+    month = cast(extract("month", Event.date), Integer).label("month")
+    stmt = (
+        select(year, month, Event.kind, sector.label("sector"), func.count().label("count"))
+        .select_from(Event)
+        .join(ev, ev.c.id == Event.id)
+        .join(actor, actor.id == Event.actor_id)
+        .outerjoin(Measure, Measure.id == Event.measure_id)
+        .group_by(year, month, Event.kind, sector)
+    )
+    rows = session.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=["year", "month", "kind", "sector", "count"])
+    if frame.empty:
+        return pd.DataFrame(
+            {
+                "period": pd.Series([], dtype=object),
+                "kind": [],
+                "sector": [],
+                "count": pd.Series([], dtype="int64"),
+            }
+        )
+    frame["year"] = frame["year"].astype(int)
+    frame["month"] = frame["month"].astype(int)
+    if interval == "quarter":
+        frame["month"] = (frame["month"] - 1) // 3 * 3 + 1
+    frame["period"] = [dt.date(y, m, 1) for y, m in zip(frame["year"], frame["month"], strict=True)]
+    frame["count"] = frame["count"].astype("int64")
+    out = frame.groupby(["period", "kind", "sector"], as_index=False)["count"].sum()
+    return out.sort_values(["period", "kind", "sector"], ignore_index=True)
+
+
+# --- measures in effect over time ---------------------------------------------------------
+
+
+def _timeline_measures(session: Session, f: Filters):
+    """The measures the filtered events belong to (a subquery of ids)."""
+    ev = _event_ids(session, f)
+    return select(Event.measure_id).join(ev, ev.c.id == Event.id).where(Event.measure_id.is_not(None))
+
+
+def in_effect_counts(session: Session, f: Filters, until: dt.date | None = None) -> pd.DataFrame:
+    """How many measures of each type were in force on each date: a step series.
+
+    Columns ``date``, ``measure_type``, ``count``: one row per date on which some type's
+    count changes (sampled on the first of each month when there are more than
+    :data:`IN_EFFECT_MAX_POINTS` such dates), plus ``until`` (default today) so the lines
+    reach the present. Built from ``status.lifecycle``, so expiries and repeals bring the
+    lines down on the day they happen.
+    """
+    until = until or today()
+    ids = _timeline_measures(session, f)
+    periods = lifecycles(session, ids, f.technology)
+    types = dict(session.execute(select(Measure.id, Measure.measure_type).where(Measure.id.in_(ids))).all())
+    deltas: dict[tuple[dt.date, str], int] = defaultdict(int)
+    for mid, measure_periods in periods.items():
+        for p in measure_periods:
+            if p.status != "in_effect" or p.start > until:
+                continue
+            deltas[(p.start, types[mid])] += 1
+            if p.end is not None and p.end <= until:
+                deltas[(p.end, types[mid])] -= 1
+    if not deltas:
+        return pd.DataFrame(
+            {"date": pd.Series([], dtype=object), "measure_type": [], "count": pd.Series([], dtype="int64")}
+        )
+    frame = pd.DataFrame(
+        [(d, t, n) for (d, t), n in deltas.items()], columns=["date", "measure_type", "delta"]
+    )
+    wide = frame.pivot_table(
+        index="date", columns="measure_type", values="delta", aggfunc="sum", fill_value=0
+    )
+    wide = wide.sort_index().cumsum()
+    if len(wide) > IN_EFFECT_MAX_POINTS:
+        first = wide.index[0]
+        grid = pd.date_range(dt.date(first.year, first.month, 1), until, freq="MS").date
+        wide = wide.reindex(sorted(set(grid) | set(wide.index))).ffill().fillna(0).loc[list(grid)]
+    if until not in wide.index:
+        wide.loc[until] = wide.iloc[-1]
+    wide = wide.sort_index()
+    long = wide.reset_index(names="date").melt(id_vars="date", var_name="measure_type", value_name="count")
+    long["count"] = long["count"].astype("int64")
+    order = {code: i for i, code in enumerate(vocab.MEASURE_TYPES.codes)}
+    long["_o"] = long["measure_type"].map(order)
+    return long.sort_values(["_o", "date"], ignore_index=True).drop(columns="_o")
+
+
+# --- lifespans -----------------------------------------------------------------------------
+
+
+@dataclass
+class Lifespans:
+    """The lifespan chart's data: ``periods`` (one row per status period of each measure),
+    ``events`` (the measures' events, as markers), ``total`` measures matched and
+    ``shown`` (≤ :data:`LIFESPAN_LIMIT`)."""
+
+    periods: pd.DataFrame
+    events: pd.DataFrame
+    total: int
+    shown: int
+
+
+def lifespans(
+    session: Session, f: Filters, limit: int = LIFESPAN_LIMIT, until: dt.date | None = None
+) -> Lifespans:
+    """The most recently started ``limit`` measures of the filtered events, with their periods.
+
+    ``periods`` columns: ``slug``, ``title``, ``measure_type``, ``status``, ``start``,
+    ``start_precision``, ``end``
+    (the period's end, or ``until``/today while it lasts), ``ongoing`` (bool).
+    ``events`` columns: ``slug`` (of the measure), ``date``, ``date_precision``, ``kind``, ``title``.
+    """
+    until = until or today()
+    ids = _timeline_measures(session, f)
+    total = session.scalar(select(func.count(func.distinct(Measure.id))).where(Measure.id.in_(ids))) or 0
+    start = (
+        select(Event.measure_id.label("mid"), func.min(Event.date).label("start"))
+        .where(Event.measure_id.in_(ids))
+        .group_by(Event.measure_id)
+        .subquery("starts")
+    )
+    rows = session.execute(
+        select(Measure.id, Measure.slug, Measure.title, Measure.measure_type)
+        .join(start, start.c.mid == Measure.id)
+        .order_by(start.c.start.desc(), Measure.slug)
+        .limit(limit)
+    ).all()
+    by_id = {r.id: r for r in rows}
+    periods = lifecycles(session, list(by_id), f.technology)
+    precision = precisions(session, list(by_id))
+    records = []
+    for mid, measure_periods in periods.items():
+        r = by_id[mid]
+        for p in measure_periods:
+            if p.start > until:
+                continue
+            end = p.end if p.end is not None and p.end <= until else until
+            records.append(
+                (
+                    r.slug,
+                    r.title,
+                    r.measure_type,
+                    p.status,
+                    p.start,
+                    precision.get((mid, p.start), "day"),
+                    end,
+                    p.end is None or p.end > until,
+                )
+            )
+    period_frame = pd.DataFrame(
+        records,
+        columns=["slug", "title", "measure_type", "status", "start", "start_precision", "end", "ongoing"],
+    )
+    period_frame = period_frame.sort_values(["start", "slug"], ignore_index=True)
+    event_rows = session.execute(
+        select(Measure.slug, Event.date, Event.date_precision, Event.kind, Event.title)
+        .join(Measure, Measure.id == Event.measure_id)
+        .where(Event.measure_id.in_(list(by_id)))
+        .order_by(Event.date, Event.slug)
+    ).all()
+    events = pd.DataFrame(event_rows, columns=["slug", "date", "date_precision", "kind", "title"])
+    return Lifespans(period_frame, events, int(total), len(by_id))
+
+
+# --- the map ------------------------------------------------------------------------------
+
+MAP_COLUMNS = [
+    "place",
+    "name",
+    "geo",
+    "loc",
+    "lat",
+    "lon",
+    "slug",
+    "title",
+    "measure_type",
+    "status",
+    "since",
+    "since_precision",
+    "start",
+    "end",
+]
+
+
+def _geo(kind: str | None, country: str | None, region: str | None) -> tuple[str, str | None] | None:
+    """Where a place goes on the map: ('state', 'CA'), ('country', 'USA'), ('eu', 'EU'),
+    ('point', None) for cities and counties; None when it cannot be shown."""
+    if country == EU:
+        return "eu", EU
+    if kind == "region" and region and region.startswith("US-"):
+        return "state", region[3:]
+    if kind == "country" and country:
+        alpha3 = country_alpha3(country)
+        return ("country", alpha3) if alpha3 else None
+    if kind in ("city", "county"):
+        return "point", None
+    return None
+
+
+def _display_segments(
+    periods_by_measure: dict[int, list[Period]],
+    strength: dict[int, int],
+) -> list[tuple[dt.date, dt.date | None, int, str, dt.date]]:
+    """One place's display timeline: for each stretch of time, the measure the map shows.
+
+    The strongest measure in force wins (ban > moratorium > restriction > oversight; ties to
+    the earlier start); when none is in force, the strongest pending, passed or adopted one
+    (drawn hollow). Returns ``(start, end or None, measure id, status, status since)``,
+    consecutive stretches merged.
+    """
+    cuts = sorted({d for ps in periods_by_measure.values() for p in ps for d in (p.start, p.end) if d})
+    # A sweep over the cut dates with a heap of the periods begun so far (lazily dropping
+    # ended ones): O(n log n) per place instead of scanning every period at every cut, which
+    # took seconds for places with hundreds of measures.
+    live = sorted(
+        ((p.start, p.end, (0 if p.status in MAP_FILLED else 1, strength[mid], p.start, mid), mid, p)
+         for mid, ps in periods_by_measure.items() for p in ps if p.status in MAP_LIVE),
+        key=lambda item: item[0],
+    )
+    heap: list[tuple[tuple, int]] = []
+    nxt = 0
+    out: list[tuple[dt.date, dt.date | None, int, str, dt.date]] = []
+    for i, start in enumerate(cuts):
+        end = cuts[i + 1] if i + 1 < len(cuts) else None
+        while nxt < len(live) and live[nxt][0] <= start:
+            heapq.heappush(heap, (live[nxt][2], nxt))
+            nxt += 1
+        while heap and live[heap[0][1]][1] is not None and live[heap[0][1]][1] <= start:
+            heapq.heappop(heap)
+        if not heap:
+            continue
+        _, _, _, mid, p = live[heap[0][1]]
+        if out and out[-1][2] == mid and out[-1][3] == p.status and out[-1][1] == start:
+            out[-1] = (out[-1][0], end, mid, p.status, p.start)
+        else:
+            out.append((start, end, mid, p.status, p.start))
+    return out
+
+
+@dataclass
+class MapData:
+    """The map's data: ``segments`` (one row per place and display stretch, columns
+    :data:`MAP_COLUMNS`), ``corporate`` (corporate measures with their periods, listed beside
+    the map), ``unplaced`` (measures that cannot be drawn: court orders, settlements,
+    resolutions, places without coordinates); both capped at the :data:`LIST_LIMIT` most
+    recently started measures, with their totals."""
+
+    segments: pd.DataFrame
+    corporate: pd.DataFrame
+    unplaced: pd.DataFrame
+    first: dt.date | None
+    corporate_total: int = 0
+    unplaced_total: int = 0
+
+
+def map_data(session: Session, f: Filters) -> MapData:
+    """Every place with its display timeline, for all dates at once (the slider needs them all).
+
+    ``as_of`` does not drop measures here (the slider can move before or after it); it only
+    decides ``status`` filters, as on /measures.
+    """
+    ms = _measure_ids(session, replace(f, as_of_given=False))
+    place = aliased(Actor, name="place")
+    adopter = aliased(Actor, name="adopter")
+    place_kinds = vocab.PLACE_KINDS
+    pid = func.coalesce(Measure.jurisdiction_id, case((adopter.kind.in_(place_kinds), adopter.id)))
+    rows = session.execute(
+        select(
+            Measure.id,
+            Measure.slug,
+            Measure.title,
+            Measure.measure_type,
+            place.slug,
+            place.name,
+            place.kind,
+            place.country,
+            place.region,
+            place.latitude,
+            place.longitude,
+            adopter.name.label("adopter"),
+        )
+        .join(ms, ms.c.id == Measure.id)
+        .join(adopter, adopter.id == Measure.adopted_by_id)
+        .outerjoin(place, place.id == pid)
+    ).all()
+    periods = lifecycles(session, ms, f.technology)
+    precision = precisions(session, ms)
+    strength = {code: i for i, code in enumerate(vocab.MAP_STRENGTH)}
+    by_place: dict[str, list] = defaultdict(list)
+    corporate, unplaced = [], []
+    first = min((ps[0].start for ps in periods.values() if ps), default=None)
+    for r in rows:
+        mps = periods.get(r.id, [])
+        if r.measure_type in vocab.CORPORATE_MEASURE_TYPES:
+            corporate.extend(
+                (r.slug, r.title, r.measure_type, r.adopter, p.status, p.start, p.end) for p in mps
+            )
+            continue
+        geo = _geo(r.kind, r.country, r.region) if r.measure_type in strength else None
+        if geo is None or (geo[0] == "point" and r.latitude is None):
+            unplaced.extend(
+                (r.slug, r.title, r.measure_type, r[5] or r.adopter, p.status, p.start, p.end) for p in mps
+            )
+            continue
+        by_place[r[4]].append((r, geo))
+    records = []
+    for slug, items in by_place.items():
+        r0, geo = items[0]
+        info = {r.id: r for r, _ in items}
+        segs = _display_segments(
+            {mid: periods.get(mid, []) for mid in info},
+            {mid: strength[r.measure_type] for mid, r in info.items()},
+        )
+        for start, end, mid, status, since in segs:
+            r = info[mid]
+            records.append(
+                (
+                    slug,
+                    r0[5],
+                    geo[0],
+                    geo[1],
+                    r0.latitude,
+                    r0.longitude,
+                    r.slug,
+                    r.title,
+                    r.measure_type,
+                    status,
+                    since,
+                    precision.get((mid, since), "day"),
+                    start,
+                    end,
+                )
+            )
+    segments = pd.DataFrame(records, columns=MAP_COLUMNS).sort_values(["place", "start"], ignore_index=True)
+    cols = ["slug", "title", "measure_type", "actor", "status", "start", "end"]
+    corp, corp_total = _latest(pd.DataFrame(corporate, columns=cols))
+    other, other_total = _latest(pd.DataFrame(unplaced, columns=cols))
+    return MapData(segments, corp, other, first, corp_total, other_total)
+
+
+def _latest(frame: pd.DataFrame, limit: int = LIST_LIMIT) -> tuple[pd.DataFrame, int]:
+    """The periods of the ``limit`` most recently started measures, and how many measures there were."""
+    firsts = frame.groupby("slug")["start"].min().sort_values(ascending=False)
+    keep = set(firsts.index[:limit])
+    return (frame[frame["slug"].isin(keep)].sort_values(["start", "slug"], ignore_index=True), len(firsts))
+
+
+def on_date(frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The rows of a segments/periods frame that hold on ``day`` (start ≤ day < end)."""
+    if frame.empty:
+        return frame
+    ends = frame["end"].map(lambda e: e is None or pd.isna(e) or day < e)
+    return frame[(frame["start"] <= day) & ends].reset_index(drop=True)
+
+
+def eu_members() -> list[str]:
+    """ISO alpha-3 codes of the EU member states (an EU-wide measure shades them all)."""
+    return [a for a in (country_alpha3(c) for c in EU_MEMBERS) if a]

@@ -1,0 +1,429 @@
+"""Serializers: the data files (``tracker export``), web CSV downloads, JSON and the data
+package. Pure functions over rows; the views only pick one (Redash's habit).
+
+Two CSV flavours, on purpose:
+- *raw* (``tracker export``, the data package): exactly the data, for programs and round
+  trips (load → export → load → export is byte-identical);
+- *safe* (web downloads): cells a spreadsheet would run as a formula are neutralised with a
+  leading apostrophe, because advocates open these files in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.datafiles.spec import FILES, FileSpec, row_cells, sort_key, text_path_name
+from tracker.db.models import Citation, Event, Measure, Source, split_multi
+from tracker.render.formatting import date_caveat, date_label, evidence_caveat, strongest_first
+from tracker.version import __version__
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def frame_to_csv(frame: pd.DataFrame, header: bool = True) -> str:
+    """The one CSV dialect of the project: RFC 4180 quoting, ``\\n`` line ends, empty NULLs."""
+    return frame.to_csv(index=False, header=header, lineterminator="\n",
+                        quoting=csv.QUOTE_MINIMAL, na_rep="")
+
+
+def _options(spec: FileSpec):
+    if spec.name == "measures":
+        return [selectinload(Measure.technologies), selectinload(Measure.adopted_by),
+                selectinload(Measure.jurisdiction), selectinload(Measure.replaces)]
+    if spec.name == "events":
+        return [selectinload(Event.technologies), selectinload(Event.measure),
+                selectinload(Event.actor), selectinload(Event.jurisdiction),
+                selectinload(Event.technologies_added), selectinload(Event.technologies_removed)]
+    if spec.name == "citations":
+        return [selectinload(Citation.event), selectinload(Citation.source)]
+    return []
+
+
+def table_rows(session: Session, spec: FileSpec) -> list[list[str]]:
+    """Every row of one entity as data-file cells, in data-file order (by key)."""
+    rows = [row_cells(spec, obj)
+            for obj in session.scalars(select(spec.model).options(*_options(spec)))]
+    rows.sort(key=lambda cells: sort_key(spec, cells))
+    return rows
+
+
+def table_csv(session: Session, spec: FileSpec) -> str:
+    frame = pd.DataFrame(table_rows(session, spec), columns=spec.header, dtype=str)
+    return frame_to_csv(frame)
+
+
+def export_dir(session: Session, directory: str | Path) -> dict[str, int]:
+    """Write every entity as ``<name>.csv`` plus stored source texts; returns row counts."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for spec in FILES:
+        text = table_csv(session, spec)
+        (directory / spec.filename).write_bytes(text.encode("utf-8"))
+        counts[spec.name] = text.count("\n") - 1 if text else 0
+    texts = session.execute(
+        select(Source.slug, Source.text).where(Source.text.is_not(None)).order_by(Source.slug)
+    ).all()
+    if texts:
+        (directory / "sources").mkdir(exist_ok=True)
+    for slug, text in texts:
+        (directory / text_path_name(slug)).write_bytes(text.encode("utf-8"))
+    return counts
+
+
+# --- web CSV -----------------------------------------------------------------------------
+
+
+def neutralise(value: object) -> object:
+    """Prefix formula-like text with an apostrophe so a spreadsheet shows it as text.
+
+    Numbers and dates are left alone (they are not text); a negative number such as
+    ``-122.4`` stays a number.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        if value[0] in "+-":
+            try:
+                float(value)
+                return value
+            except ValueError:
+                pass
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            # A list keeps the column's values as they are (map would turn 1 into 1.0).
+            out[column] = pd.Series([neutralise(v) for v in out[column]], index=out.index,
+                                    dtype=object)
+    return out
+
+
+def csv_chunks(chunks, columns: list[str], bom: bool = False, safe: bool = True):
+    """Stream CSV text from an iterable of row-lists: the header, then one piece per chunk.
+
+    Memory stays flat: only one chunk (a few thousand rows) is held at a time.
+    """
+    if bom:
+        yield "\ufeff"
+    yield frame_to_csv(pd.DataFrame([], columns=columns))
+    for rows in chunks:
+        if not rows:
+            continue
+        frame = pd.DataFrame(rows, columns=columns, dtype=object)
+        if safe:
+            frame = neutralise_frame(frame)
+        yield frame_to_csv(frame, header=False)
+
+
+def rows_to_csv(rows: list[list], columns: list[str], bom: bool = False, safe: bool = True) -> str:
+    return "".join(csv_chunks([rows], columns, bom=bom, safe=safe))
+
+
+
+# --- records: one dict per row, shared by JSON and CSV ---------------------------------------
+
+def _date(value, precision: str | None = "day") -> dict:
+    return {"date": value.isoformat() if value else None, "date_precision": precision if value else None,
+            "date_label": date_label(value, precision) if value else None}
+
+
+def _ref(obj, name_attr: str = "name") -> dict | None:
+    if obj is None:
+        return None
+    return {"slug": obj.slug, "name": getattr(obj, name_attr)}
+
+
+def _place(place) -> dict | None:
+    if place is None:
+        return None
+    return {"slug": place.slug, "name": place.name, "country": place.country, "region": place.region}
+
+
+def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
+    """An event as the JSON API shows it; the CSV flattens the same record."""
+    measure = event.measure
+    place = event.place
+    return {
+        "slug": event.slug,
+        "url": url_for("browse.event_detail", slug=event.slug),
+        **_date(event.date, event.date_precision),
+        "certainty": event.certainty,
+        "date_caveat": date_caveat(event.date_precision, event.certainty),
+        "date_note": event.date_note,
+        "kind": event.kind,
+        "title": event.title,
+        "summary": event.summary,
+        "measure": None if measure is None else {
+            "slug": measure.slug,
+            "title": measure.title,
+            "measure_type": measure.measure_type,
+            "status": statuses.get(measure.id),
+            "status_as_of": as_of.isoformat(),
+            "url": url_for("browse.measure_detail", slug=measure.slug),
+        },
+        "actor": _ref(event.actor),
+        "jurisdiction": _place(place),
+        "technologies": [t.slug for t in event.all_technologies],
+        "new_sunset": event.new_sunset.isoformat() if event.new_sunset else None,
+        "new_scope": split_multi(event.new_scope),
+        "technologies_added": [t.slug for t in event.technologies_added],
+        "technologies_removed": [t.slug for t in event.technologies_removed],
+        "evidence_caveat": evidence_caveat(event.citations),
+        "citations": [
+            {"source": c.source.slug, "url": c.source.url, "title": c.source.title,
+             "publisher": c.source.publisher, "kind": c.source.kind, "role": c.role,
+             "quote": c.quote}
+            for c in strongest_first(event.citations)
+        ],
+    }
+
+
+EVENT_CSV_COLUMNS = [
+    "slug", "date", "date_precision", "date_label", "certainty", "date_caveat", "kind", "title",
+    "summary",
+    "measure", "measure_title", "measure_type", "status", "status_as_of", "actor", "actor_name",
+    "jurisdiction", "jurisdiction_name", "country", "region", "technologies", "source_titles",
+    "source_urls", "quotes", "url",
+]
+
+
+def event_csv_row(r: dict) -> list:
+    m, j = r["measure"] or {}, r["jurisdiction"] or {}
+    return [
+        r["slug"], r["date"], r["date_precision"], r["date_label"], r["certainty"],
+        r["date_caveat"], r["kind"], r["title"], r["summary"], m.get("slug"), m.get("title"),
+        m.get("measure_type"),
+        m.get("status"), m.get("status_as_of"), r["actor"]["slug"], r["actor"]["name"],
+        j.get("slug"), j.get("name"), j.get("country"), j.get("region"),
+        "; ".join(r["technologies"]),
+        " | ".join(c["title"] or c["publisher"] or c["source"] for c in r["citations"]),
+        " ".join(c["url"] for c in r["citations"] if c["url"]),
+        " | ".join(c["quote"] for c in r["citations"] if c["quote"]),
+        r["url"],
+    ]
+
+
+def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None) -> dict:
+    return {
+        "slug": measure.slug,
+        "url": url_for("browse.measure_detail", slug=measure.slug),
+        "title": measure.title,
+        "measure_type": measure.measure_type,
+        "scope": measure.scope_list,
+        "status": statuses.get(measure.id),
+        "status_as_of": as_of.isoformat(),
+        "adopted_by": _ref(measure.adopted_by),
+        "jurisdiction": _place(measure.jurisdiction),
+        "technologies": [t.slug for t in measure.technologies],
+        "identifiers": measure.identifier_list,
+        "aliases": measure.alias_list,
+        "sunset": measure.sunset.isoformat() if measure.sunset else None,
+        "replaces": measure.replaces.slug if measure.replaces else None,
+        "legislative_session": measure.legislative_session,
+        "session_end": measure.session_end.isoformat() if measure.session_end else None,
+        "requirements": measure.requirement_list,
+        "summary": measure.summary,
+    }
+
+
+MEASURE_CSV_COLUMNS = [
+    "slug", "title", "measure_type", "scope", "status", "status_as_of", "adopted_by",
+    "adopted_by_name", "jurisdiction", "jurisdiction_name", "country", "region", "technologies",
+    "identifiers", "aliases", "sunset", "replaces", "legislative_session", "session_end",
+    "requirements", "summary", "url",
+]
+
+
+def measure_csv_row(r: dict) -> list:
+    j = r["jurisdiction"] or {}
+    return [
+        r["slug"], r["title"], r["measure_type"], "; ".join(r["scope"]), r["status"],
+        r["status_as_of"], r["adopted_by"]["slug"], r["adopted_by"]["name"], j.get("slug"),
+        j.get("name"), j.get("country"), j.get("region"), "; ".join(r["technologies"]),
+        "; ".join(r["identifiers"]), "; ".join(r["aliases"]), r["sunset"], r["replaces"],
+        r["legislative_session"], r["session_end"], "; ".join(r["requirements"]),
+        r["summary"], r["url"],
+    ]
+
+
+def source_record(source: Source, statuses: dict, as_of, url_for) -> dict:
+    return {
+        "slug": source.slug,
+        "url": url_for("browse.source_detail", slug=source.slug),
+        "title": source.title,
+        "publisher": source.publisher,
+        "kind": source.kind,
+        "source_url": source.url,
+        "published": source.published.isoformat() if source.published else None,
+        "published_precision": source.published_precision,
+        "published_certainty": source.published_certainty,
+        "accessed": source.accessed.isoformat() if source.accessed else None,
+        "archive_url": source.archive_url,
+        "note": source.note,
+        "has_text": source.text is not None,
+        "sha256": source.sha256,
+        "cites": sorted({c.event.slug for c in source.citations}),
+    }
+
+
+SOURCE_CSV_COLUMNS = [
+    "slug", "title", "publisher", "kind", "source_url", "published", "published_precision",
+    "published_certainty", "accessed", "archive_url", "note", "has_text", "sha256", "cites",
+    "url",
+]
+
+
+def source_csv_row(r: dict) -> list:
+    return [r["slug"], r["title"], r["publisher"], r["kind"], r["source_url"], r["published"],
+            r["published_precision"], r["published_certainty"], r["accessed"],
+            r["archive_url"], r["note"], "1" if r["has_text"] else "", r["sha256"],
+            "; ".join(r["cites"]), r["url"]]
+
+
+def actor_record(actor, statuses: dict, as_of, url_for) -> dict:
+    return {
+        "slug": actor.slug,
+        "url": url_for("browse.actor_detail", slug=actor.slug),
+        "name": actor.name,
+        "kind": actor.kind,
+        "aliases": actor.alias_list,
+        "parent": actor.parent.slug if actor.parent else None,
+        "country": actor.country,
+        "region": actor.region,
+        "latitude": actor.latitude,
+        "longitude": actor.longitude,
+    }
+
+
+ACTOR_CSV_COLUMNS = ["slug", "name", "kind", "aliases", "parent", "country", "region",
+                     "latitude", "longitude", "url"]
+
+
+def actor_csv_row(r: dict) -> list:
+    return [r["slug"], r["name"], r["kind"], "; ".join(r["aliases"]), r["parent"], r["country"],
+            r["region"], r["latitude"], r["longitude"], r["url"]]
+
+
+RECORDS = {
+    "events": (event_record, EVENT_CSV_COLUMNS, event_csv_row),
+    "measures": (measure_record, MEASURE_CSV_COLUMNS, measure_csv_row),
+    "sources": (source_record, SOURCE_CSV_COLUMNS, source_csv_row),
+    "actors": (actor_record, ACTOR_CSV_COLUMNS, actor_csv_row),
+}
+
+
+# --- data package --------------------------------------------------------------------------
+
+LICENCE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
+           "path": "https://creativecommons.org/licenses/by/4.0/"}
+FIELD_TYPES = {"date": "date", "float": "number"}
+
+
+def _schema(spec: FileSpec) -> dict:
+    from tracker.datafiles.spec import SLUG_RE
+
+    fields = []
+    for col in spec.columns:
+        field = {"name": col.name, "type": FIELD_TYPES.get(col.type, "string"),
+                 "description": col.description}
+        constraints = {}
+        if col.required:
+            constraints["required"] = True
+        if col.type == "vocab" and col.vocabulary is not None:
+            constraints["enum"] = col.vocabulary.codes
+        if col.type == "slug":
+            constraints["pattern"] = SLUG_RE.pattern.strip("^$")
+        if col.pattern is not None:
+            constraints["pattern"] = col.pattern.pattern.strip("^$")
+        if constraints:
+            field["constraints"] = constraints
+        fields.append(field)
+    schema: dict = {"fields": fields, "missingValues": [""]}
+    schema["primaryKey"] = list(spec.key)
+    foreign = [
+        {"fields": col.name, "reference": {"resource": col.ref, "fields": "slug"}}
+        for col in spec.columns if col.type == "ref"
+    ]
+    if foreign:
+        schema["foreignKeys"] = foreign
+    return schema
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """A UTC timestamp as RFC 3339 (``2026-11-27T11:54:57Z``), as Frictionless requires for
+    ``created``; naive datetimes are taken as UTC (the database stores UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def write_data_package(session: Session, target, site_url: str, today_iso: str,
+                       last_change: dt.datetime | None = None) -> str:
+    """Write the data package (every table as raw CSV + datapackage.json) as a zip to
+    ``target`` (a binary file object); returns the version, the hash of the content.
+
+    ``created`` is the dataset's last change (``last_change``; the retrieval day when the
+    database is empty), so the same content always gives the same version and the same
+    ``created``; only the citation's "retrieved" date says when it was downloaded."""
+    tables = {spec.name: table_csv(session, spec).encode("utf-8") for spec in FILES}
+    texts = session.execute(
+        select(Source.slug, Source.text).where(Source.text.is_not(None)).order_by(Source.slug)
+    ).all()
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        digest.update(name.encode() + b"\0" + tables[name] + b"\0")
+    for slug, text in texts:
+        digest.update(slug.encode() + b"\0" + text.encode("utf-8") + b"\0")
+    version = digest.hexdigest()[:12]
+    citation = (
+        f"Surveillance Policy Tracker contributors. Surveillance Policy Tracker dataset, "
+        f"version {version} (retrieved {today_iso}). Licensed CC BY 4.0. {site_url}"
+    )
+    package = {
+        "profile": "tabular-data-package",
+        "name": "surveillance-policy-tracker",
+        "title": "Surveillance Policy Tracker: surveillance-technology policy events and measures",
+        "description": "Events (bans, moratoriums, bills, lawsuits, reports...) in the life of "
+                       "surveillance-technology policy measures, each cited to sources with quoted "
+                       "passages. A measure's status on any date is derived from its events.",
+        "version": version,
+        "created": rfc3339(last_change) if last_change else f"{today_iso}T00:00:00Z",
+        "homepage": site_url,
+        "licenses": [LICENCE],
+        "citation": citation,
+        "software": {"name": "surveillance-policy-tracker", "version": __version__,
+                     "license": "MIT"},
+        "resources": [
+            {
+                "name": spec.name, "title": spec.title, "path": spec.filename,
+                "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "hash": "sha256:" + hashlib.sha256(tables[spec.name]).hexdigest(),
+                "bytes": len(tables[spec.name]),
+                "dialect": {"delimiter": ",", "lineTerminator": "\n", "quoteChar": '"',
+                            "header": True},
+                "schema": _schema(spec),
+            }
+            for spec in FILES
+        ],
+    }
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("datapackage.json", json.dumps(package, indent=2, ensure_ascii=False) + "\n")
+        for spec in FILES:
+            archive.writestr(spec.filename, tables[spec.name])
+        for slug, text in texts:
+            archive.writestr(text_path_name(slug), text.encode("utf-8"))
+        archive.writestr("CITATION.txt", citation + "\n")
+    return version

@@ -1,0 +1,516 @@
+"""Plotly figure builders: a pandas DataFrame in, a Plotly figure out. Pure; no Flask here.
+
+Why pure: the figures are tested without a server or a database, and a view only chains
+``chartdata`` (SQL aggregation) → a builder here → a template. Nothing is built at import.
+
+Why the figures are small: the inputs are already aggregated (see :mod:`tracker.chartdata`),
+the layout uses the tiny ``"none"`` template instead of Plotly's default (~10 KB a figure),
+and hover texts are built from a few short fields.
+
+The map is drawn in the browser too: ``static/js/map.js`` redraws the traces for the date
+on the slider from :func:`map_payload`, with the same rules as :func:`map_figure` (which
+draws the page's first state, the ``as_of`` date). Keep the two in step; the browser tests
+check both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from tracker.core import vocab
+from tracker.render.formatting import date_label
+
+# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+TYPE_COLOURS = {
+    "ban": "#D55E00",
+    "moratorium": "#E69F00",
+    "restriction": "#0072B2",
+    "oversight": "#009E73",
+    "corporate_moratorium": "#CC79A7",
+    "corporate_exit": "#882255",
+    "corporate_restriction": "#AA4499",
+    "court_order": "#56B4E9",
+    "settlement": "#999933",
+    "resolution": "#888888",
+}
+STATUS_COLOURS = {
+    "pending": "#BBBBBB",
+    "passed": "#88CCEE",
+    "adopted": "#44AA99",
+    "in_effect": "#117733",
+    "expired": "#DDCC77",
+    "repealed": "#CC6677",
+    "failed": "#777777",
+    "struck_down": "#332288",
+    "replaced": "#AA4499",
+}
+KIND_PALETTE = [
+    "#4477AA",
+    "#EE6677",
+    "#228833",
+    "#CCBB44",
+    "#66CCEE",
+    "#AA3377",
+    "#BBBBBB",
+    "#332288",
+    "#117733",
+    "#882255",
+    "#DDCC77",
+    "#44AA99",
+    "#999933",
+    "#CC6677",
+]
+TINT_ALPHA = 0.28
+RANGE_BUTTONS = [
+    {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
+    {"count": 5, "label": "5y", "step": "year", "stepmode": "backward"},
+    {"step": "all", "label": "all"},
+]
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
+
+
+def _layout(**extra) -> dict:
+    base = {
+        "template": "none",
+        "font": FONT,
+        "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
+        "hoverlabel": {"align": "left"},
+        # Below the range slider, whatever the chart's height: positioned in the container.
+        "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+    }
+    base.update(extra)
+    return base
+
+
+def _date_axis(slider: bool = True) -> dict:
+    return {
+        "type": "date",
+        "rangeselector": {"buttons": RANGE_BUTTONS},
+        "rangeslider": {"visible": slider, "thickness": 0.08},
+    }
+
+
+def tint(colour: str, alpha: float = TINT_ALPHA) -> str:
+    """'#D55E00' → 'rgba(213,94,0,0.28)': the pale fill of a measure not yet in force."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def to_json(fig: go.Figure) -> str:
+    """The figure as compact JSON that is safe inside ``<script type="application/json">``.
+
+    ``<``, ``>`` and ``&`` are escaped as ``\\u003c``… so no text (a measure title) can close
+    the script element; the JSON means the same.
+    """
+    text = pio.to_json(fig, validate=False, pretty=False, remove_uids=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def data_json(data) -> str:
+    """Plain data (the map's places) as script-safe JSON, like :func:`to_json`."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _iso(value) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def period_label(day: dt.date, interval: str) -> str:
+    """'2019 Q2' or 'May 2019'."""
+    if interval == "quarter":
+        return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+    return day.strftime("%B %Y")
+
+
+# --- events per period ----------------------------------------------------------------------
+
+
+def events_figure(counts: pd.DataFrame, interval: str = "quarter") -> go.Figure:
+    """Events per month or quarter, stacked by kind; corporate actions hatched.
+
+    ``counts``: columns ``period`` (date), ``kind``, ``sector`` (government|corporate),
+    ``count`` (from :func:`tracker.chartdata.event_counts`). Government and corporate actions
+    share one axis, so a city's ban and a company's moratorium of the same quarter stack
+    in the same bar.
+    """
+    fig = go.Figure(
+        layout=_layout(
+            barmode="stack",
+            xaxis=_date_axis(),
+            yaxis={"title": {"text": "events"}, "rangemode": "tozero"},
+            margin={"l": 50, "r": 20, "t": 30, "b": 170},
+            height=600,
+        )
+    )
+    kinds = [k for k in vocab.EVENT_KINDS.codes if k in set(counts["kind"])]
+    for i, kind in enumerate(kinds):
+        colour = KIND_PALETTE[i % len(KIND_PALETTE)]
+        for sector in ("government", "corporate"):
+            part = counts[(counts["kind"] == kind) & (counts["sector"] == sector)]
+            if part.empty:
+                continue
+            label = vocab.EVENT_KINDS.label(kind) + (" (corporate)" if sector == "corporate" else "")
+            fig.add_trace(
+                go.Bar(
+                    x=[_iso(p) for p in part["period"]],
+                    y=part["count"].tolist(),
+                    name=label,
+                    marker={"color": colour, "pattern": {"shape": "/" if sector == "corporate" else ""}},
+                    hovertemplate=("%{x|%B %Y}" if interval == "month" else "quarter from %{x|%b %Y}")
+                    + "<br>"
+                    + label
+                    + ": %{y}<extra></extra>",
+                    xperiod=("M3" if interval == "quarter" else "M1"),
+                    xperiodalignment="start",
+                )
+            )
+    return fig
+
+
+# --- measures in effect ------------------------------------------------------------------------
+
+
+def in_effect_figure(counts: pd.DataFrame) -> go.Figure:
+    """Measures in force over time, one stepped line per measure type.
+
+    ``counts``: ``date``, ``measure_type``, ``count`` (from
+    :func:`tracker.chartdata.in_effect_counts`); lines step down on expiries and repeals.
+    """
+    fig = go.Figure(
+        layout=_layout(
+            xaxis=_date_axis(),
+            yaxis={"title": {"text": "measures in effect"}, "rangemode": "tozero"},
+            margin={"l": 50, "r": 20, "t": 30, "b": 110},
+            height=480,
+        )
+    )
+    for code in vocab.MEASURE_TYPES.codes:
+        part = counts[counts["measure_type"] == code]
+        if part.empty:
+            continue
+        label = vocab.MEASURE_TYPES.label(code)
+        fig.add_trace(
+            go.Scatter(
+                x=[_iso(d) for d in part["date"]],
+                y=part["count"].tolist(),
+                name=label,
+                mode="lines",
+                line={"shape": "hv", "color": TYPE_COLOURS.get(code), "width": 2},
+                hovertemplate="%{x|%d %b %Y}<br>" + label + " in effect: %{y}<extra></extra>",
+            )
+        )
+    return fig
+
+
+# --- lifespans ------------------------------------------------------------------------------
+
+
+def _esc(text: str) -> str:
+    """Plotly renders a little HTML in hover texts: a title's own '<' or '&' must stay text."""
+    return html.escape(str(text), quote=False)
+
+
+def _short(text: str, n: int = 48) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def lifespan_figure(periods: pd.DataFrame, events: pd.DataFrame) -> go.Figure:
+    """Each measure's life as a bar from its first event to its end or today, by status.
+
+    ``periods``/``events`` from :func:`tracker.chartdata.lifespans`. Rows are measures
+    (y = slug, labelled by title), earliest start at the top; each status period is a bar
+    segment coloured by status; the measure's events are markers on it. ``customdata[0]``
+    is the measure's slug on every point, so the page's script opens ``/measures/<slug>``
+    on a click.
+    """
+    order = list(dict.fromkeys(periods["slug"]))
+    titles = dict(zip(periods["slug"], periods["title"], strict=False))
+    height = max(260, 90 + 22 * len(order))
+    fig = go.Figure(
+        layout=_layout(
+            barmode="overlay",
+            height=height,
+            xaxis=_date_axis(slider=False),
+            yaxis={
+                "type": "category",
+                "categoryorder": "array",
+                "categoryarray": order,
+                "tickvals": order,
+                "ticktext": [_esc(_short(titles[s])) for s in order],
+                "autorange": "reversed",
+                "automargin": True,
+            },
+            legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+            margin={"l": 10, "r": 20, "t": 60, "b": 40},
+        )
+    )
+    for status in vocab.STATUSES.codes:
+        part = periods[periods["status"] == status]
+        if part.empty:
+            continue
+        starts = pd.to_datetime(part["start"])
+        ends = pd.to_datetime(part["end"])
+        widths = ((ends - starts).dt.total_seconds() * 1000).clip(lower=86_400_000)
+        label = vocab.STATUSES.label(status)
+        hover = [
+            f"<b>{_esc(_short(title, 60))}</b><br>{label}: {date_label(s, sp)} – "
+            f"{'today' if ongoing else date_label(e)}"
+            for title, s, sp, e, ongoing in zip(
+                part["title"],
+                part["start"],
+                part["start_precision"],
+                part["end"],
+                part["ongoing"],
+                strict=True,
+            )
+        ]
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                y=part["slug"].tolist(),
+                base=[_iso(s) for s in part["start"]],
+                x=widths.round().astype("int64").tolist(),
+                name=label,
+                marker={"color": STATUS_COLOURS[status]},
+                customdata=[[s] for s in part["slug"]],
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    if not events.empty:
+        hover = [
+            f"{_esc(_short(t, 60))}<br>{vocab.EVENT_KINDS.label(k)}, {date_label(d, p)}"
+            for t, k, d, p in zip(
+                events["title"], events["kind"], events["date"], events["date_precision"], strict=True
+            )
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=[_iso(d) for d in events["date"]],
+                y=events["slug"].tolist(),
+                mode="markers",
+                name="Event",
+                marker={
+                    "symbol": "diamond",
+                    "size": 8,
+                    "color": "#222222",
+                    "line": {"color": "white", "width": 1},
+                },
+                customdata=[[s] for s in events["slug"]],
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    return fig
+
+
+# --- the map --------------------------------------------------------------------------------
+
+MAP_TYPES = vocab.MAP_STRENGTH
+VIEWS = ("us", "world")
+
+
+def status_phrase(status: str, since: dt.date | str | None, precision: str | None = "day") -> str:
+    """'in effect since 14 May 2019' (mirrored by map.js)."""
+    if isinstance(since, str):
+        since = dt.date.fromisoformat(since)
+    return f"{vocab.STATUSES.label(status).lower()} since {date_label(since, precision or 'day')}"
+
+
+def map_hover(name: str, title: str, measure_type: str, status: str, since, precision: str | None) -> str:
+    """The hover text of a place (mirrored by map.js)."""
+    return (
+        f"<b>{_esc(name)}</b><br>{_esc(title)}<br>{vocab.MEASURE_TYPES.label(measure_type)}, "
+        f"{status_phrase(status, since, precision)}<br><i>click to open the measure</i>"
+    )
+
+
+def _best(rows: list[dict]) -> dict:
+    """The row the map shows where several compete: in force first, then the stronger type."""
+    return min(rows, key=lambda r: (r["status"] != "in_effect", MAP_TYPES.index(r["measure_type"])))
+
+
+def map_traces_input(on_day: pd.DataFrame, view: str, eu_members: list[str]) -> tuple[dict, list[dict]]:
+    """Split the rows holding on a day into shaded areas (by location) and points.
+
+    US view: states are areas; world view: countries, and the EU's measures on each member
+    state unless the member has a stronger one of its own. Cities and counties are points
+    in both views.
+    """
+    areas: dict[str, list[dict]] = {}
+    points: list[dict] = []
+    for row in on_day.to_dict("records"):
+        if row["geo"] == "point":
+            points.append(row)
+        elif view == "us" and row["geo"] == "state" or view == "world" and row["geo"] == "country":
+            areas.setdefault(row["loc"], []).append(row)
+        elif view == "world" and row["geo"] == "eu":
+            for member in eu_members:
+                areas.setdefault(member, []).append(row)
+    return {loc: _best(rows) for loc, rows in areas.items()}, points
+
+
+def map_figure(on_day: pd.DataFrame, view: str, eu_members: list[str]) -> go.Figure:
+    """The ban map on one day: areas shaded by their strongest measure, places as markers.
+
+    ``on_day``: the rows of :func:`tracker.chartdata.map_data`'s segments holding on the
+    day (:func:`tracker.chartdata.on_date`), plus ``since_precision``. The figure always
+    has the same 16 traces (4 types × in force/not yet × area/point, in that order, each
+    named in ``meta``) so the page's script can refill them for another date.
+    """
+    areas, points = map_traces_input(on_day, view, eu_members)
+    fig = go.Figure(
+        layout=_layout(
+            height=520,
+            margin={"l": 0, "r": 0, "t": 0, "b": 0},
+            showlegend=False,
+            dragmode=False,
+            geo={
+                "scope": "usa" if view == "us" else "world",
+                "projection": {"type": "albers usa" if view == "us" else "natural earth"},
+                "showland": True,
+                "landcolor": "#f4f4f1",
+                "showlakes": False,
+                "subunitcolor": "#bbbbbb",
+                "countrycolor": "#bbbbbb",
+                "showcountries": view == "world",
+                "showframe": False,
+                "bgcolor": "rgba(0,0,0,0)",
+            },
+        )
+    )
+    for role in ("area", "point"):
+        for measure_type in MAP_TYPES:
+            for filled in (True, False):
+                colour = TYPE_COLOURS[measure_type]
+                meta = {"role": role, "type": measure_type, "filled": filled}
+                if role == "area":
+                    chosen = [
+                        (loc, r)
+                        for loc, r in sorted(areas.items())
+                        if r["measure_type"] == measure_type and (r["status"] == "in_effect") == filled
+                    ]
+                    fig.add_trace(
+                        go.Choropleth(
+                            locations=[loc for loc, _ in chosen],
+                            z=[1] * len(chosen),
+                            locationmode="USA-states" if view == "us" else "ISO-3",
+                            colorscale=[
+                                [0, colour if filled else tint(colour)],
+                                [1, colour if filled else tint(colour)],
+                            ],
+                            zmin=0,
+                            zmax=1,
+                            showscale=False,
+                            meta=meta,
+                            marker={
+                                "line": {
+                                    "color": "white" if filled else colour,
+                                    "width": 0.8 if filled else 1.6,
+                                }
+                            },
+                            customdata=[[r["slug"]] for _, r in chosen],
+                            hovertext=[_place_hover(r) for _, r in chosen],
+                            hovertemplate="%{hovertext}<extra></extra>",
+                        )
+                    )
+                else:
+                    chosen_points = [
+                        r
+                        for r in points
+                        if r["measure_type"] == measure_type and (r["status"] == "in_effect") == filled
+                    ]
+                    fig.add_trace(
+                        go.Scattergeo(
+                            lat=[r["lat"] for r in chosen_points],
+                            lon=[r["lon"] for r in chosen_points],
+                            mode="markers",
+                            meta=meta,
+                            marker={
+                                "size": 10,
+                                "symbol": "circle" if filled else "circle-open",
+                                "color": colour,
+                                "line": {
+                                    "width": 1 if filled else 2.2,
+                                    "color": "white" if filled else colour,
+                                },
+                            },
+                            customdata=[[r["slug"]] for r in chosen_points],
+                            text=[r["name"] for r in chosen_points],
+                            hovertext=[_place_hover(r) for r in chosen_points],
+                            hovertemplate="%{hovertext}<extra></extra>",
+                        )
+                    )
+    return fig
+
+
+def _place_hover(r: dict) -> str:
+    return map_hover(r["name"], r["title"], r["measure_type"], r["status"], r["since"],
+                     r.get("since_precision"))
+
+
+def map_payload(segments: pd.DataFrame, corporate: pd.DataFrame, eu_members: list[str]) -> dict:
+    """Each place once, with its display stretches, for the slider in the browser.
+
+    ``{"places": [[name, geo, loc, lat, lon, [[start, end, measure index, status, since,
+    precision], ...]], ...], "measures": [[slug, title, type], ...], "corporate": [...],
+    "eu": [...], "labels": {...}}``: positional lists keep it small (a few hundred bytes a
+    place), and a measure's title is sent once however many stretches name it.
+    """
+    measures: dict[str, int] = {}
+    table: list[list] = []
+    places: list[list] = []
+    current = None
+    # One pass over the rows sorted by place (a groupby with a frame per place cost a
+    # second at 400 places).
+    ordered = segments.sort_values(["place", "start"], kind="stable") if len(segments) else segments
+    for r in ordered.itertuples(index=False):
+        if current != r.place:
+            current = r.place
+            places.append([
+                r.name,
+                r.geo,
+                None if pd.isna(r.loc) else r.loc,
+                None if pd.isna(r.lat) else round(float(r.lat), 4),
+                None if pd.isna(r.lon) else round(float(r.lon), 4),
+                [],
+            ])
+        if r.slug not in measures:
+            measures[r.slug] = len(table)
+            table.append([r.slug, r.title, r.measure_type])
+        precision = getattr(r, "since_precision", "day")
+        places[-1][5].append(
+            [
+                _iso(r.start),
+                _iso(r.end),
+                measures[r.slug],
+                r.status,
+                _iso(r.since),
+                precision if precision != "day" else None,
+            ]
+        )
+    corp = [
+        [r.slug, r.title, r.measure_type, r.actor, r.status, _iso(r.start), _iso(r.end)]
+        for r in corporate.itertuples()
+    ]
+    return {
+        "places": places,
+        "measures": table,
+        "corporate": corp,
+        "eu": eu_members,
+        "labels": {
+            "types": {c: vocab.MEASURE_TYPES.label(c) for c in vocab.MEASURE_TYPES.codes},
+            "statuses": {c: vocab.STATUSES.label(c) for c in vocab.STATUSES.codes},
+        },
+        "colours": TYPE_COLOURS,
+        "tint_alpha": TINT_ALPHA,
+    }

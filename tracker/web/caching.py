@@ -1,0 +1,80 @@
+"""HTTP caching and cross-origin reads for public GETs.
+
+ETag and Last-Modified come from the dataset's last change *and the date*: statuses are
+derived from the date, so yesterday's page is stale today even if nobody edited anything.
+The tag is computed before the view runs, so a matching ``If-None-Match`` costs two small
+queries instead of the whole page. Logged-in pages are never stored by shared caches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from flask import Flask, Response, g, request
+from flask_login import current_user
+
+from tracker.core.status import today
+from tracker.extensions import db
+from tracker.read.queries import dataset_fingerprint
+
+PUBLIC_DATA_SUFFIXES = (".json", ".csv", ".atom", ".zip")
+CACHED_BLUEPRINTS = ("public", "browse", "feeds", "meta", "charts")
+
+
+def dataset_stamp() -> tuple[str, dt.datetime | None]:
+    return dataset_fingerprint(db.session)
+
+
+def _cacheable() -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if request.endpoint in (None, "static", "public.healthz"):
+        return False
+    # Only pages computed from the dataset: the tag says nothing about revisions, the
+    # corrections queue or accounts, whose pages must never be answered with a stale 304.
+    if request.blueprint not in CACHED_BLUEPRINTS:
+        return False
+    return not current_user.is_authenticated
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def check_etag():
+        g.etag = None
+        if not _cacheable():
+            return None
+        try:
+            fingerprint, newest = dataset_stamp()
+        except Exception:  # noqa: BLE001 - caching must never break a page
+            db.session.rollback()
+            return None
+        key = "\n".join([fingerprint, today().isoformat(), request.full_path,
+                         request.headers.get("Accept", "")])
+        g.etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+        g.last_modified = newest
+        if request.if_none_match.contains_weak(g.etag):
+            response = Response(status=304)
+            _decorate(response)
+            return response
+        return None
+
+    @app.after_request
+    def add_headers(response: Response) -> Response:
+        _decorate(response)
+        return response
+
+
+def _decorate(response: Response) -> None:
+    if request.path.endswith(PUBLIC_DATA_SUFFIXES) or request.path == "/openapi.json":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, X-Data-Version"
+    if getattr(g, "etag", None) and response.status_code in (200, 304):
+        response.set_etag(g.etag, weak=True)
+        if g.last_modified is not None:
+            response.last_modified = g.last_modified.replace(tzinfo=dt.UTC)
+        response.headers["Cache-Control"] = "public, no-cache"
+        response.vary.add("Accept")
+        response.vary.add("Cookie")
+    elif request.method in ("GET", "HEAD") and request.endpoint != "static":
+        response.headers["Cache-Control"] = "private, no-store"

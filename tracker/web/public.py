@@ -1,0 +1,39 @@
+"""Home page and health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
+
+from tracker.core.status import today
+from tracker.db.models import Citation, Event
+from tracker.extensions import db
+from tracker.read import queries
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home():
+    latest = db.session.scalars(
+        select(Event)
+        .options(selectinload(Event.citations).selectinload(Citation.source),
+                 selectinload(Event.actor), selectinload(Event.measure))
+        .order_by(Event.date.desc(), Event.slug)
+        .limit(20)
+    ).all()
+    on = today()
+    return render_template("home.html", latest=latest, on=on,
+                           headline=queries.in_effect_by_type(db.session, on))
+
+
+@bp.get("/healthz")
+def healthz():
+    """For load balancers: 200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
+        db.session.rollback()
+        return jsonify({"status": "error", "database": type(exc).__name__}), 503
+    return jsonify({"status": "ok", "database": "ok"})
