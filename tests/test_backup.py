@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from tests.editor_helpers import PASSWORD, editor_client, login, setup_world
 from tracker.datafiles.backup import BackupError, restore, write_backup
+from tracker.datafiles.export import export_dir
 from tracker.db.models import DataVersion, Event, Revision, RevisionChange, User
 from tracker.extensions import db
-from tracker.render.exports import export_dir
 
 
 def _edit(client, world, title: str, version: int):

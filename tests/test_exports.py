@@ -30,7 +30,7 @@ def roundtrip(database_url: str, engine_name: str, tmp_path: Path, tag: str) -> 
         _reset(engine_name)
         load(first, db.session)
         second = tmp_path / f"{tag}-2"
-        from tracker.render.exports import export_dir
+        from tracker.datafiles.export import export_dir
 
         export_dir(db.session, second)
         db.session.remove()

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tracker.datafiles.export import export_dir
 from tracker.datafiles.load import LoadError, load, quote_in_text
 from tracker.datafiles.spec import BY_NAME, FILES, CellError, parse_cell
 from tracker.db.models import Actor, Citation, Event, Measure, Source
 from tracker.extensions import db
-from tracker.render.exports import export_dir
 
 from .conftest import DATA_DIR
 

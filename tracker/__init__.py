@@ -17,9 +17,8 @@ from tracker.db import search  # noqa: F401  (attaches the full-text DDL to the 
 from tracker.editing import routes as editing_routes
 from tracker.extensions import csrf, db, limiter, login_manager, migrate
 from tracker.read.parameters import IdConverter
-from tracker.render import formatting
 from tracker.version import __version__  # noqa: F401  (the package's version, re-exported)
-from tracker.web import browse, caching, charts, errors, feeds, meta, public, security
+from tracker.web import browse, caching, charts, errors, feeds, meta, public, security, templating
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -61,7 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     if OVERRIDES_DIR.is_dir():
         app.jinja_loader = ChoiceLoader([FileSystemLoader(str(OVERRIDES_DIR)), app.jinja_loader])
 
-    formatting.register(app)
+    templating.register(app)
     caching.register(app)
     security.register(app)
     register_blueprints(app)

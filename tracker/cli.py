@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from tracker.accounts.cli import COMMANDS as ACCOUNT_COMMANDS
 from tracker.datafiles.backup import BackupError, restore, write_backup
 from tracker.datafiles.load import LoadError, load
 from tracker.db.models import Event
 from tracker.extensions import db
+from tracker.ingest import statements as ingest
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -86,7 +89,7 @@ def load_command(directory: str, prune: bool) -> None:
 @with_appcontext
 def export_command(directory: str) -> None:
     """Write the database as data files (raw CSV, the format `load` reads)."""
-    from tracker.render.exports import export_dir
+    from tracker.datafiles.export import export_dir
 
     counts = export_dir(db.session, directory)
     for name, n in counts.items():
@@ -131,21 +134,46 @@ def restore_command(file: str, replace: bool) -> None:
     click.echo("Restored accounts have new session tokens: everyone logs in again.")
 
 
+@click.command("suggest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
+@click.option("--limit", type=int, default=20, show_default=True, help="At most this many suggestions.")
+@click.option("--min-score", type=float, default=None, help="Drop suggestions scoring below this.")
+@with_appcontext
+def suggest_command(file: str, fmt: str, limit: int, min_score: float | None) -> None:
+    """Suggest the events a statement (.txt or .html, optional key: value header) speaks of."""
+    raw = Path(file).read_bytes().decode("utf-8", errors="replace")
+    statement = ingest.read_statement(raw, html=file.lower().endswith((".html", ".htm")),
+                                      publishers=ingest.load_publishers(db.session))
+    candidates = ingest.load_candidates(db.session)
+    kwargs = {"limit": limit}
+    if min_score is not None:
+        kwargs["min_score"] = min_score
+    suggestions = ingest.suggest(statement, candidates, **kwargs)
+    if fmt == "json":
+        json.dump([s.as_json() for s in suggestions], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return
+    meta = statement.meta
+    click.echo(f"Source: {meta.get('title') or '?'} | {meta.get('publisher') or '?'} | "
+               f"{meta.get('date') or '?'}")
+    for s in suggestions:
+        click.echo(f"{s.score:.2f}  {s.date}  {s.event:<50} {s.role:<13} {s.quote[:80]}")
+
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {name}" for name, n in counts.items())
 
 
 def register_cli(app: Flask) -> None:
-    for command in (setup_command, load_command, export_command, backup_command, restore_command):
-        app.cli.add_command(command)
-    from tracker.accounts.cli import COMMANDS as EDITOR_COMMANDS
-
-    for command in EDITOR_COMMANDS:
+    for command in (setup_command, load_command, export_command, backup_command, restore_command,
+                    suggest_command, *ACCOUNT_COMMANDS):
         app.cli.add_command(command)
 
 
 def main() -> None:
-    from tracker import create_app
+    from tracker import create_app  # here, not at the top: tracker/__init__.py imports this module
 
     group = FlaskGroup(create_app=lambda: create_app(), help="Surveillance Policy Tracker.")
     group.main(prog_name="tracker")

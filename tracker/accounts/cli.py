@@ -1,5 +1,4 @@
-"""Commands for editors' accounts and statement ingestion: ``create-user``, ``set-role``,
-``suggest``.
+"""Commands for editors' accounts: ``create-user`` and ``set-role``.
 
 ``create-user`` is how the first administrator comes to exist (there is no sign-up page);
 the password comes from a prompt or a file, never from the command line, where it would end
@@ -8,8 +7,6 @@ up in the shell history and the process list.
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import click
@@ -58,33 +55,4 @@ def set_role_command(email: str, role: str) -> None:
     click.echo(f"{user.email} is now {role}.")
 
 
-@click.command("suggest")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
-@click.option("--limit", type=int, default=20, show_default=True, help="At most this many suggestions.")
-@click.option("--min-score", type=float, default=None, help="Drop suggestions scoring below this.")
-@with_appcontext
-def suggest_command(file: str, fmt: str, limit: int, min_score: float | None) -> None:
-    """Suggest the events a statement (.txt or .html, optional key: value header) speaks of."""
-    from tracker.ingest import statements as ingest
-
-    raw = Path(file).read_bytes().decode("utf-8", errors="replace")
-    statement = ingest.read_statement(raw, html=file.lower().endswith((".html", ".htm")),
-                                      publishers=ingest.load_publishers(db.session))
-    candidates = ingest.load_candidates(db.session)
-    kwargs = {"limit": limit}
-    if min_score is not None:
-        kwargs["min_score"] = min_score
-    suggestions = ingest.suggest(statement, candidates, **kwargs)
-    if fmt == "json":
-        json.dump([s.as_json() for s in suggestions], sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-        return
-    meta = statement.meta
-    click.echo(f"Source: {meta.get('title') or '?'} | {meta.get('publisher') or '?'} | "
-               f"{meta.get('date') or '?'}")
-    for s in suggestions:
-        click.echo(f"{s.score:.2f}  {s.date}  {s.event:<50} {s.role:<13} {s.quote[:80]}")
-
-
-COMMANDS = (create_user_command, set_role_command, suggest_command)
+COMMANDS = (create_user_command, set_role_command)

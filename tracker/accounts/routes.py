@@ -14,8 +14,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from tracker.accounts import users as auth
+from tracker.accounts.forms import ChangePasswordForm, LoginForm, NewUserForm, UserRoleForm
 from tracker.db.models import User, utcnow
-from tracker.editing.forms import ChangePasswordForm, LoginForm, NewUserForm, UserRoleForm
 from tracker.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)

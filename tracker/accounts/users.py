@@ -6,7 +6,6 @@ rules (hash algorithm, who may do what) must be the same everywhere.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.core import vocab
-from tracker.db.models import User
+from tracker.db.models import User, new_session_token
 from tracker.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable)
@@ -42,10 +41,6 @@ def load_user(token: str) -> User | None:
     if user is None or not user.active:
         return None
     return user
-
-
-def new_session_token() -> str:
-    return secrets.token_hex(32)
 
 
 def hash_password(password: str) -> str:

@@ -30,3 +30,48 @@ def check_range(value: dt.date, text: str) -> dt.date:
 def non_ascii_digits(text: str) -> bool:
     """True when ``text`` holds a digit that is not 0-9 (another script's digits)."""
     return any(ch.isdigit() and not ("0" <= ch <= "9") for ch in text)
+
+
+# --- dates as people read them ----------------------------------------------------------
+
+
+def date_label(value: dt.date | None, precision: str | None = "day") -> str:
+    """'14 May 2019', 'July 2015' or '2025': a partial date never shows a made-up day."""
+    if value is None:
+        return ""
+    if precision == "year":
+        return f"{value.year}"
+    if precision == "month":
+        return value.strftime("%B %Y")
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def iso_at_precision(value: dt.date | None, precision: str | None = "day") -> str:
+    """'2019-05-14', '2015-07' or '2025'."""
+    if value is None:
+        return ""
+    if precision == "year":
+        return f"{value.year:04d}"
+    if precision == "month":
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+_PRECISION_CAVEAT = {"month": "day not confirmed", "year": "month and day not confirmed"}
+_CERTAINTY_CAVEAT = {
+    "derived": "worked out from a dated report, not stated in it",
+    "partial": "only part of the date is confirmed",
+    "unverified": "not confirmed by a source",
+}
+
+
+def date_caveat(precision: str | None, certainty: str | None) -> str | None:
+    """How sure a date is, in words a visitor understands ('day not confirmed'), from its
+    precision and certainty; None for a verified full date. Pages show this, not editors'
+    working notes."""
+    parts = []
+    if certainty in _CERTAINTY_CAVEAT:
+        parts.append(_CERTAINTY_CAVEAT[certainty])
+    if precision in _PRECISION_CAVEAT and certainty != "unverified":
+        parts.append(_PRECISION_CAVEAT[precision])
+    return "; ".join(parts) or None

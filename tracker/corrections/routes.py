@@ -12,8 +12,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tracker.accounts.users import editor_required
+from tracker.corrections.forms import AcceptForm, CorrectionForm, RejectForm
 from tracker.db.models import Correction, Event, Measure, utcnow
-from tracker.editing.forms import AcceptForm, CorrectionForm, RejectForm
 from tracker.extensions import db, limiter
 from tracker.read.parameters import BadParameter, reject_unknown
 

@@ -42,7 +42,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Date, DateTime, Integer, bindparam, delete, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
-from tracker.accounts.users import new_session_token
+from tracker.datafiles.export import export_dir
 from tracker.datafiles.load import LoadError, stage, validate
 from tracker.datafiles.spec import FILES
 from tracker.db.models import (
@@ -60,8 +60,8 @@ from tracker.db.models import (
     event_technologies_added,
     event_technologies_removed,
     measure_technologies,
+    new_session_token,
 )
-from tracker.render.exports import export_dir
 from tracker.version import __version__
 
 FORMAT = "surveillance-policy-tracker-backup"

@@ -12,12 +12,10 @@ import re
 from dataclasses import dataclass, field
 
 from tracker.core import vocab
+from tracker.core.codes import COUNTRY_RE, REGION_RE, SLUG_RE  # noqa: F401  (the file format's rules)
 from tracker.core.dates import check_range, non_ascii_digits
 from tracker.db.models import Actor, Citation, Event, Measure, Source, Technology
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 MULTI_SEP = "; "
 

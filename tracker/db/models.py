@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
@@ -446,6 +447,12 @@ class DataVersion(Base):
 
 event.listen(DataVersion.__table__, "after_create", DDL(
     "INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, CURRENT_TIMESTAMP)"))
+
+
+def new_session_token() -> str:
+    """A fresh value for ``User.session_token``: changing it logs the account out everywhere
+    (a password change, a restore)."""
+    return secrets.token_hex(32)
 
 
 def bump_data_version(session: Session) -> None:

@@ -13,19 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import (
-    BooleanField,
-    EmailField,
     Field,
     FloatField,
     HiddenField,
-    PasswordField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -35,7 +31,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -45,11 +40,12 @@ from wtforms.validators import (
 from wtforms.widgets import TextInput
 
 from tracker.core import vocab
-from tracker.core.dates import RANGE_TEXT, check_range, non_ascii_digits
+from tracker.core.codes import COUNTRY_RE, REGION_RE
+from tracker.core.dates import RANGE_TEXT, check_range, iso_at_precision, non_ascii_digits
 from tracker.datafiles.load import quote_in_text
-from tracker.datafiles.spec import COUNTRY_RE, REGION_RE, canonical_codes
+from tracker.datafiles.spec import canonical_codes
 from tracker.db.models import Actor, Event, Measure, Source, Technology, join_multi, split_multi
-from tracker.render.formatting import iso_at_precision
+from tracker.web.fields import VocabSelectField, http_url
 
 # ASCII digits only: ``\d`` would let '٢٠١٩' through, and int() would read it as 2019.
 PARTIAL_DATE_RE = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?$")
@@ -134,38 +130,6 @@ class DayDateField(PartialDateField):
                 self.data = None
                 raise ValueError("Give the full date (YYYY-MM-DD).")
             self.data = date
-
-
-def http_url(form, field) -> None:
-    """Only http and https addresses: a ``javascript:`` or ``data:`` link on a public page
-    would run in visitors' browsers."""
-    value = (field.data or "").strip()
-    if not value:
-        return
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or re.search(r"\s", value):
-        raise ValidationError("Give an http:// or https:// address.")
-    field.data = value
-
-
-class VocabSelectField(SelectField):
-    """A select over one vocabulary; an unknown code is refused with the vocabulary's name."""
-
-    def __init__(self, label, vocabulary: vocab.Vocabulary, optional: bool = False, **kwargs):
-        choices = ([SelectChoice("", "—")] if optional else []) + [
-            SelectChoice(code, label) for code, label in vocabulary.choices()]
-        super().__init__(label, choices=choices, **kwargs)
-        self.vocabulary = vocabulary
-        self.optional = optional
-
-    def pre_validate(self, form):
-        if self.optional and not self.data:
-            self.data = None
-            return
-        if self.data not in self.vocabulary:
-            raise ValidationError(
-                f"Unknown {self.vocabulary.name} {self.data!r}: choose one from the list."
-            )
 
 
 class VocabMultiField(SelectMultipleField):
@@ -599,57 +563,3 @@ class IngestSourceForm(FlaskForm):
 
 
 # --- accounts ---------------------------------------------------------------------------------
-
-
-class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
-    remember = BooleanField("Stay logged in on this computer")
-    submit = SubmitField("Log in")
-
-
-class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
-    new = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=1000)])
-    confirm = PasswordField("New password again",
-                            validators=[DataRequired(), EqualTo("new", "The two entries differ.")])
-    submit = SubmitField("Change password")
-
-
-class UserRoleForm(FlaskForm):
-    role = VocabSelectField("Role", vocab.USER_ROLES)
-    active = BooleanField("Active")
-    submit = SubmitField("Save")
-
-
-class NewUserForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
-    display_name = StringField("Public name", validators=[Optional(), Length(max=120)])
-    role = VocabSelectField("Role", vocab.USER_ROLES)
-    password = PasswordField("Initial password", validators=[DataRequired(), Length(min=10, max=1000)])
-    submit = SubmitField("Create account")
-
-
-# --- corrections ------------------------------------------------------------------------------
-
-
-class CorrectionForm(FlaskForm):
-    message = TextAreaField("What is wrong?", validators=[DataRequired(), Length(min=10, max=5000)])
-    source_url = StringField("A source that shows it", description="http:// or https://",
-                             validators=[Optional(), Length(max=2000), http_url])
-    email = EmailField("Your e-mail (optional, never published)",
-                       validators=[Optional(), Length(max=320)])
-    submit = SubmitField("Send correction")
-
-    def validate_email(self, field):
-        if field.data and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", field.data.strip()):
-            raise ValidationError("This is not an e-mail address.")
-
-
-class RejectForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])
-    submit = SubmitField("Reject")
-
-
-class AcceptForm(FlaskForm):
-    submit = SubmitField("Accept and edit")

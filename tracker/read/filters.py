@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from tracker.core import vocab
-from tracker.core.dates import check_range, non_ascii_digits
+from tracker.core.codes import SLUG_RE
+from tracker.core.dates import check_range, date_label, non_ascii_digits
 from tracker.core.status import today
-from tracker.datafiles.spec import SLUG_RE
 from tracker.db.models import Actor, Technology
 from tracker.read.parameters import BadParameter, reject_unknown
-from tracker.render.formatting import date_label
 
 MULTI = ("kind", "measure_type", "status", "technology", "actor", "country", "region")
 

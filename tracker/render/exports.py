@@ -1,83 +1,34 @@
-"""Serializers: the data files (``tracker export``), web CSV downloads, JSON and the data
-package. Pure functions over rows; the views only pick one (Redash's habit).
+"""Serializers: web CSV downloads, JSON records and the data package, over the rows the
+read layer returns; the views only pick one (Redash's habit).
 
 Two CSV flavours, on purpose:
-- *raw* (``tracker export``, the data package): exactly the data, for programs and round
-  trips (load → export → load → export is byte-identical);
+- *raw* (the data files of ``tracker export``, in ``datafiles.export``, and the data
+  package): exactly the data, for programs and round trips (load → export → load → export
+  is byte-identical);
 - *safe* (web downloads): cells a spreadsheet would run as a formula are neutralised with a
   leading apostrophe, because advocates open these files in Excel.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from tracker.datafiles.spec import FILES, FileSpec, row_cells, sort_key, text_path_name
-from tracker.db.models import Citation, Event, Measure, Source, split_multi
-from tracker.render.formatting import date_caveat, date_label, evidence_caveat, strongest_first
+from tracker.core.codes import SLUG_RE
+from tracker.core.dates import date_caveat, date_label
+from tracker.datafiles.export import frame_to_csv, table_csv
+from tracker.datafiles.spec import FILES, FileSpec, text_path_name
+from tracker.db.models import Event, Measure, Source, split_multi
+from tracker.render.formatting import evidence_caveat, strongest_first
 from tracker.version import __version__
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def frame_to_csv(frame: pd.DataFrame, header: bool = True) -> str:
-    """The one CSV dialect of the project: RFC 4180 quoting, ``\\n`` line ends, empty NULLs."""
-    return frame.to_csv(index=False, header=header, lineterminator="\n",
-                        quoting=csv.QUOTE_MINIMAL, na_rep="")
-
-
-def _options(spec: FileSpec):
-    if spec.name == "measures":
-        return [selectinload(Measure.technologies), selectinload(Measure.adopted_by),
-                selectinload(Measure.jurisdiction), selectinload(Measure.replaces)]
-    if spec.name == "events":
-        return [selectinload(Event.technologies), selectinload(Event.measure),
-                selectinload(Event.actor), selectinload(Event.jurisdiction),
-                selectinload(Event.technologies_added), selectinload(Event.technologies_removed)]
-    if spec.name == "citations":
-        return [selectinload(Citation.event), selectinload(Citation.source)]
-    return []
-
-
-def table_rows(session: Session, spec: FileSpec) -> list[list[str]]:
-    """Every row of one entity as data-file cells, in data-file order (by key)."""
-    rows = [row_cells(spec, obj)
-            for obj in session.scalars(select(spec.model).options(*_options(spec)))]
-    rows.sort(key=lambda cells: sort_key(spec, cells))
-    return rows
-
-
-def table_csv(session: Session, spec: FileSpec) -> str:
-    frame = pd.DataFrame(table_rows(session, spec), columns=spec.header, dtype=str)
-    return frame_to_csv(frame)
-
-
-def export_dir(session: Session, directory: str | Path) -> dict[str, int]:
-    """Write every entity as ``<name>.csv`` plus stored source texts; returns row counts."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for spec in FILES:
-        text = table_csv(session, spec)
-        (directory / spec.filename).write_bytes(text.encode("utf-8"))
-        counts[spec.name] = text.count("\n") - 1 if text else 0
-    texts = session.execute(
-        select(Source.slug, Source.text).where(Source.text.is_not(None)).order_by(Source.slug)
-    ).all()
-    if texts:
-        (directory / "sources").mkdir(exist_ok=True)
-    for slug, text in texts:
-        (directory / text_path_name(slug)).write_bytes(text.encode("utf-8"))
-    return counts
 
 
 # --- web CSV -----------------------------------------------------------------------------
@@ -332,8 +283,6 @@ FIELD_TYPES = {"date": "date", "float": "number"}
 
 
 def _schema(spec: FileSpec) -> dict:
-    from tracker.datafiles.spec import SLUG_RE
-
     fields = []
     for col in spec.columns:
         field = {"name": col.name, "type": FIELD_TYPES.get(col.type, "string"),

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from tracker.core import vocab
-from tracker.render.formatting import date_label
+from tracker.core.dates import date_label
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 TYPE_COLOURS = {

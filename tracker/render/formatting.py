@@ -2,56 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
-from flask import Flask
 from markupsafe import Markup, escape
 
 from tracker.core import vocab
-
-
-def date_label(value: dt.date | None, precision: str | None = "day") -> str:
-    """'14 May 2019', 'July 2015' or '2025': a partial date never shows a made-up day."""
-    if value is None:
-        return ""
-    if precision == "year":
-        return f"{value.year}"
-    if precision == "month":
-        return value.strftime("%B %Y")
-    return f"{value.day} {value.strftime('%B %Y')}"
-
-
-def iso_at_precision(value: dt.date | None, precision: str | None = "day") -> str:
-    """'2019-05-14', '2015-07' or '2025'."""
-    if value is None:
-        return ""
-    if precision == "year":
-        return f"{value.year:04d}"
-    if precision == "month":
-        return f"{value.year:04d}-{value.month:02d}"
-    return value.isoformat()
-
-
-_PRECISION_CAVEAT = {"month": "day not confirmed", "year": "month and day not confirmed"}
-_CERTAINTY_CAVEAT = {
-    "derived": "worked out from a dated report, not stated in it",
-    "partial": "only part of the date is confirmed",
-    "unverified": "not confirmed by a source",
-}
-
-
-def date_caveat(precision: str | None, certainty: str | None) -> str | None:
-    """How sure a date is, in words a visitor understands ('day not confirmed'), from its
-    precision and certainty; None for a verified full date. Pages show this, not editors'
-    working notes."""
-    parts = []
-    if certainty in _CERTAINTY_CAVEAT:
-        parts.append(_CERTAINTY_CAVEAT[certainty])
-    if precision in _PRECISION_CAVEAT and certainty != "unverified":
-        parts.append(_PRECISION_CAVEAT[precision])
-    return "; ".join(parts) or None
-
 
 _ROLE_RANK = {code: i for i, code in enumerate(vocab.CITATION_ROLES.codes)}
 _KIND_RANK = {code: i for i, code in enumerate(vocab.SOURCE_STRENGTH)}
@@ -138,13 +93,3 @@ def highlight_quotes(text: str, quotes: list[tuple[str, str, str]]) -> Markup:
 
 def vocab_label(code: str | None, vocabulary: str) -> str:
     return getattr(vocab, vocabulary).label(code)
-
-
-def register(app: Flask) -> None:
-    app.add_template_filter(date_label, "date_label")
-    app.add_template_filter(iso_at_precision, "iso_at_precision")
-    app.add_template_filter(vocab_label, "vocab_label")
-    app.add_template_global(date_caveat, "date_caveat")
-    app.add_template_global(evidence_caveat, "evidence_caveat")
-    app.add_template_filter(strongest_first, "strongest_first")
-    app.jinja_env.globals["vocab"] = vocab

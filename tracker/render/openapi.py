@@ -34,7 +34,7 @@ DATE = {"type": "object", "properties": {
 
 
 # What each parameter's value looks like, exactly as the filter layer checks it
-# (tracker/filters.py, tracker/dates.py), so that a schema-valid request is an accepted one:
+# (tracker/read/filters.py, tracker/core/dates.py), so that a schema-valid request is an accepted one:
 # dates are real days of 1900-2100 in the digits 0-9 (February 29 in leap years only), and
 # technology and actor slugs are the ones in the database (build_spec is given them).
 _YEAR = "(19[0-9]{2}|20[0-9]{2}|2100)"

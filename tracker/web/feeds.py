@@ -7,11 +7,11 @@ import datetime as dt
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, current_app, request, url_for
 
+from tracker.core.dates import date_label
 from tracker.core.vocab import EVENT_KINDS
 from tracker.extensions import db
 from tracker.read import queries
 from tracker.read.filters import parse_filters
-from tracker.render.formatting import date_label
 
 bp = Blueprint("feeds", __name__)
 
