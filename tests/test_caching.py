@@ -11,6 +11,9 @@ from tracker.extensions import db
 def test_an_edit_or_delete_changes_the_etag(loaded_app):
     client = loaded_app.test_client()
     etag = client.get("/events.json").headers["ETag"]
+    # Unchanged data: the ETag matches and the answer is a 304 (so the 200s below mean
+    # something).
+    assert client.get("/events.json", headers={"If-None-Match": etag}).status_code == 304
     with loaded_app.app_context():
         event = db.session.scalars(select(Event).order_by(Event.slug)).first()
         event.title = event.title + " (edited)"
@@ -18,6 +21,8 @@ def test_an_edit_or_delete_changes_the_etag(loaded_app):
     response = client.get("/events.json", headers={"If-None-Match": etag})
     assert response.status_code == 200
     etag2 = response.headers["ETag"]
+    assert etag2 != etag
+    assert client.get("/events.json", headers={"If-None-Match": etag2}).status_code == 304
     with loaded_app.app_context():
         event = db.session.scalars(select(Event).order_by(Event.slug)).first()
         for citation in list(event.citations):

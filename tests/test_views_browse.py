@@ -215,7 +215,10 @@ def test_page_past_the_end_and_unknown_slugs_are_404(shared_client):
 def test_event_page_shows_citations_with_quotes_and_lifecycle(shared_client):
     html = shared_client.get("/events/amazon-announces-rekognition-police-moratorium").get_data(
         as_text=True)
-    assert "Amazon today announced a one-year moratorium" in html or "<blockquote>" in html
+    # The quote of every citation is shown, in a blockquote.
+    quotes = re.findall(r"<blockquote[^>]*>(.*?)</blockquote>", html, re.S)
+    assert any("Amazon today announced a one-year moratorium" in q for q in quotes)
+    assert any("one-year moratorium on police use of its facial recogni" in q for q in quotes)
     assert f"/sources/{ACLU}" in html
     assert "amazon-extends-rekognition-police-moratorium" in html  # the lifecycle
     assert "/corrections/new?event=amazon-announces-rekognition-police-moratorium" in html

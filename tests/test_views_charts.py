@@ -115,6 +115,11 @@ def test_map_world_view_and_filters(client):
     html = client.get("/map?view=world&country=US").get_data(as_text=True)
     assert 'id="map-world" data-figure="fig-map-world" data-view="world"' in html
     assert 'id="map-us" data-figure="fig-map-us" data-view="us"' in html and "hidden role" in html
+    # The country filter applies to what the map draws: Italy and Hungary only without it.
+    everywhere = _json_blocks(client.get("/map?view=world").get_data(as_text=True))["map-data"]
+    assert "Italy" in everywhere and "Hungary" in everywhere
+    only_us = _json_blocks(html)["map-data"]
+    assert "Italy" not in only_us and "Hungary" not in only_us
 
 
 def test_figure_json_stays_small_on_synthetic_data(make_app, engine_name, tmp_path):
