@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 from tracker.core import vocab
 from tracker.ingest import statements as ingest
 from tracker.render import figures as charts
@@ -19,8 +23,31 @@ def test_status_effects_name_real_event_kinds_and_statuses():
     assert {e for e in vocab.KIND_EFFECT.values() if e} <= set(vocab.STATUSES.codes)
 
 
+STATIC = Path(charts.__file__).resolve().parent.parent / "static"
+
+
 def test_every_status_has_a_colour_on_the_charts():
     assert set(vocab.STATUSES.codes) <= set(charts.STATUS_COLOURS)
+
+
+def test_every_measure_type_has_a_colour_on_the_charts():
+    assert set(vocab.MEASURE_TYPES.codes) <= set(charts.TYPE_COLOURS)
+    assert len(set(charts.TYPE_COLOURS.values())) == len(charts.TYPE_COLOURS)
+
+
+def test_every_status_has_its_style_on_the_pages():
+    css = (STATIC / "style.css").read_text(encoding="utf-8")
+    styled = set(re.findall(r"\.status-([a-z_]+)", css))
+    assert set(vocab.STATUSES.codes) <= styled
+
+
+def test_the_map_script_repeats_the_vocabulary_it_depends_on():
+    js = (STATIC / "js" / "map.js").read_text(encoding="utf-8")
+    strength = re.search(r"var STRENGTH = (\[[^\]]*\]);", js)
+    assert strength and json.loads(strength.group(1)) == list(vocab.MAP_STRENGTH)
+    live = re.search(r"var live = \{([^}]*)\}", js)
+    assert live
+    assert set(re.findall(r"([a-z_]+):", live.group(1))) <= set(vocab.STATUSES.codes)
 
 
 def test_every_event_kind_and_measure_type_has_ingest_words():

@@ -32,6 +32,7 @@ TYPE_COLOURS = {
     "moratorium": "#E69F00",
     "restriction": "#0072B2",
     "oversight": "#009E73",
+    "discontinuation": "#6699CC",
     "corporate_moratorium": "#CC79A7",
     "corporate_exit": "#882255",
     "corporate_restriction": "#AA4499",
