@@ -17,6 +17,7 @@ with ``create_all``, by the ``after_create`` hook below (the same DDL).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 from sqlalchemy import CTE, DDL, bindparam, event, func, literal_column, select, text
@@ -143,8 +144,8 @@ def matches(session: Session, collection: str, query: str) -> CTE:
     return stmt.cte(f"{collection}_matches").prefix_with("MATERIALIZED")
 
 
-def snippets(session: Session, collection: str, query: str, ids: list[int]) -> dict[int, Markup]:
-    """Highlighted passages for the given rows: HTML-safe, matches in <mark>."""
+def snippets(session: Session, collection: str, query: str, ids: list[int]) -> dict[int, Match]:
+    """The matching passage of each given row that has one."""
     if not ids:
         return {}
     table, columns = INDEXED[collection]
@@ -168,16 +169,46 @@ def snippets(session: Session, collection: str, query: str, ids: list[int]) -> d
             ),
             {"q": query, "options": options},
         ).all()
-    return {row[0]: highlight(row[1]) for row in rows if row[1] and MARK_START in row[1]}
+    return {row[0]: Match.from_marked(row[1]) for row in rows if row[1] and MARK_START in row[1]}
 
 
-def highlight(snippet: str) -> Markup:
-    """Escape a snippet, then turn the match markers into <mark> elements."""
-    safe = str(escape(snippet))
-    return Markup(safe.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
+@dataclass(frozen=True)
+class Match:
+    """A passage that matched a search, as data: its plain ``text`` and the ``spans``
+    (start, end offsets in ``text``) of the matched words. Each format renders it itself:
+    JSON sends ``text``; HTML marks the spans (``__html__``, so Jinja escapes the text and
+    keeps the marks). No format has to undo another's markup."""
 
+    text: str
+    spans: tuple[tuple[int, int], ...]
 
-def plain(snippet: Markup | str) -> str:
-    """A snippet without its HTML, for JSON."""
-    return re.sub(r"</?mark>", "", str(snippet)).replace("&#39;", "'").replace("&amp;", "&") \
-        .replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"')
+    @classmethod
+    def from_marked(cls, marked: str) -> Match:
+        """From the engine's snippet, where MARK_START/MARK_END surround each match."""
+        text: list[str] = []
+        spans: list[tuple[int, int]] = []
+        length = 0
+        start = None
+        for piece in re.split(f"([{MARK_START}{MARK_END}])", marked):
+            if piece == MARK_START:
+                start = length
+            elif piece == MARK_END:
+                if start is not None and start < length:
+                    spans.append((start, length))
+                start = None
+            else:
+                text.append(piece)
+                length += len(piece)
+        return cls("".join(text), tuple(spans))
+
+    def __html__(self) -> Markup:
+        out, position = [], 0
+        for start, end in self.spans:
+            out += [str(escape(self.text[position:start])), "<mark>",
+                    str(escape(self.text[start:end])), "</mark>"]
+            position = end
+        out.append(str(escape(self.text[position:])))
+        return Markup("".join(out))
+
+    def __str__(self) -> str:
+        return self.text

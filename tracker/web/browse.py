@@ -84,10 +84,8 @@ def records(collection: str, items: list, extra: dict, f: Filters) -> list[dict]
     out = [make(item, statuses, f.as_of, _abs) for item in items]
     snippets = extra.get("snippets")
     if snippets is not None:
-        from tracker.db.search import plain
-
         for record, item in zip(out, items, strict=True):
-            record["match"] = plain(snippets[item.id]) if item.id in snippets else None
+            record["match"] = snippets[item.id].text if item.id in snippets else None
     return out
 
 
