@@ -267,6 +267,54 @@ def actor_csv_row(r: dict) -> list:
             r["region"], r["latitude"], r["longitude"], r["url"]]
 
 
+def measure_detail_record(d, url_for) -> dict:
+    """A measure's JSON detail (``read.details.MeasureDetail``): its record with its status
+    periods, its coverage changes and its events."""
+    measure, history, on = d.measure, d.history, d.on
+    record = measure_record(measure, {measure.id: history.status}, on, url_for)
+    record["history"] = [
+        {"status": p.status, "start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None}
+        for p in history.periods
+    ]
+    record["coverage"] = {
+        tech: [{"from": a.isoformat() if a else None, "until": b.isoformat() if b else None}
+               for a, b in intervals]
+        for tech, intervals in history.coverage.items()
+    }
+    record["events"] = [
+        {"slug": e.slug, "kind": e.kind, "title": e.title, "date": e.date.isoformat(),
+         "date_precision": e.date_precision, "url": url_for("browse.event_detail", slug=e.slug)}
+        for e in measure.events
+    ]
+    return record
+
+
+def actor_detail_record(d, url_for) -> dict:
+    """An actor's JSON detail (``read.details.ActorDetail``): its measures and those below it
+    with their statuses, its events and the sources it published."""
+    record = actor_record(d.actor, {}, d.on, url_for)
+    record["children"] = [c.slug for c in d.actor.children]
+    record["measures"] = [measure_record(m, d.statuses, d.on, url_for) for m in d.own]
+    record["sub_jurisdiction_measures"] = [measure_record(m, d.statuses, d.on, url_for)
+                                           for m in d.below]
+    record["events"] = [e.slug for e in d.events]
+    record["published_sources"] = [s.slug for s in d.published]
+    return record
+
+
+def source_detail_record(d, url_for) -> dict:
+    """A source's JSON detail (``read.details.SourceDetail``): its record, stored text and
+    the citations of it."""
+    record = source_record(d.source, {}, d.on, url_for)
+    record["text"] = d.source.text
+    record["citations"] = [
+        {"event": c.event.slug, "role": c.role, "quote": c.quote, "note": c.note,
+         "url": url_for("browse.event_detail", slug=c.event.slug)}
+        for c in d.source.citations
+    ]
+    return record
+
+
 RECORDS = {
     "events": (event_record, EVENT_CSV_COLUMNS, event_csv_row),
     "measures": (measure_record, MEASURE_CSV_COLUMNS, measure_csv_row),

@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     g,
     jsonify,
@@ -19,13 +18,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
-from tracker.core.status import status_in, today
-from tracker.db.models import Actor, Citation, Event, Measure, Source
+from tracker.core.status import today
 from tracker.extensions import db
-from tracker.read import queries
+from tracker.read import details, queries
 from tracker.read.filters import (
     COLLECTIONS,
     CSV_PARAMS,
@@ -35,7 +31,13 @@ from tracker.read.filters import (
     parse_as_of,
     parse_filters,
 )
-from tracker.render.exports import RECORDS, csv_chunks
+from tracker.render.exports import (
+    RECORDS,
+    actor_detail_record,
+    csv_chunks,
+    measure_detail_record,
+    source_detail_record,
+)
 from tracker.render.formatting import highlight_quotes
 
 bp = Blueprint("browse", __name__)
@@ -144,135 +146,59 @@ for _collection in COLLECTIONS:
 
 
 # --- detail pages ------------------------------------------------------------------------
-
-
-def _get(model, slug: str, *options):
-    obj = db.session.scalar(select(model).where(model.slug == slug).options(*options))
-    if obj is None:
-        abort(404, description=f"no {model.__name__.lower()} with slug {slug!r}")
-    return obj
-
-
-def _as_of() -> tuple:
-    """Detail pages take one parameter, ``as_of`` (the date statuses are shown for)."""
-    return parse_as_of(request.args)
-
-
-def measure_history(measure: Measure, on) -> dict:
-    """The measure's lifecycle (the same derivation as every list, replacements and the end of
-    its session included), its status on ``on`` and, when its technologies change on a date,
-    when it covered each of them."""
-    found = queries.histories(db.session, [measure.id])
-    periods = found.lifecycles.get(measure.id, [])
-    return {"periods": periods, "status": status_in(periods, on),
-            "coverage": found.coverage.get(measure.id, {})}
+# Each page and its .json twin take the same data from read.details; they differ only in
+# how they show it.
 
 
 @bp.get("/events/<slug>")
 def event_detail(slug: str):
-    on, _ = _as_of()
-    event = _get(Event, slug, *queries.EVENT_LOAD)
-    history = measure_history(event.measure, on) if event.measure else None
-    siblings = event.measure.events if event.measure else []
-    return render_template("browse/event_detail.html", event=event, history=history,
-                           siblings=siblings, on=on)
+    on, _ = parse_as_of(request.args)
+    d = details.event_detail(db.session, slug, on)
+    return render_template("browse/event_detail.html", event=d.event, history=d.history,
+                           siblings=d.siblings, on=on)
 
 
 @bp.get("/events/<slug>.json")
 def event_detail_json(slug: str):
-    on, _ = _as_of()
-    event = _get(Event, slug, *queries.EVENT_LOAD)
-    statuses = queries.measure_statuses(db.session, on, [event.measure_id] if event.measure_id else [])
-    return jsonify(RECORDS["events"][0](event, statuses, on, _abs))
+    on, _ = parse_as_of(request.args)
+    d = details.event_detail(db.session, slug, on)
+    return jsonify(RECORDS["events"][0](d.event, d.statuses, on, _abs))
 
 
 @bp.get("/measures/<slug>")
 def measure_detail(slug: str):
-    on, _ = _as_of()
-    measure = _get(Measure, slug, *queries.MEASURE_LOAD,
-                   selectinload(Measure.events).selectinload(Event.citations)
-                   .selectinload(Citation.source))
-    replaced_by = db.session.scalars(select(Measure).where(Measure.replaces_id == measure.id)).all()
-    return render_template("browse/measure_detail.html", measure=measure,
-                           history=measure_history(measure, on), replaced_by=replaced_by, on=on)
+    on, _ = parse_as_of(request.args)
+    d = details.measure_detail(db.session, slug, on)
+    return render_template("browse/measure_detail.html", measure=d.measure, history=d.history,
+                           replaced_by=d.replaced_by, on=on)
 
 
 @bp.get("/measures/<slug>.json")
 def measure_detail_json(slug: str):
-    on, _ = _as_of()
-    measure = _get(Measure, slug, *queries.MEASURE_LOAD, selectinload(Measure.events))
-    history = measure_history(measure, on)
-    record = RECORDS["measures"][0](measure, {measure.id: history["status"]}, on, _abs)
-    record["history"] = [
-        {"status": p.status, "start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None}
-        for p in history["periods"]
-    ]
-    record["coverage"] = {
-        tech: [{"from": a.isoformat() if a else None, "until": b.isoformat() if b else None}
-               for a, b in intervals]
-        for tech, intervals in history["coverage"].items()
-    }
-    record["events"] = [
-        {"slug": e.slug, "kind": e.kind, "title": e.title, "date": e.date.isoformat(),
-         "date_precision": e.date_precision, "url": _abs("browse.event_detail", slug=e.slug)}
-        for e in measure.events
-    ]
-    return jsonify(record)
-
-
-def _actor_context(actor: Actor, on):
-    tree = queries.actor_and_descendants([actor.slug])
-    own = db.session.scalars(
-        select(Measure).where(or_(Measure.adopted_by_id == actor.id,
-                                  Measure.jurisdiction_id == actor.id))
-        .options(*queries.MEASURE_LOAD).order_by(Measure.title)
-    ).all()
-    below = db.session.scalars(
-        select(Measure).where(
-            or_(Measure.adopted_by_id.in_(tree), Measure.jurisdiction_id.in_(tree)),
-            Measure.id.not_in([m.id for m in own] or [-1]),
-        ).options(*queries.MEASURE_LOAD).order_by(Measure.title)
-    ).all()
-    statuses = queries.measure_statuses(db.session, on, [m.id for m in own + below])
-    events = db.session.scalars(
-        select(Event).where(Event.actor_id == actor.id).order_by(Event.date.desc(), Event.slug)
-    ).all()
-    names = [actor.name, *actor.alias_list]
-    published = db.session.scalars(
-        select(Source).where(Source.publisher.in_(names)).order_by(Source.published.desc().nulls_last(),
-                                                                   Source.slug)
-    ).all()
-    return {"own": own, "below": below, "statuses": statuses, "events": events,
-            "published": published}
+    on, _ = parse_as_of(request.args)
+    d = details.measure_detail(db.session, slug, on)
+    return jsonify(measure_detail_record(d, _abs))
 
 
 @bp.get("/actors/<slug>")
 def actor_detail(slug: str):
-    on, _ = _as_of()
-    actor = _get(Actor, slug, selectinload(Actor.children), selectinload(Actor.parent))
-    return render_template("browse/actor_detail.html", actor=actor, on=on,
-                           **_actor_context(actor, on))
+    on, _ = parse_as_of(request.args)
+    d = details.actor_detail(db.session, slug, on)
+    return render_template("browse/actor_detail.html", actor=d.actor, on=on, own=d.own,
+                           below=d.below, statuses=d.statuses, events=d.events,
+                           published=d.published)
 
 
 @bp.get("/actors/<slug>.json")
 def actor_detail_json(slug: str):
-    on, _ = _as_of()
-    actor = _get(Actor, slug, selectinload(Actor.children), selectinload(Actor.parent))
-    ctx = _actor_context(actor, on)
-    record = RECORDS["actors"][0](actor, {}, on, _abs)
-    record["children"] = [c.slug for c in actor.children]
-    measure = RECORDS["measures"][0]
-    record["measures"] = [measure(m, ctx["statuses"], on, _abs) for m in ctx["own"]]
-    record["sub_jurisdiction_measures"] = [measure(m, ctx["statuses"], on, _abs) for m in ctx["below"]]
-    record["events"] = [e.slug for e in ctx["events"]]
-    record["published_sources"] = [s.slug for s in ctx["published"]]
-    return jsonify(record)
+    on, _ = parse_as_of(request.args)
+    return jsonify(actor_detail_record(details.actor_detail(db.session, slug, on), _abs))
 
 
 @bp.get("/sources/<slug>")
 def source_detail(slug: str):
-    _as_of()
-    source = _get(Source, slug, selectinload(Source.citations).selectinload(Citation.event))
+    on, _ = parse_as_of(request.args)
+    source = details.source_detail(db.session, slug, on).source
     marked = None
     if source.text is not None:
         quotes = [(c.quote, url_for("browse.event_detail", slug=c.event.slug), c.event.title)
@@ -283,16 +209,8 @@ def source_detail(slug: str):
 
 @bp.get("/sources/<slug>.json")
 def source_detail_json(slug: str):
-    on, _ = _as_of()
-    source = _get(Source, slug, selectinload(Source.citations).selectinload(Citation.event))
-    record = RECORDS["sources"][0](source, {}, on, _abs)
-    record["text"] = source.text
-    record["citations"] = [
-        {"event": c.event.slug, "role": c.role, "quote": c.quote, "note": c.note,
-         "url": _abs("browse.event_detail", slug=c.event.slug)}
-        for c in source.citations
-    ]
-    return jsonify(record)
+    on, _ = parse_as_of(request.args)
+    return jsonify(source_detail_record(details.source_detail(db.session, slug, on), _abs))
 
 
 @bp.app_template_global()
