@@ -9,6 +9,7 @@ engine. PostgreSQL tests use a database created for this test run on 127.0.0.1:5
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -127,41 +128,93 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture(scope="session")
+def loaded_template(request, tmp_path_factory):
+    """Per engine, a database with data/ loaded once per run; tests get copies of it.
+
+    Why: loading the dataset takes seconds on each engine, and dozens of tests need it
+    loaded. A copy is a file copy on SQLite and ``CREATE DATABASE ... TEMPLATE`` on
+    PostgreSQL, a fraction of that, and each test still gets a fresh database of its own."""
+    from tracker.datafiles.load import load
+
+    made: dict[str, str] = {}
+
+    def template(engine: str) -> str:
+        if engine not in made:
+            if engine == "sqlite":
+                path = tmp_path_factory.mktemp("template") / "loaded.sqlite3"
+                made[engine], url = str(path), f"sqlite:///{path}"
+            else:
+                base = request.getfixturevalue("pg_database_url").rsplit("/", 1)[0]
+                name = f"tracker_tpl_{uuid.uuid4().hex[:10]}"
+                with _pg_admin() as conn:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                made[engine], url = name, f"{base}/{name}"
+            application = create_app({"TESTING": True, "SECRET_KEY": "test",
+                                      "SQLALCHEMY_DATABASE_URI": url})
+            with application.app_context():
+                db.create_all()
+                load(DATA_DIR, db.session)
+                db.session.remove()
+                db.engine.dispose()  # SQLite checkpoints its WAL; PostgreSQL frees the template
+        return made[engine]
+
+    yield template
+    if "postgresql" in made:
+        with _pg_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)')
+
+
+def _copy_of_template(template, engine: str, directory: Path, finalizers: list) -> str:
+    """A new database holding the loaded dataset; its URL. Dropped by the finalizers."""
+    if engine == "sqlite":
+        target = directory / f"loaded-{uuid.uuid4().hex[:8]}.sqlite3"
+        shutil.copyfile(template(engine), target)
+        return f"sqlite:///{target}"
+    name = f"tracker_test_{uuid.uuid4().hex[:10]}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template(engine)}"')
+
+    def drop():
+        with _pg_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    finalizers.append(drop)
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
 @pytest.fixture
-def loaded_app(app):
-    """The app with the real dataset from data/ loaded."""
-    from tracker.datafiles.load import load
-
-    with app.app_context():
-        load(DATA_DIR, db.session)
-    return app
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def shared_loaded_app(request, tmp_path_factory):
-    """One app with the real data per module and engine, for read-only tests.
-
-    Loading the dataset per test would dominate the run time; tests using this fixture must
-    not write (and must not be mixed with `app` in one module on PostgreSQL, which would
-    reset the shared database).
-    """
-    from tracker.datafiles.load import load
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'shared.sqlite3'}"
-    else:
-        url = request.getfixturevalue("pg_database_url")
-    application = create_app({
-        "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-    })
-    with application.app_context():
-        _reset(request.param)
-        load(DATA_DIR, db.session)
+def loaded_app(make_app, engine_name, tmp_path, loaded_template):
+    """An app on a fresh database of its own with the real dataset from data/ loaded."""
+    finalizers: list = []
+    url = _copy_of_template(loaded_template, engine_name, tmp_path, finalizers)
+    application = make_app(SQLALCHEMY_DATABASE_URI=url)
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+    for finalizer in finalizers:
+        finalizer()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_loaded_app(request, tmp_path_factory, loaded_template):
+    """One app with the real data per module and engine, for read-only tests (tests using
+    it must not write: the module's other tests would see the change)."""
+    finalizers: list = []
+    url = _copy_of_template(loaded_template, request.param, tmp_path_factory.mktemp("shared"),
+                            finalizers)
+    application = create_app({
+        "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+    })
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    for finalizer in finalizers:
+        finalizer()
 
 
 @pytest.fixture

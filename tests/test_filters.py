@@ -97,3 +97,12 @@ def test_parse_as_of_for_detail_pages():
     assert parse_as_of(MultiDict({"as_of": "2021-01-01"})) == (dt.date(2021, 1, 1), True)
     with pytest.raises(BadParameter):
         parse_as_of(MultiDict({"page": "2"}))
+
+
+def test_one_url_builder_for_links_exports_and_feeds(shared_loaded_app):
+    f = parse(shared_loaded_app, "events", kind="adopted", page="3", per_page="20")
+    assert f.url("/events") == "/events?kind=adopted&page=3&per_page=20"
+    assert f.url("/events.csv", paging=False) == "/events.csv?kind=adopted"
+    assert f.url("/events.csv", paging=False, extra={"bom": "1"}) == "/events.csv?kind=adopted&bom=1"
+    assert f.url("/events", page=4) == "/events?kind=adopted&page=4&per_page=20"
+    assert parse(shared_loaded_app, "events").url("/events.csv", paging=False) == "/events.csv"

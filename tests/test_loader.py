@@ -57,9 +57,8 @@ def test_load_real_data_reports_counts_and_second_load_changes_nothing(app):
         assert all("0 inserted, 0 updated" in line for line in second.lines())
 
 
-def test_load_updates_a_changed_row_only(app, tmp_path):
-    with app.app_context():
-        load(DATA_DIR, db.session)
+def test_load_updates_a_changed_row_only(loaded_app, tmp_path):
+    with loaded_app.app_context():
         event = db.session.scalars(select(Event).order_by(Event.slug)).first()
         changed = corrupt(tmp_path, "events.csv", event.title, event.title + " (corrected)")
         report = load(changed, db.session)
@@ -78,10 +77,9 @@ def test_load_updates_a_changed_row_only(app, tmp_path):
     ],
 )
 def test_a_corrupted_cell_names_file_line_column_and_leaves_the_database_untouched(
-    app, tmp_path, filename, column, find, replace, reason
+    loaded_app, tmp_path, filename, column, find, replace, reason
 ):
-    with app.app_context():
-        load(DATA_DIR, db.session)
+    with loaded_app.app_context():
         before = snapshot(db.session, tmp_path, "before")
         bad = corrupt(tmp_path, filename, find, replace)
         line = line_of(bad / filename, replace)
@@ -313,10 +311,9 @@ def drop_citations_of(directory: Path, events: list[str]) -> int:
     return len(lines) - len(kept)
 
 
-def test_a_file_cut_short_is_reported_with_the_rows_it_lacks_and_nothing_is_deleted(app, tmp_path):
+def test_a_file_cut_short_is_reported_with_the_rows_it_lacks_and_nothing_is_deleted(loaded_app, tmp_path):
     cut, dropped = cut_short(tmp_path, "events", 12)
-    with app.app_context():
-        load(DATA_DIR, db.session)
+    with loaded_app.app_context():
         total = counts(db.session)["Event"]
         before = snapshot(db.session, tmp_path, "before")
         report = load(cut, db.session)
@@ -336,10 +333,9 @@ def test_a_file_cut_short_is_reported_with_the_rows_it_lacks_and_nothing_is_dele
         assert snapshot(db.session, tmp_path, "after") == before
 
 
-def test_prune_refuses_to_delete_rows_that_rows_staying_still_refer_to(app, tmp_path):
+def test_prune_refuses_to_delete_rows_that_rows_staying_still_refer_to(loaded_app, tmp_path):
     cut, dropped = cut_short(tmp_path, "events", 3)
-    with app.app_context():
-        load(DATA_DIR, db.session)
+    with loaded_app.app_context():
         before = snapshot(db.session, tmp_path, "before")
         cited = next(slug for slug in dropped if f"\n{slug}," in (cut / "citations.csv").read_text())
         line = line_of(cut / "citations.csv", f"{cited},")
@@ -350,9 +346,8 @@ def test_prune_refuses_to_delete_rows_that_rows_staying_still_refer_to(app, tmp_
         assert snapshot(db.session, tmp_path, "after") == before
 
 
-def test_prune_checks_references_from_tables_whose_file_is_absent(app, tmp_path):
-    with app.app_context():
-        load(DATA_DIR, db.session)
+def test_prune_checks_references_from_tables_whose_file_is_absent(loaded_app, tmp_path):
+    with loaded_app.app_context():
         measure = db.session.scalars(select(Measure).order_by(Measure.slug)).first()
         adopter = measure.adopted_by.slug
         copy = tmp_path / "actors-only"
@@ -374,12 +369,11 @@ def test_prune_checks_references_from_tables_whose_file_is_absent(app, tmp_path)
             Actor.slug == adopter)) == 1
 
 
-def test_prune_deletes_the_rows_the_files_lack_in_the_same_transaction(app, tmp_path):
+def test_prune_deletes_the_rows_the_files_lack_in_the_same_transaction(loaded_app, tmp_path):
     cut, dropped = cut_short(tmp_path, "events", 12)
     n_citations = drop_citations_of(cut, dropped)
     assert n_citations > 0
-    with app.app_context():
-        load(DATA_DIR, db.session)
+    with loaded_app.app_context():
         total = counts(db.session)
         report = load(cut, db.session, prune=True)
         assert report.counts["events"]["deleted"] == 12

@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -152,6 +152,18 @@ class Filters:
     def query_string(self, **overrides) -> str:
         return urlencode(self.args(**overrides))
 
+    def url(self, base: str, *, paging: bool = True, extra: dict[str, str] | None = None,
+            **overrides) -> str:
+        """``base`` (a path or absolute URL) with this filter's query string: the one way every
+        list link, export, feed and chart link is built. ``paging=False`` leaves out ``page``
+        and ``per_page`` (downloads, feeds and charts hold every matching row); ``overrides``
+        change single parameters (``page=2``, ``kind=[...]``); ``extra`` appends parameters
+        that are not filters (``bom``)."""
+        if not paging:
+            overrides = {**overrides, "page": None, "per_page": None}
+        pairs = self.args(**overrides) + list((extra or {}).items())
+        return f"{base}?{urlencode(pairs)}" if pairs else base
+
     def as_dict(self) -> dict:
         """The applied filters, for the JSON ``filters`` member."""
         out: dict = {}
@@ -167,9 +179,6 @@ class Filters:
         out["as_of"] = self.as_of.isoformat()
         out["sort"] = self.effective_sort
         return out
-
-    def without_paging(self) -> Filters:
-        return replace(self, page=1)
 
     def caption(self) -> str:
         return caption(self)

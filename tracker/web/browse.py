@@ -66,17 +66,11 @@ def _abs(endpoint: str, **values) -> str:
 
 def list_links(f: Filters, p: queries.Page | None = None) -> dict:
     base = _abs(f"browse.{f.collection}_json")
-
-    def link(**overrides) -> str:
-        qs = f.query_string(**overrides)
-        return base + ("?" + qs if qs else "")
-
-    csv_qs = f.query_string(page=1, per_page=50)
     return {
-        "self": link(),
-        "next": link(page=f.page + 1) if p and p.has_next else None,
-        "prev": link(page=f.page - 1) if p and p.has_prev else None,
-        "csv": _abs(f"browse.{f.collection}_csv") + ("?" + csv_qs if csv_qs else ""),
+        "self": f.url(base),
+        "next": f.url(base, page=f.page + 1) if p and p.has_next else None,
+        "prev": f.url(base, page=f.page - 1) if p and p.has_prev else None,
+        "csv": f.url(_abs(f"browse.{f.collection}_csv"), paging=False),
     }
 
 
@@ -214,10 +208,11 @@ def source_detail_json(slug: str):
 
 
 @bp.app_template_global()
-def list_url(collection: str, f: Filters | None = None, fmt: str = "", **overrides) -> str:
-    endpoint = f"browse.{collection}" + (f"_{fmt}" if fmt else "")
-    qs = f.query_string(**overrides) if f is not None else ""
-    return url_for(endpoint) + ("?" + qs if qs else "")
+def list_url(collection: str, f: Filters | None = None, fmt: str = "", *, paging: bool = True,
+             extra: dict[str, str] | None = None, **overrides) -> str:
+    """A list's address (``fmt``: "", "json" or "csv") with the filter ``f`` (see Filters.url)."""
+    base = url_for(f"browse.{collection}" + (f"_{fmt}" if fmt else ""))
+    return f.url(base, paging=paging, extra=extra, **overrides) if f is not None else base
 
 
 @bp.app_template_global()

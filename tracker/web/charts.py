@@ -45,8 +45,7 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str:
 def _url(endpoint: str, filters: Filters | None = None, **values) -> str:
     """url_for with the filter's query string (the lists' exports of the same rows)."""
     base = url_for(endpoint, **values)
-    qs = filters.query_string(page=None, per_page=None) if filters is not None else ""
-    return f"{base}?{qs}" if qs else base
+    return filters.url(base, paging=False) if filters is not None else base
 
 
 def _measure_url_template() -> str:

@@ -27,9 +27,7 @@ def events_atom():
                       per_page_max=current_app.config["PER_PAGE_MAX"])
     p = queries.page(db.session, f)
     fg = FeedGenerator()
-    page_url = url_for("browse.events", _external=True) + (
-        "?" + f.query_string() if f.query_string() else ""
-    )
+    page_url = f.url(url_for("browse.events", _external=True))
     fg.id(request.url)
     fg.title(f"Surveillance Policy Tracker: {f.caption()}")
     fg.subtitle("Surveillance-technology policy events, each linked to its sources.")
