@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any, TypeAlias
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
@@ -41,6 +42,7 @@ from sqlalchemy.orm import (
     declared_attr,
     mapped_column,
     relationship,
+    scoped_session,
 )
 
 from tracker.core import vocab
@@ -60,6 +62,11 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+#: A database session as the functions below the web layer take it: a plain ``Session``
+#: (scripts, tests) or Flask-SQLAlchemy's ``db.session``, the app-context-scoped proxy that
+#: forwards every call to one (passed as it is, so a streamed response keeps the proxy).
+DbSession: TypeAlias = Session | scoped_session[Any]
 
 
 def utcnow() -> dt.datetime:
@@ -455,7 +462,7 @@ def new_session_token() -> str:
     return secrets.token_hex(32)
 
 
-def bump_data_version(session: Session) -> None:
+def bump_data_version(session: DbSession) -> None:
     """Record that the public data changed (for writes that bypass the ORM: bulk loads,
     restores)."""
     session.execute(update(DataVersion).values(version=DataVersion.version + 1,

@@ -20,9 +20,8 @@ import re
 
 from markupsafe import Markup, escape
 from sqlalchemy import CTE, DDL, bindparam, event, func, literal_column, select, text
-from sqlalchemy.orm import Session
 
-from tracker.db.models import Base
+from tracker.db.models import Base, DbSession
 
 # collection -> (table, columns in weight order)
 INDEXED: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -118,7 +117,7 @@ def sqlite_match_expression(query: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-def matches(session: Session, collection: str, query: str) -> CTE:
+def matches(session: DbSession, collection: str, query: str) -> CTE:
     """A subquery of (id, rank) for rows matching ``query``; lower rank is better."""
     table, columns = INDEXED[collection]
     if session.get_bind().dialect.name == "sqlite":
@@ -143,7 +142,7 @@ def matches(session: Session, collection: str, query: str) -> CTE:
     return stmt.cte(f"{collection}_matches").prefix_with("MATERIALIZED")
 
 
-def snippets(session: Session, collection: str, query: str, ids: list[int]) -> dict[int, Markup]:
+def snippets(session: DbSession, collection: str, query: str, ids: list[int]) -> dict[int, Markup]:
     """Highlighted passages for the given rows: HTML-safe, matches in <mark>."""
     if not ids:
         return {}

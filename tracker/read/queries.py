@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from sqlalchemy import Select, and_, false, func, literal, or_, select, union, union_all
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from tracker.core.status import (
     Change,
@@ -36,6 +36,7 @@ from tracker.db.models import (
     Actor,
     Citation,
     DataVersion,
+    DbSession,
     Event,
     Measure,
     Source,
@@ -55,7 +56,7 @@ CHUNK = 2000
 
 
 
-def dataset_fingerprint(session: Session) -> tuple[str, dt.datetime | None]:
+def dataset_fingerprint(session: DbSession) -> tuple[str, dt.datetime | None]:
     """(version, last change) of the public data: one row, bumped with every change
     (:class:`~tracker.models.DataVersion`). Used for HTTP caching and to reuse derived
     lifecycles until the data changes."""
@@ -99,7 +100,7 @@ def _ids_in(column, ids: list[int] | None):
     return column.in_(ids) if ids else false()
 
 
-def _histories_of(session: Session, measure_ids: list[int] | None) -> Histories:
+def _histories_of(session: DbSession, measure_ids: list[int] | None) -> Histories:
     """Lifecycles and coverage from the database, streaming the events grouped by measure:
     only one measure's steps are held at a time, never every event of the database.
 
@@ -138,7 +139,7 @@ def _histories_of(session: Session, measure_ids: list[int] | None) -> Histories:
     return Histories(lifecycles, _coverage_of(session, measure_ids))
 
 
-def coverage_changes(session: Session, measure_ids: list[int] | None) -> dict[int, list[Change]]:
+def coverage_changes(session: DbSession, measure_ids: list[int] | None) -> dict[int, list[Change]]:
     """``{measure id: its events that change what it covers}``, for the measures that have any
     (one query: technologies added, removed and new scopes together)."""
     def technologies(table, change: str):
@@ -166,7 +167,7 @@ def coverage_changes(session: Session, measure_ids: list[int] | None) -> dict[in
             for mid, by_event in changes.items()}
 
 
-def _coverage_of(session: Session, measure_ids: list[int] | None) -> dict[int, dict[str, list[Interval]]]:
+def _coverage_of(session: DbSession, measure_ids: list[int] | None) -> dict[int, dict[str, list[Interval]]]:
     changes = coverage_changes(session, measure_ids)
     if not changes:
         return {}
@@ -180,7 +181,7 @@ def _coverage_of(session: Session, measure_ids: list[int] | None) -> dict[int, d
     return {mid: coverage(techs[mid], mine) for mid, mine in changes.items()}
 
 
-def histories(session: Session, measure_ids: Iterable[int] | None = None) -> Histories:
+def histories(session: DbSession, measure_ids: Iterable[int] | None = None) -> Histories:
     """The lifecycles (and coverage) of the given measures, or of all.
 
     Every measure's history is derived once per version of the data and kept (a few
@@ -209,14 +210,14 @@ def histories(session: Session, measure_ids: Iterable[int] | None = None) -> His
                      {mid: c for mid, c in cached.coverage.items() if mid in wanted})
 
 
-def measure_lifecycles(session: Session, measure_ids: Iterable[int] | None = None,
+def measure_lifecycles(session: DbSession, measure_ids: Iterable[int] | None = None,
                        technologies: Iterable[str] | None = None) -> dict[int, list[Period]]:
     """``{measure id: its lifecycle periods}`` (:func:`tracker.status.lifecycle`, with
     replacements applied), clipped to the ``technologies`` asked about when given."""
     return histories(session, measure_ids).for_technologies(technologies)
 
 
-def measure_statuses(session: Session, on: dt.date, measure_ids: Iterable[int] | None = None,
+def measure_statuses(session: DbSession, on: dt.date, measure_ids: Iterable[int] | None = None,
                      technologies: Iterable[str] | None = None) -> dict[int, str | None]:
     """``{measure id: status on the date}`` (None: did not exist yet, or did not cover the
     technologies asked about then), from the lifecycles."""
@@ -231,12 +232,12 @@ def _dated_technologies(f: Filters) -> list[str] | None:
     return f.technology if f.technology and (f.as_of_given or f.status) else None
 
 
-def _status_ids(session: Session, f: Filters) -> list[int]:
+def _status_ids(session: DbSession, f: Filters) -> list[int]:
     statuses = measure_statuses(session, f.as_of, technologies=_dated_technologies(f))
     return sorted(mid for mid, st in statuses.items() if st in f.status)
 
 
-def _not_covering_ids(session: Session, f: Filters) -> list[int]:
+def _not_covering_ids(session: DbSession, f: Filters) -> list[int]:
     """Measures that cover one of the filter's technologies at some time but not on
     ``as_of`` (only measures whose coverage changes can be among them)."""
     found = histories(session).coverage
@@ -284,7 +285,7 @@ class Page:
 # --- events ----------------------------------------------------------------------------
 
 
-def events_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     """Select Event rows matching the filters, in the filter's order.
 
     With ``facet_columns`` the same rows come as plain columns (id, kind, measure, country,
@@ -391,7 +392,7 @@ SOURCE_LOAD = (selectinload(Source.citations).selectinload(Citation.event),)
 ACTOR_LOAD = (selectinload(Actor.parent),)
 
 
-def _search_join(session: Session, stmt: Select, f: Filters, collection: str, model):
+def _search_join(session: DbSession, stmt: Select, f: Filters, collection: str, model):
     """Keep only the rows matching ``q`` and give their rank (None without a search)."""
     if not f.q:
         return stmt, None
@@ -411,7 +412,7 @@ def _measure_start():
     )
 
 
-def measures_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+def measures_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     """Select Measure rows matching the filters; a measure's date is its first event's."""
     start = _measure_start()
     place = aliased(Actor, name="place")
@@ -471,7 +472,7 @@ def measures_select(session: Session, f: Filters, facet_columns: bool = False) -
 # --- sources and actors ----------------------------------------------------------------
 
 
-def sources_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+def sources_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     stmt = select(Source)
     conditions = []
     if f.kind:
@@ -489,7 +490,7 @@ def sources_select(session: Session, f: Filters, facet_columns: bool = False) ->
     return stmt.order_by(*_order(f, Source.published, title, Source.slug, rank))
 
 
-def actors_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+def actors_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     stmt = select(Actor)
     conditions = []
     if f.kind:
@@ -522,7 +523,7 @@ SELECTS = {
 # --- running lists ---------------------------------------------------------------------
 
 
-def count(session: Session, stmt: Select) -> int:
+def count(session: DbSession, stmt: Select) -> int:
     """Rows of a list select. Only the key column is kept in the subquery: counting rows
     that carry every column (summaries, texts) made SQLite read them all."""
     entity = stmt.column_descriptions[0]["entity"]
@@ -530,7 +531,7 @@ def count(session: Session, stmt: Select) -> int:
     return session.scalar(select(func.count()).select_from(keyed.subquery()))
 
 
-def page(session: Session, f: Filters) -> Page:
+def page(session: DbSession, f: Filters) -> Page:
     """One page of a list; a page past the end is a 404 (page 1 of nothing is empty)."""
     build, load = SELECTS[f.collection]
     stmt = build(session, f)
@@ -551,7 +552,7 @@ def page(session: Session, f: Filters) -> Page:
     return Page(list(items), total, f.page, f.per_page, extra)
 
 
-def chunks(session: Session, f: Filters, size: int = CHUNK) -> Iterator[tuple[list, dict]]:
+def chunks(session: DbSession, f: Filters, size: int = CHUNK) -> Iterator[tuple[list, dict]]:
     """Every matching row in list order, ``size`` at a time, each chunk with its statuses.
 
     Only the ids are streamed from one cursor; each chunk's objects are loaded, used and
@@ -580,7 +581,7 @@ def chunks(session: Session, f: Filters, size: int = CHUNK) -> Iterator[tuple[li
         session.expunge_all()
 
 
-def event_rows(session: Session, ids: list[int]) -> dict[int, SimpleNamespace]:
+def event_rows(session: DbSession, ids: list[int]) -> dict[int, SimpleNamespace]:
     """Events as light read-only rows shaped like :class:`Event` (same attribute names), in
     four Core queries per chunk instead of ORM objects with seven eager loads.
 
@@ -679,7 +680,7 @@ FACETS = {
 }
 
 
-def facets(session: Session, f: Filters) -> dict[str, list[FacetValue]]:
+def facets(session: DbSession, f: Filters) -> dict[str, list[FacetValue]]:
     """Counts of the matching rows by each facet, most frequent first (GROUP BY in SQL)."""
     from tracker.core import vocab
     from tracker.core.places import country_name, region_name
@@ -741,7 +742,7 @@ def facets(session: Session, f: Filters) -> dict[str, list[FacetValue]]:
     return out
 
 
-def in_effect_by_type(session: Session, on: dt.date) -> list[tuple[str, int]]:
+def in_effect_by_type(session: DbSession, on: dt.date) -> list[tuple[str, int]]:
     """Headline figures: how many measures of each type are in force on a date."""
     statuses = measure_statuses(session, on)
     types = dict(session.execute(select(Measure.id, Measure.measure_type)).all())

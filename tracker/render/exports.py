@@ -18,13 +18,12 @@ import zipfile
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tracker.core.codes import SLUG_RE
 from tracker.core.dates import date_caveat, date_label
 from tracker.datafiles.export import frame_to_csv, table_csv
 from tracker.datafiles.spec import FILES, FileSpec, text_path_name
-from tracker.db.models import Event, Measure, Source, split_multi
+from tracker.db.models import DbSession, Event, Measure, Source, split_multi
 from tracker.render.formatting import evidence_caveat, strongest_first
 from tracker.version import __version__
 
@@ -318,7 +317,7 @@ def rfc3339(moment: dt.datetime) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
-def write_data_package(session: Session, target, site_url: str, today_iso: str,
+def write_data_package(session: DbSession, target, site_url: str, today_iso: str,
                        last_change: dt.datetime | None = None) -> str:
     """Write the data package (every table as raw CSV + datapackage.json) as a zip to
     ``target`` (a binary file object); returns the version, the hash of the content.
