@@ -17,9 +17,10 @@ with ``create_all``, by the ``after_create`` hook below (the same DDL).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import CTE, DDL, bindparam, event, func, literal_column, select, text
+from sqlalchemy import CTE, DDL, ColumnClause, Select, bindparam, event, func, literal_column, select, text
 
 from tracker.db.models import Base, DbSession
 
@@ -106,9 +107,9 @@ def _before_drop(target, connection, **kw) -> None:
 
 def is_search_object(name: str | None) -> bool:
     """Objects Alembic's autogenerate must ignore: they are not in the models' metadata."""
-    return bool(name) and (
-        bool(re.match(r"^\w+_fts(_\w+)?$", name)) or name.endswith("_fulltext")
-    )
+    if not name:
+        return False
+    return bool(re.match(r"^\w+_fts(_\w+)?$", name)) or name.endswith("_fulltext")
 
 
 def sqlite_match_expression(query: str) -> str:
@@ -120,6 +121,7 @@ def sqlite_match_expression(query: str) -> str:
 def matches(session: DbSession, collection: str, query: str) -> CTE:
     """A subquery of (id, rank) for rows matching ``query``; lower rank is better."""
     table, columns = INDEXED[collection]
+    stmt: Select
     if session.get_bind().dialect.name == "sqlite":
         fts = f"{table}_fts"
         stmt = select(
@@ -131,7 +133,7 @@ def matches(session: DbSession, collection: str, query: str) -> CTE:
             )
         )
     else:
-        document = literal_column(_pg_document(columns))
+        document: ColumnClause[Any] = literal_column(_pg_document(columns))
         tsquery = func.websearch_to_tsquery(literal_column(f"'{PG_CONFIG}'"), query)
         stmt = select(
             literal_column(f"{table}.id").label("id"),
