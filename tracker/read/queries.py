@@ -15,8 +15,21 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, false, func, literal, or_, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import aliased, selectinload
 
 from tracker.core.status import (
@@ -119,7 +132,8 @@ def _histories_of(session: DbSession, measure_ids: list[int] | None) -> Historie
         event_stmt = event_stmt.where(_ids_in(Event.measure_id, ids))
     out: dict[int, list[Period]] = {mid: [] for mid in info}
     rows = session.execute(event_stmt.order_by(Event.measure_id).execution_options(yield_per=5000))
-    current, steps = None, []
+    current: int | None = None
+    steps: list[Step] = []
 
     def derive(mid: int) -> None:
         out[mid] = lifecycle(steps, info[mid].sunset, info[mid].session_end)
@@ -192,7 +206,9 @@ def histories(session: DbSession, measure_ids: Iterable[int] | None = None) -> H
     ids = None if measure_ids is None else list(measure_ids)
     if ids is not None and len(ids) <= SMALL:
         return _histories_of(session, ids)
-    key = (str(session.get_bind().url), dataset_fingerprint(session)[0])
+    bind = session.get_bind()
+    url = bind.url if isinstance(bind, Engine) else bind.engine.url
+    key = (str(url), dataset_fingerprint(session)[0])
     with _HISTORY_LOCK:
         cached = _HISTORY_CACHE.get(key)
         if cached is not None:
@@ -225,7 +241,7 @@ def measure_statuses(session: DbSession, on: dt.date, measure_ids: Iterable[int]
             for mid, periods in measure_lifecycles(session, measure_ids, technologies).items()}
 
 
-def _dated_technologies(f: Filters) -> list[str] | None:
+def _dated_technologies(f: Filters) -> tuple[str, ...] | None:
     """The technologies whose coverage on ``as_of`` a list must respect: the filter's, when
     the question is about a date (``as_of`` or ``status`` given); otherwise a technology
     filter means "ever covered"."""
@@ -303,7 +319,7 @@ def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -
     if needs_place:
         stmt = stmt.outerjoin(place, place.id == place_id).join(
             event_actor, event_actor.id == Event.actor_id)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.kind:
         conditions.append(Event.kind.in_(f.kind))
     if f.measure_type:
@@ -423,7 +439,7 @@ def measures_select(session: DbSession, f: Filters, facet_columns: bool = False)
     if facet_columns or f.country or f.region:
         stmt = stmt.outerjoin(place, place.id == Measure.jurisdiction_id).join(
             adopter, adopter.id == Measure.adopted_by_id)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.measure_type:
         conditions.append(Measure.measure_type.in_(f.measure_type))
     if f.status:
@@ -474,7 +490,7 @@ def measures_select(session: DbSession, f: Filters, facet_columns: bool = False)
 
 def sources_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     stmt = select(Source)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.kind:
         conditions.append(Source.kind.in_(f.kind))
     if f.date_from:
@@ -492,7 +508,7 @@ def sources_select(session: DbSession, f: Filters, facet_columns: bool = False) 
 
 def actors_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     stmt = select(Actor)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.kind:
         conditions.append(Actor.kind.in_(f.kind))
     if f.actor:
@@ -528,7 +544,9 @@ def count(session: DbSession, stmt: Select) -> int:
     that carry every column (summaries, texts) made SQLite read them all."""
     entity = stmt.column_descriptions[0]["entity"]
     keyed = stmt.with_only_columns(entity.id).order_by(None) if entity is not None else stmt
-    return session.scalar(select(func.count()).select_from(keyed.subquery()))
+    total = session.scalar(select(func.count()).select_from(keyed.subquery()))
+    assert total is not None  # COUNT(*) always returns one row
+    return total
 
 
 def page(session: DbSession, f: Filters) -> Page:
@@ -560,17 +578,21 @@ def chunks(session: DbSession, f: Filters, size: int = CHUNK) -> Iterator[tuple[
     """
     build, load = SELECTS[f.collection]
     stmt = build(session, f)
-    model = {"events": Event, "measures": Measure, "sources": Source, "actors": Actor}[f.collection]
+    models: dict[str, type[Event | Measure | Source | Actor]] = {
+        "events": Event, "measures": Measure, "sources": Source, "actors": Actor}
+    model = models[f.collection]
     id_stmt = stmt.with_only_columns(model.id)
     result = session.execute(id_stmt.execution_options(yield_per=size, stream_results=True))
     for partition in result.partitions(size):
         ids = [row[0] for row in partition]
         if f.collection == "events":
-            objects = event_rows(session, ids)
+            objects: dict[int, Any] = event_rows(session, ids)
         else:
-            objects = {o.id: o for o in session.scalars(
+            # select() of a union of models types its rows as their common Base.
+            loaded = cast("Iterable[Event | Measure | Source | Actor]", session.scalars(
                 select(model).where(model.id.in_(ids)).options(*load)
-            ).unique()}
+            ).unique())
+            objects = {o.id: o for o in loaded}
         rows = [objects[i] for i in ids]
         extra: dict = {}
         if f.collection in ("events", "measures"):
@@ -707,7 +729,7 @@ def facets(session: DbSession, f: Filters) -> dict[str, list[FacetValue]]:
         elif name == "region":
             pairs = [(v, region_name(v), n) for v, n in grouped(rows.c.region)]
         elif name == "status":
-            per_measure = dict(session.execute(
+            per_measure: dict[int, int] = dict(session.execute(
                 select(rows.c.measure_id, func.count()).where(rows.c.measure_id.is_not(None))
                 .group_by(rows.c.measure_id)
             ).all())
@@ -715,8 +737,9 @@ def facets(session: DbSession, f: Filters) -> dict[str, list[FacetValue]]:
                                         _dated_technologies(f))
             counts: dict[str, int] = defaultdict(int)
             for mid, n in per_measure.items():
-                if statuses.get(mid):
-                    counts[statuses[mid]] += n
+                status = statuses.get(mid)
+                if status:
+                    counts[status] += n
             pairs = [(v, vocab.STATUSES.label(v), n) for v, n in counts.items()]
         elif name == "technology":
             links = [
