@@ -36,10 +36,24 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import cast
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Date, DateTime, Integer, bindparam, delete, func, insert, inspect, select, text, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, scoped_session
 
 from tracker.datafiles.export import export_dir
@@ -74,11 +88,19 @@ NOT_BACKED_UP = {"users": ("session_token",)}
 # Rebuilt from the data files by the loader, so only counted (and the count verified).
 LINK_TABLES = (measure_technologies, event_technologies, event_technologies_added,
                event_technologies_removed)
-JSON_TABLES = (User.__table__, Revision.__table__, RevisionChange.__table__, Correction.__table__)
+
+
+def _table(model: type[Base]) -> Table:
+    """A model's table: SQLAlchemy types ``__table__`` as any FromClause, every model here
+    is declared with a ``__tablename__`` and so maps a Table."""
+    return cast(Table, model.__table__)
+
+
+JSON_TABLES = (_table(User), _table(Revision), _table(RevisionChange), _table(Correction))
 # Bookkeeping, not data: neither backed up, counted nor wiped. A restore bumps the data
 # version instead of putting an old one back, so no ETag or cache entry made before the
 # restore can match what it brought back.
-BOOKKEEPING = (DataVersion.__table__,)
+BOOKKEEPING = (_table(DataVersion),)
 # What a data member may be called: the only names a restore writes to disk.
 DATA_NAME = re.compile(r"^(?:[a-z]+\.csv|sources/[a-z0-9]+(?:-[a-z0-9]+)*\.txt)$")
 
@@ -139,7 +161,7 @@ def check_schema(session: DbSession) -> None:
 
 def table_counts(session: DbSession) -> dict[str, int]:
     """Rows of every table of the schema, by table name."""
-    return {table.name: session.scalar(select(func.count()).select_from(table))
+    return {table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
             for table in Base.metadata.sorted_tables if table not in BOOKKEEPING}
 
 
@@ -501,7 +523,7 @@ def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict
                         for change in nested]
         _insert(session, Revision.__table__, revisions)
         if reverts:
-            table = Revision.__table__
+            table = _table(Revision)
             session.execute(update(table).where(table.c.id == bindparam("b_id"))
                             .values(reverts_id=bindparam("b_reverts_id")), reverts)
         _insert(session, RevisionChange.__table__, changes)

@@ -61,6 +61,7 @@ def export_dir(session: DbSession, directory: str | Path) -> dict[str, int]:
     ).all()
     if texts:
         (directory / "sources").mkdir(exist_ok=True)
-    for slug, text in texts:
-        (directory / text_path_name(slug)).write_bytes(text.encode("utf-8"))
+    for slug, stored in texts:
+        assert stored is not None  # selected where the text is not null
+        (directory / text_path_name(slug)).write_bytes(stored.encode("utf-8"))
     return counts

@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
@@ -257,7 +258,7 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8,
                 f"{fname}:{line}: (row): {len(record)} cells, expected {len(header)}"
             )
             continue
-        values = {}
+        values: dict[str, Any] = {}
         for col in spec.columns:
             if index[col.name] in undecodable:
                 values[col.name] = None
@@ -322,9 +323,9 @@ def validate(directory: Path, session: DbSession) -> tuple[dict[str, list[Row]],
                 if col.type in ("ref", "refs") and v.get(col.name):
                     targets = v[col.name] if col.type == "refs" else [v[col.name]]
                     for target in targets:
-                        if target not in known[col.ref]:
+                        if target not in known[col.target]:
                             problems.append(
-                                f"{where}: {col.name}: unknown {col.ref[:-1]} {target!r}"
+                                f"{where}: {col.name}: unknown {col.target[:-1]} {target!r}"
                             )
             problems.extend(f"{where}: {msg}" for msg in _row_rules(spec.name, v))
             if spec.name == "sources" and v.get("slug"):
@@ -546,9 +547,9 @@ def prune_problems(parsed: dict[str, list[Row]], missing: dict[str, set[tuple]],
             for col in columns:
                 value = values.get(col.name)
                 targets = value if col.type == "refs" else [value]
-                for target in sorted(set(targets or []) & doomed[col.ref]):
+                for target in sorted(set(targets or []) & doomed[col.target]):
                     out.append(
-                        f"{BY_NAME[col.ref].filename}: slug: cannot delete {target!r}, which is "
+                        f"{BY_NAME[col.target].filename}: slug: cannot delete {target!r}, which is "
                         f"not in the file: {where} still refers to it ({col.name})"
                     )
     return out

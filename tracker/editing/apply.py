@@ -21,7 +21,7 @@ from tracker.datafiles.spec import BY_NAME
 from tracker.db.models import Actor, Citation, DbSession, Event, Measure, Source, Technology
 from tracker.editing.revisions import MODELS
 
-REF_MODELS: dict[str, type] = {**MODELS, "technologies": Technology}
+REF_MODELS: dict[str, type[Any]] = {**MODELS, "technologies": Technology}
 SLUG_MAX = 80
 
 
@@ -42,7 +42,7 @@ def slugify(text: str, max_length: int = SLUG_MAX) -> str:
     return slug or "record"
 
 
-def unique_slug(session: DbSession, model: type, base: str) -> str:
+def unique_slug(session: DbSession, model: type[Any], base: str) -> str:
     """``base``, or ``base-2``, ``base-3``…: unique in its collection and never reserved.
 
     Slugs are generated once, on creation, and never change on edit, so links stay valid."""
@@ -99,9 +99,9 @@ def _apply_values(session: DbSession, collection: str, obj: Any, values: dict[st
             continue
         value = values[name]
         if col.type == "ref":
-            setattr(obj, name, _resolve(session, col.ref, value))
+            setattr(obj, name, _resolve(session, col.target, value))
         elif col.type == "refs":
-            setattr(obj, name, [_resolve(session, col.ref, s) for s in sorted(value or [])])
+            setattr(obj, name, [_resolve(session, col.target, s) for s in sorted(value or [])])
         elif col.type == "date":
             if isinstance(value, str) and value:
                 value = dt.date.fromisoformat(value)
@@ -162,7 +162,7 @@ def get_by_slug(session: DbSession, collection: str, slug: str):
     return session.scalar(select(model).where(model.slug == slug))
 
 
-def count(session: DbSession, model: type) -> int:
+def count(session: DbSession, model: type[Any]) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 

@@ -194,7 +194,7 @@ def _clean(text: str | None) -> str | None:
     return text or None
 
 
-def _ref_choices(session: DbSession, model: type, label_attr: str, empty: bool = True):
+def _ref_choices(session: DbSession, model: type[Any], label_attr: str, empty: bool = True):
     rows = session.execute(select(model.slug, getattr(model, label_attr)).order_by(model.slug)).all()
     return ([SelectChoice("", "—")] if empty else []) + [
         SelectChoice(slug, f"{name} ({slug})") for slug, name in rows]

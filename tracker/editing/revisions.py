@@ -32,7 +32,7 @@ from tracker.db.models import (
     utcnow,
 )
 
-MODELS: dict[str, type] = {
+MODELS: dict[str, type[Any]] = {
     "actors": Actor,
     "measures": Measure,
     "events": Event,

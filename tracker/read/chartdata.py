@@ -19,6 +19,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Integer, Select, case, cast, extract, func, select
@@ -95,6 +96,7 @@ def precisions(
     for mid, date, precision in session.execute(
         select(Event.measure_id, Event.date, Event.date_precision).where(Event.measure_id.in_(ids))
     ):
+        assert mid is not None  # the IN filter leaves out events without a measure
         current = out.get((mid, date))
         if current is None or rank[precision] > rank[current]:
             out[(mid, date)] = precision
@@ -344,7 +346,7 @@ def _display_segments(
         while nxt < len(live) and live[nxt][0] <= start:
             heapq.heappush(heap, (live[nxt][2], nxt))
             nxt += 1
-        while heap and live[heap[0][1]][1] is not None and live[heap[0][1]][1] <= start:
+        while heap and (ends := live[heap[0][1]][1]) is not None and ends <= start:
             heapq.heappop(heap)
         if not heap:
             continue
@@ -406,7 +408,9 @@ def map_data(session: DbSession, f: Filters) -> MapData:
     precision = precisions(session, ms)
     strength = {code: i for i, code in enumerate(vocab.MAP_STRENGTH)}
     by_place: dict[str, list] = defaultdict(list)
-    corporate, unplaced = [], []
+    # (slug, title, measure type, actor, status, start, end), the columns of `cols` below
+    corporate: list[tuple[Any, ...]] = []
+    unplaced: list[tuple[Any, ...]] = []
     first = min((ps[0].start for ps in periods.values() if ps), default=None)
     for r in rows:
         mps = periods.get(r.id, [])

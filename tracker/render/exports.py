@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -284,9 +285,9 @@ FIELD_TYPES = {"date": "date", "float": "number"}
 def _schema(spec: FileSpec) -> dict:
     fields = []
     for col in spec.columns:
-        field = {"name": col.name, "type": FIELD_TYPES.get(col.type, "string"),
+        field: dict[str, Any] = {"name": col.name, "type": FIELD_TYPES.get(col.type, "string"),
                  "description": col.description}
-        constraints = {}
+        constraints: dict[str, Any] = {}
         if col.required:
             constraints["required"] = True
         if col.type == "vocab" and col.vocabulary is not None:
@@ -333,6 +334,7 @@ def write_data_package(session: DbSession, target, site_url: str, today_iso: str
     for name in sorted(tables):
         digest.update(name.encode() + b"\0" + tables[name] + b"\0")
     for slug, text in texts:
+        assert text is not None  # selected where the text is not null
         digest.update(slug.encode() + b"\0" + text.encode("utf-8") + b"\0")
     version = digest.hexdigest()[:12]
     citation = (
@@ -372,6 +374,7 @@ def write_data_package(session: DbSession, target, site_url: str, today_iso: str
         for spec in FILES:
             archive.writestr(spec.filename, tables[spec.name])
         for slug, text in texts:
+            assert text is not None  # selected where the text is not null
             archive.writestr(text_path_name(slug), text.encode("utf-8"))
         archive.writestr("CITATION.txt", citation + "\n")
     return version
