@@ -85,6 +85,8 @@ def parse_partial_date(text: str) -> tuple[dt.date, str]:
 class PartialDateField(Field):
     """A date typed as year, year-month or full date; ``data`` is ``(date, precision)``."""
 
+    # (date, precision) or None here; DayDateField narrows it to a date.
+    data: Any
     widget = TextInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
@@ -156,6 +158,8 @@ class VocabMultiField(SelectMultipleField):
 
 class RefSelectField(SelectField):
     """A reference to another record by slug, chosen from the records that exist."""
+
+    data: str | None  # a slug; None when optional and left empty
 
     def __init__(self, label, noun: str, optional: bool = True, **kwargs):
         super().__init__(label, choices=[], validate_choice=False, **kwargs)

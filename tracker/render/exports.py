@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -267,7 +268,9 @@ def actor_csv_row(r: dict) -> list:
             r["region"], r["latitude"], r["longitude"], r["url"]]
 
 
-RECORDS = {
+# By collection: (object -> JSON record, CSV header, JSON record -> CSV row).
+RecordFormat = tuple[Callable[..., dict], list[str], Callable[[dict], list]]
+RECORDS: dict[str, RecordFormat] = {
     "events": (event_record, EVENT_CSV_COLUMNS, event_csv_row),
     "measures": (measure_record, MEASURE_CSV_COLUMNS, measure_csv_row),
     "sources": (source_record, SOURCE_CSV_COLUMNS, source_csv_row),

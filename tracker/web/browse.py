@@ -235,7 +235,7 @@ def _actor_context(actor: Actor, on):
             Measure.id.not_in([m.id for m in own] or [-1]),
         ).options(*queries.MEASURE_LOAD).order_by(Measure.title)
     ).all()
-    statuses = queries.measure_statuses(db.session, on, [m.id for m in own + below])
+    statuses = queries.measure_statuses(db.session, on, [m.id for m in (*own, *below)])
     events = db.session.scalars(
         select(Event).where(Event.actor_id == actor.id).order_by(Event.date.desc(), Event.slug)
     ).all()
