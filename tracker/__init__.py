@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import config as config_module
@@ -49,7 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     if proxies:
         # Behind nginx/Caddy every request comes from the proxy: without this all clients
         # would share one rate-limit bucket and links would use the proxy's scheme and host.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask types wsgi_app as a method
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -58,7 +59,10 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
 
     if OVERRIDES_DIR.is_dir():
-        app.jinja_loader = ChoiceLoader([FileSystemLoader(str(OVERRIDES_DIR)), app.jinja_loader])
+        loaders: list[BaseLoader] = [FileSystemLoader(str(OVERRIDES_DIR))]
+        if app.jinja_loader is not None:  # the package's templates/ (always there)
+            loaders.append(app.jinja_loader)
+        app.jinja_loader = ChoiceLoader(loaders)
 
     templating.register(app)
     caching.register(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -146,7 +147,7 @@ def suggest_command(file: str, fmt: str, limit: int, min_score: float | None) ->
     statement = ingest.read_statement(raw, html=file.lower().endswith((".html", ".htm")),
                                       publishers=ingest.load_publishers(db.session))
     candidates = ingest.load_candidates(db.session)
-    kwargs = {"limit": limit}
+    kwargs: dict[str, Any] = {"limit": limit}
     if min_score is not None:
         kwargs["min_score"] = min_score
     suggestions = ingest.suggest(statement, candidates, **kwargs)

@@ -89,6 +89,7 @@ def users():
     """List accounts and create one. Roles and deactivation are per user, below."""
     form = NewUserForm()
     if form.validate_on_submit():
+        assert form.role.data is not None  # validated: a code of the roles' vocabulary
         try:
             auth.create_user(db.session, form.email.data, form.password.data, form.role.data,
                              form.display_name.data)
@@ -115,6 +116,7 @@ def update_user(user_id: int):
         abort(400, "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()))
     if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
         abort(400, "You cannot remove your own administrator rights or deactivate yourself.")
+    assert form.role.data is not None  # validated: a code of the roles' vocabulary
     auth.set_role(user, form.role.data)
     if user.active and not form.active.data:
         user.session_token = auth.new_session_token()  # logs the account out everywhere

@@ -13,11 +13,10 @@ from typing import TypeVar
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.core import vocab
-from tracker.db.models import User, new_session_token
+from tracker.db.models import DbSession, User, new_session_token
 from tracker.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable)
@@ -64,7 +63,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def find_user(session: Session, email: str) -> User | None:
+def find_user(session: DbSession, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
@@ -77,7 +76,7 @@ def set_password(user: User, password: str) -> None:
     user.session_token = new_session_token()
 
 
-def create_user(session: Session, email: str, password: str, role: str = "editor",
+def create_user(session: DbSession, email: str, password: str, role: str = "editor",
                 display_name: str | None = None) -> User:
     """Add a user (not committed). Raises ValueError with a readable reason."""
     email = normalise_email(email)

@@ -28,8 +28,12 @@ def _target() -> tuple[str, Event | Measure]:
     event, measure = request.args.get("event"), request.args.get("measure")
     if bool(event) == bool(measure):
         raise BadParameter("event", "name exactly one event (?event=slug) or measure (?measure=slug)")
-    model, slug = (Event, event) if event else (Measure, measure)
-    obj = db.session.scalar(select(model).where(model.slug == slug))
+    slug = event if event else measure
+    obj: Event | Measure | None
+    if event:
+        obj = db.session.scalar(select(Event).where(Event.slug == slug))
+    else:
+        obj = db.session.scalar(select(Measure).where(Measure.slug == slug))
     if obj is None:
         abort(404, f"There is no {'event' if event else 'measure'} {slug!r}.")
     return ("events" if event else "measures"), obj

@@ -36,10 +36,24 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import cast
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Date, DateTime, Integer, bindparam, delete, func, insert, inspect, select, text, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, scoped_session
 
 from tracker.datafiles.export import export_dir
@@ -50,6 +64,7 @@ from tracker.db.models import (
     Citation,
     Correction,
     DataVersion,
+    DbSession,
     Event,
     Revision,
     RevisionChange,
@@ -73,11 +88,19 @@ NOT_BACKED_UP = {"users": ("session_token",)}
 # Rebuilt from the data files by the loader, so only counted (and the count verified).
 LINK_TABLES = (measure_technologies, event_technologies, event_technologies_added,
                event_technologies_removed)
-JSON_TABLES = (User.__table__, Revision.__table__, RevisionChange.__table__, Correction.__table__)
+
+
+def _table(model: type[Base]) -> Table:
+    """A model's table: SQLAlchemy types ``__table__`` as any FromClause, every model here
+    is declared with a ``__tablename__`` and so maps a Table."""
+    return cast(Table, model.__table__)
+
+
+JSON_TABLES = (_table(User), _table(Revision), _table(RevisionChange), _table(Correction))
 # Bookkeeping, not data: neither backed up, counted nor wiped. A restore bumps the data
 # version instead of putting an old one back, so no ETag or cache entry made before the
 # restore can match what it brought back.
-BOOKKEEPING = (DataVersion.__table__,)
+BOOKKEEPING = (_table(DataVersion),)
 # What a data member may be called: the only names a restore writes to disk.
 DATA_NAME = re.compile(r"^(?:[a-z]+\.csv|sources/[a-z0-9]+(?:-[a-z0-9]+)*\.txt)$")
 
@@ -116,7 +139,7 @@ def schema_head() -> str:
     return head
 
 
-def check_schema(session: Session) -> None:
+def check_schema(session: DbSession) -> None:
     """Refuse a database whose tables are not the ones this code reads and writes.
 
     A database built by ``create_all`` (the tests) has no Alembic version table and is taken
@@ -136,16 +159,16 @@ def check_schema(session: Session) -> None:
         raise BackupError([f"The backup format does not cover table(s) {', '.join(uncovered)}."])
 
 
-def table_counts(session: Session) -> dict[str, int]:
+def table_counts(session: DbSession) -> dict[str, int]:
     """Rows of every table of the schema, by table name."""
-    return {table.name: session.scalar(select(func.count()).select_from(table))
+    return {table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
             for table in Base.metadata.sorted_tables if table not in BOOKKEEPING}
 
 
 # --- backup ------------------------------------------------------------------------------
 
 
-def _begin_snapshot(session: Session) -> None:
+def _begin_snapshot(session: DbSession) -> None:
     """Read the whole backup from one snapshot of the database, so a backup taken while
     editors save is consistent (no revision without its change, or the reverse).
 
@@ -153,14 +176,14 @@ def _begin_snapshot(session: Session) -> None:
     starts transactions only before writes and each SELECT would otherwise see the latest
     commit; in WAL mode a read transaction does not block writers. A session already in a
     transaction is read as it is."""
-    if isinstance(session, scoped_session):  # Flask-SQLAlchemy's db.session
-        session = session()
-    if session.in_transaction():
+    # Flask-SQLAlchemy's db.session: the proxy has no in_transaction(), its session does.
+    current: Session = session() if isinstance(session, scoped_session) else session
+    if current.in_transaction():
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    if current.get_bind().dialect.name == "postgresql":
+        current.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     else:
-        session.connection().exec_driver_sql("BEGIN")
+        current.connection().exec_driver_sql("BEGIN")
 
 
 def _jsonable(value):
@@ -169,7 +192,7 @@ def _jsonable(value):
     return value
 
 
-def _rows(session: Session, table) -> list[dict]:
+def _rows(session: DbSession, table) -> list[dict]:
     """Every row of a table, in id order, as JSON-able dicts of its backed-up columns."""
     excluded = NOT_BACKED_UP.get(table.name, ())
     columns = [c for c in table.c if c.name not in excluded]
@@ -177,7 +200,7 @@ def _rows(session: Session, table) -> list[dict]:
             for row in session.execute(select(*columns).order_by(table.c.id)).mappings()]
 
 
-def _records(session: Session) -> list[dict]:
+def _records(session: DbSession) -> list[dict]:
     """Id, timestamps and version of every row of the data files, by table and key."""
     out = []
     for spec in FILES:
@@ -195,7 +218,7 @@ def _records(session: Session) -> list[dict]:
     return out
 
 
-def _revisions(session: Session) -> list[dict]:
+def _revisions(session: DbSession) -> list[dict]:
     changes: dict[int, list[dict]] = {}
     for change in _rows(session, RevisionChange.__table__):
         changes.setdefault(change["revision_id"], []).append(change)
@@ -208,7 +231,7 @@ def _jsonl(rows: list[dict]) -> bytes:
                    for row in rows).encode("utf-8")
 
 
-def write_backup(session: Session, path: str | Path) -> dict[str, int]:
+def write_backup(session: DbSession, path: str | Path) -> dict[str, int]:
     """Write everything the database holds to a backup archive at ``path``; returns the row
     counts. The archive is written beside ``path`` and renamed into place, so a failed backup
     never leaves a partial file where the last good one was.
@@ -343,7 +366,7 @@ def _row(table, values: dict, where: str) -> dict:
     return row
 
 
-def _wipe(session: Session) -> None:
+def _wipe(session: DbSession) -> None:
     """Delete every row of every table, dependents first. Self-references (an actor's parent,
     a measure's replacement, a revert's revision) are cleared first: SQLite checks RESTRICT
     row by row, so deleting a parent before its child in one statement could fail."""
@@ -373,7 +396,7 @@ def _record_ids(manifest: dict, records: list[tuple[str, dict]]) -> dict[str, di
     return ids
 
 
-def _restore_record_meta(session: Session, records: list[tuple[str, dict]]) -> None:
+def _restore_record_meta(session: DbSession, records: list[tuple[str, dict]]) -> None:
     """Put back the data rows' timestamps and versions (the loader gave them new ones).
 
     Core UPDATEs by id: through the ORM, the version counter would be bumped again."""
@@ -401,12 +424,12 @@ def _restore_record_meta(session: Session, records: list[tuple[str, dict]]) -> N
         )
 
 
-def _insert(session: Session, table, rows: list[dict]) -> None:
+def _insert(session: DbSession, table, rows: list[dict]) -> None:
     if rows:
         session.execute(insert(table), rows)
 
 
-def _reset_sequences(session: Session) -> None:
+def _reset_sequences(session: DbSession) -> None:
     """After rows were inserted with explicit ids, make PostgreSQL's sequences continue
     after the largest id (else the next insert would reuse id 1 and fail). SQLite needs
     nothing: an INTEGER PRIMARY KEY takes the largest rowid + 1."""
@@ -427,7 +450,7 @@ def _reset_sequences(session: Session) -> None:
         )
 
 
-def _verify(session: Session, manifest: dict, members: dict[str, bytes]) -> None:
+def _verify(session: DbSession, manifest: dict, members: dict[str, bytes]) -> None:
     """The restored database has the manifest's row counts and exports the archive's data
     files byte for byte; otherwise the restore is rolled back."""
     problems = [
@@ -446,7 +469,7 @@ def _verify(session: Session, manifest: dict, members: dict[str, bytes]) -> None
         raise BackupError(["Verification failed; nothing was restored:", *problems])
 
 
-def restore(session: Session, path: str | Path, replace: bool = False) -> dict[str, int]:
+def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict[str, int]:
     """Restore a backup archive into the database in one transaction; returns the row counts.
 
     Refuses a database that has any row unless ``replace``, which deletes everything first
@@ -500,7 +523,7 @@ def restore(session: Session, path: str | Path, replace: bool = False) -> dict[s
                         for change in nested]
         _insert(session, Revision.__table__, revisions)
         if reverts:
-            table = Revision.__table__
+            table = _table(Revision)
             session.execute(update(table).where(table.c.id == bindparam("b_id"))
                             .values(reverts_id=bindparam("b_reverts_id")), reverts)
         _insert(session, RevisionChange.__table__, changes)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from tracker.datafiles.spec import FILES, FileSpec, row_cells, sort_key, text_path_name
-from tracker.db.models import Citation, Event, Measure, Source
+from tracker.db.models import Citation, DbSession, Event, Measure, Source
 
 
 def frame_to_csv(frame: pd.DataFrame, header: bool = True) -> str:
@@ -34,7 +34,7 @@ def _options(spec: FileSpec):
     return []
 
 
-def table_rows(session: Session, spec: FileSpec) -> list[list[str]]:
+def table_rows(session: DbSession, spec: FileSpec) -> list[list[str]]:
     """Every row of one entity as data-file cells, in data-file order (by key)."""
     rows = [row_cells(spec, obj)
             for obj in session.scalars(select(spec.model).options(*_options(spec)))]
@@ -42,12 +42,12 @@ def table_rows(session: Session, spec: FileSpec) -> list[list[str]]:
     return rows
 
 
-def table_csv(session: Session, spec: FileSpec) -> str:
+def table_csv(session: DbSession, spec: FileSpec) -> str:
     frame = pd.DataFrame(table_rows(session, spec), columns=spec.header, dtype=str)
     return frame_to_csv(frame)
 
 
-def export_dir(session: Session, directory: str | Path) -> dict[str, int]:
+def export_dir(session: DbSession, directory: str | Path) -> dict[str, int]:
     """Write every entity as ``<name>.csv`` plus stored source texts; returns row counts."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -61,6 +61,7 @@ def export_dir(session: Session, directory: str | Path) -> dict[str, int]:
     ).all()
     if texts:
         (directory / "sources").mkdir(exist_ok=True)
-    for slug, text in texts:
-        (directory / text_path_name(slug)).write_bytes(text.encode("utf-8"))
+    for slug, stored in texts:
+        assert stored is not None  # selected where the text is not null
+        (directory / text_path_name(slug)).write_bytes(stored.encode("utf-8"))
     return counts

@@ -18,13 +18,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from tracker.datafiles.spec import BY_NAME, FILES, CellError, FileSpec, format_cell, parse_cell, row_values
 from tracker.datafiles.spec import text_path_name as text_name
-from tracker.db.models import Citation, Event, Source, text_sha256
+from tracker.db.models import Citation, DbSession, Event, Source, text_sha256
 
 
 class LoadError(Exception):
@@ -257,7 +258,7 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8,
                 f"{fname}:{line}: (row): {len(record)} cells, expected {len(header)}"
             )
             continue
-        values = {}
+        values: dict[str, Any] = {}
         for col in spec.columns:
             if index[col.name] in undecodable:
                 values[col.name] = None
@@ -271,7 +272,7 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8,
     return rows
 
 
-def _existing_keys(session: Session) -> dict[str, set]:
+def _existing_keys(session: DbSession) -> dict[str, set]:
     keys: dict[str, set] = {}
     for spec in FILES:
         if spec.name == "citations":
@@ -280,7 +281,7 @@ def _existing_keys(session: Session) -> dict[str, set]:
     return keys
 
 
-def validate(directory: Path, session: Session) -> tuple[dict[str, list[Row]], list[str]]:
+def validate(directory: Path, session: DbSession) -> tuple[dict[str, list[Row]], list[str]]:
     """Read and check every file; returns the parsed rows and every problem found."""
     problems: list[str] = []
     if not directory.is_dir():
@@ -322,9 +323,9 @@ def validate(directory: Path, session: Session) -> tuple[dict[str, list[Row]], l
                 if col.type in ("ref", "refs") and v.get(col.name):
                     targets = v[col.name] if col.type == "refs" else [v[col.name]]
                     for target in targets:
-                        if target not in known[col.ref]:
+                        if target not in known[col.target]:
                             problems.append(
-                                f"{where}: {col.name}: unknown {col.ref[:-1]} {target!r}"
+                                f"{where}: {col.name}: unknown {col.target[:-1]} {target!r}"
                             )
             problems.extend(f"{where}: {msg}" for msg in _row_rules(spec.name, v))
             if spec.name == "sources" and v.get("slug"):
@@ -402,7 +403,7 @@ def _source_text(directory: Path, row: Row, texts: dict[str, str]) -> list[str]:
     return []
 
 
-def _quotes(rows: list[Row], texts: dict[str, str], session: Session) -> list[str]:
+def _quotes(rows: list[Row], texts: dict[str, str], session: DbSession) -> list[str]:
     out = []
     stored = None
     for row in rows:
@@ -442,7 +443,7 @@ def _parent_cycles(rows: list[Row]) -> list[str]:
 # --- writing ---------------------------------------------------------------------------
 
 
-def load(directory: str | Path, session: Session, prune: bool = False) -> LoadReport:
+def load(directory: str | Path, session: DbSession, prune: bool = False) -> LoadReport:
     """Validate ``directory`` and upsert it by slug in one transaction.
 
     Raises LoadError (and writes nothing) when any problem is found. A second load of the
@@ -460,7 +461,7 @@ def load(directory: str | Path, session: Session, prune: bool = False) -> LoadRe
     return report
 
 
-def stage(directory: str | Path, session: Session, *, prune: bool = False,
+def stage(directory: str | Path, session: DbSession, *, prune: bool = False,
           ids: dict[str, dict[tuple, int]] | None = None) -> LoadReport:
     """:func:`load` without the commit, for callers that write more in the same transaction
     (``tracker restore``). ``ids`` gives new rows their primary keys, per file and key: a
@@ -487,7 +488,7 @@ def stage(directory: str | Path, session: Session, *, prune: bool = False,
 # --- rows of the database that the files lack -------------------------------------------
 
 
-def ids_by_key(session: Session, spec: FileSpec) -> dict[tuple, int]:
+def ids_by_key(session: DbSession, spec: FileSpec) -> dict[tuple, int]:
     """Every database row of one file's table: its key (as in the file) → its id."""
     if spec.name == "citations":
         query = (select(Citation.id, Event.slug, Source.slug)
@@ -497,7 +498,7 @@ def ids_by_key(session: Session, spec: FileSpec) -> dict[tuple, int]:
     return {tuple(key): id_ for id_, *key in session.execute(query)}
 
 
-def missing_rows(parsed: dict[str, list[Row]], session: Session) -> dict[str, set[tuple]]:
+def missing_rows(parsed: dict[str, list[Row]], session: DbSession) -> dict[str, set[tuple]]:
     """Per file read, the keys of the database rows the file does not have."""
     out = {}
     for spec in FILES:
@@ -509,7 +510,7 @@ def missing_rows(parsed: dict[str, list[Row]], session: Session) -> dict[str, se
     return out
 
 
-def _database_rows(session: Session, spec: FileSpec):
+def _database_rows(session: DbSession, spec: FileSpec):
     """(label, values) of every database row of a table, references as slugs."""
     refs = [selectinload(getattr(spec.model, c.name))
             for c in spec.columns if c.type in ("ref", "refs")]
@@ -521,7 +522,7 @@ def _database_rows(session: Session, spec: FileSpec):
 
 
 def prune_problems(parsed: dict[str, list[Row]], missing: dict[str, set[tuple]],
-                   session: Session) -> list[str]:
+                   session: DbSession) -> list[str]:
     """Why the rows the files lack cannot be deleted: rows that stay still refer to them.
 
     The rows that stay are the files' rows, with their new values, and every database row of
@@ -546,9 +547,9 @@ def prune_problems(parsed: dict[str, list[Row]], missing: dict[str, set[tuple]],
             for col in columns:
                 value = values.get(col.name)
                 targets = value if col.type == "refs" else [value]
-                for target in sorted(set(targets or []) & doomed[col.ref]):
+                for target in sorted(set(targets or []) & doomed[col.target]):
                     out.append(
-                        f"{BY_NAME[col.ref].filename}: slug: cannot delete {target!r}, which is "
+                        f"{BY_NAME[col.target].filename}: slug: cannot delete {target!r}, which is "
                         f"not in the file: {where} still refers to it ({col.name})"
                     )
     return out
@@ -559,7 +560,7 @@ def _chunks(values: list, size: int = 500):
         yield values[i:i + size]
 
 
-def _prune(missing: dict[str, set[tuple]], session: Session, report: LoadReport) -> None:
+def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadReport) -> None:
     """Delete the database rows the files lack, dependents first (citations, sources,
     events, measures, actors, technologies), after the upserts so that updated rows no
     longer point at them. Link tables and citations of deleted events go by ON DELETE
@@ -593,7 +594,7 @@ def _given_id(ids: dict[str, dict[tuple, int]] | None, spec: FileSpec, row: Row)
                          f"{key_label(key)!r}"]) from None
 
 
-def _apply(directory: Path, parsed: dict[str, list[Row]], session: Session,
+def _apply(directory: Path, parsed: dict[str, list[Row]], session: DbSession,
            report: LoadReport, ids: dict[str, dict[tuple, int]] | None = None) -> None:
     by_slug: dict[str, dict[str, object]] = {}
     for spec in FILES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from tracker.core import vocab
 from tracker.core.codes import COUNTRY_RE, REGION_RE, SLUG_RE  # noqa: F401  (the file format's rules)
@@ -30,11 +31,18 @@ class Column:
     pattern: re.Pattern | None = None
     description: str = ""
 
+    @property
+    def target(self) -> str:
+        """The file a ``ref`` or ``refs`` column points into."""
+        if self.ref is None:
+            raise ValueError(f"column {self.name!r} refers to no file")
+        return self.ref
+
 
 @dataclass(frozen=True)
 class FileSpec:
     name: str  # "events"
-    model: type
+    model: type[Any]  # a model class; its columns are reached by the spec's column names
     columns: list[Column]
     key: tuple[str, ...] = ("slug",)
     title: str = ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    FromClause,
     Index,
     Integer,
     MetaData,
@@ -41,6 +43,7 @@ from sqlalchemy.orm import (
     declared_attr,
     mapped_column,
     relationship,
+    scoped_session,
 )
 
 from tracker.core import vocab
@@ -60,6 +63,11 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+#: A database session as the functions below the web layer take it: a plain ``Session``
+#: (scripts, tests) or Flask-SQLAlchemy's ``db.session``, the app-context-scoped proxy that
+#: forwards every call to one (passed as it is, so a streamed response keeps the proxy).
+DbSession: TypeAlias = Session | scoped_session[Any]
 
 
 def utcnow() -> dt.datetime:
@@ -110,6 +118,9 @@ class Timestamped:
         DateTime, default=utcnow, onupdate=utcnow, nullable=False, index=True
     )
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    if TYPE_CHECKING:  # set by the declarative mapping of each model that mixes this in
+        __table__: ClassVar[FromClause]
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict:
@@ -455,7 +466,7 @@ def new_session_token() -> str:
     return secrets.token_hex(32)
 
 
-def bump_data_version(session: Session) -> None:
+def bump_data_version(session: DbSession) -> None:
     """Record that the public data changed (for writes that bypass the ORM: bulk loads,
     restores)."""
     session.execute(update(DataVersion).values(version=DataVersion.version + 1,

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import CTE, DDL, bindparam, event, func, literal_column, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import CTE, DDL, ColumnClause, Select, bindparam, event, func, literal_column, select, text
 
-from tracker.db.models import Base
+from tracker.db.models import Base, DbSession
 
 # collection -> (table, columns in weight order)
 INDEXED: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -108,9 +108,9 @@ def _before_drop(target, connection, **kw) -> None:
 
 def is_search_object(name: str | None) -> bool:
     """Objects Alembic's autogenerate must ignore: they are not in the models' metadata."""
-    return bool(name) and (
-        bool(re.match(r"^\w+_fts(_\w+)?$", name)) or name.endswith("_fulltext")
-    )
+    if not name:
+        return False
+    return bool(re.match(r"^\w+_fts(_\w+)?$", name)) or name.endswith("_fulltext")
 
 
 def sqlite_match_expression(query: str) -> str:
@@ -119,9 +119,10 @@ def sqlite_match_expression(query: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-def matches(session: Session, collection: str, query: str) -> CTE:
+def matches(session: DbSession, collection: str, query: str) -> CTE:
     """A subquery of (id, rank) for rows matching ``query``; lower rank is better."""
     table, columns = INDEXED[collection]
+    stmt: Select
     if session.get_bind().dialect.name == "sqlite":
         fts = f"{table}_fts"
         stmt = select(
@@ -133,7 +134,7 @@ def matches(session: Session, collection: str, query: str) -> CTE:
             )
         )
     else:
-        document = literal_column(_pg_document(columns))
+        document: ColumnClause[Any] = literal_column(_pg_document(columns))
         tsquery = func.websearch_to_tsquery(literal_column(f"'{PG_CONFIG}'"), query)
         stmt = select(
             literal_column(f"{table}.id").label("id"),
@@ -144,7 +145,7 @@ def matches(session: Session, collection: str, query: str) -> CTE:
     return stmt.cte(f"{collection}_matches").prefix_with("MATERIALIZED")
 
 
-def snippets(session: Session, collection: str, query: str, ids: list[int]) -> dict[int, Match]:
+def snippets(session: DbSession, collection: str, query: str, ids: list[int]) -> dict[int, Match]:
     """The matching passage of each given row that has one."""
     if not ids:
         return {}

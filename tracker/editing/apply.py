@@ -15,14 +15,13 @@ from typing import Any
 
 from flask import url_for
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from tracker.core import vocab
 from tracker.datafiles.spec import BY_NAME
-from tracker.db.models import Actor, Citation, Event, Measure, Source, Technology
+from tracker.db.models import Actor, Citation, DbSession, Event, Measure, Source, Technology
 from tracker.editing.revisions import MODELS
 
-REF_MODELS: dict[str, type] = {**MODELS, "technologies": Technology}
+REF_MODELS: dict[str, type[Any]] = {**MODELS, "technologies": Technology}
 SLUG_MAX = 80
 
 
@@ -43,7 +42,7 @@ def slugify(text: str, max_length: int = SLUG_MAX) -> str:
     return slug or "record"
 
 
-def unique_slug(session: Session, model: type, base: str) -> str:
+def unique_slug(session: DbSession, model: type[Any], base: str) -> str:
     """``base``, or ``base-2``, ``base-3``…: unique in its collection and never reserved.
 
     Slugs are generated once, on creation, and never change on edit, so links stay valid."""
@@ -74,7 +73,7 @@ def slug_base(collection: str, values: dict[str, Any]) -> str:
     return values.get("title") or collection
 
 
-def _resolve(session: Session, collection: str, slug: str | None):
+def _resolve(session: DbSession, collection: str, slug: str | None):
     if slug in (None, ""):
         return None
     model = REF_MODELS[collection]
@@ -84,7 +83,7 @@ def _resolve(session: Session, collection: str, slug: str | None):
     return obj
 
 
-def apply_values(session: Session, collection: str, obj: Any, values: dict[str, Any]) -> None:
+def apply_values(session: DbSession, collection: str, obj: Any, values: dict[str, Any]) -> None:
     """Set ``values`` (snapshot shape: refs as slugs, dates as date or ISO text) on ``obj``.
 
     Runs without autoflush: looking up a reference must not flush a half-filled new record."""
@@ -92,7 +91,7 @@ def apply_values(session: Session, collection: str, obj: Any, values: dict[str, 
         _apply_values(session, collection, obj, values)
 
 
-def _apply_values(session: Session, collection: str, obj: Any, values: dict[str, Any]) -> None:
+def _apply_values(session: DbSession, collection: str, obj: Any, values: dict[str, Any]) -> None:
     spec = BY_NAME[collection]
     for col in spec.columns:
         name = col.name
@@ -100,9 +99,9 @@ def _apply_values(session: Session, collection: str, obj: Any, values: dict[str,
             continue
         value = values[name]
         if col.type == "ref":
-            setattr(obj, name, _resolve(session, col.ref, value))
+            setattr(obj, name, _resolve(session, col.target, value))
         elif col.type == "refs":
-            setattr(obj, name, [_resolve(session, col.ref, s) for s in sorted(value or [])])
+            setattr(obj, name, [_resolve(session, col.target, s) for s in sorted(value or [])])
         elif col.type == "date":
             if isinstance(value, str) and value:
                 value = dt.date.fromisoformat(value)
@@ -127,7 +126,7 @@ class Dependents:
     cleared: list[tuple[str, Any]] = field(default_factory=list)
 
 
-def dependents(session: Session, collection: str, obj: Any) -> Dependents:
+def dependents(session: DbSession, collection: str, obj: Any) -> Dependents:
     """Records affected by deleting ``obj``.
 
     Citations go with their event or source (they are evidence *of* it); anything else that
@@ -158,12 +157,12 @@ def dependents(session: Session, collection: str, obj: Any) -> Dependents:
     return deps
 
 
-def get_by_slug(session: Session, collection: str, slug: str):
+def get_by_slug(session: DbSession, collection: str, slug: str):
     model = MODELS[collection]
     return session.scalar(select(model).where(model.slug == slug))
 
 
-def count(session: Session, model: type) -> int:
+def count(session: DbSession, model: type[Any]) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 

@@ -17,7 +17,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from wtforms import (
     Field,
     FloatField,
@@ -44,7 +43,7 @@ from tracker.core.codes import COUNTRY_RE, REGION_RE
 from tracker.core.dates import RANGE_TEXT, check_range, iso_at_precision, non_ascii_digits
 from tracker.datafiles.load import quote_in_text
 from tracker.datafiles.spec import canonical_codes
-from tracker.db.models import Actor, Event, Measure, Source, Technology, join_multi, split_multi
+from tracker.db.models import Actor, DbSession, Event, Measure, Source, Technology, join_multi, split_multi
 from tracker.web.fields import VocabSelectField, http_url
 
 # ASCII digits only: ``\d`` would let '٢٠١٩' through, and int() would read it as 2019.
@@ -86,6 +85,8 @@ def parse_partial_date(text: str) -> tuple[dt.date, str]:
 class PartialDateField(Field):
     """A date typed as year, year-month or full date; ``data`` is ``(date, precision)``."""
 
+    # (date, precision) or None here; DayDateField narrows it to a date.
+    data: Any
     widget = TextInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
@@ -158,6 +159,8 @@ class VocabMultiField(SelectMultipleField):
 class RefSelectField(SelectField):
     """A reference to another record by slug, chosen from the records that exist."""
 
+    data: str | None  # a slug; None when optional and left empty
+
     def __init__(self, label, noun: str, optional: bool = True, **kwargs):
         super().__init__(label, choices=[], validate_choice=False, **kwargs)
         self.noun = noun
@@ -195,7 +198,7 @@ def _clean(text: str | None) -> str | None:
     return text or None
 
 
-def _ref_choices(session: Session, model: type, label_attr: str, empty: bool = True):
+def _ref_choices(session: DbSession, model: type[Any], label_attr: str, empty: bool = True):
     rows = session.execute(select(model.slug, getattr(model, label_attr)).order_by(model.slug)).all()
     return ([SelectChoice("", "—")] if empty else []) + [
         SelectChoice(slug, f"{name} ({slug})") for slug, name in rows]
@@ -211,7 +214,7 @@ class RecordForm(FlaskForm):
     submit = SubmitField("Save")
     collection = ""
 
-    def setup(self, session: Session, obj: Any | None) -> None:
+    def setup(self, session: DbSession, obj: Any | None) -> None:
         """Fill reference choices; ``obj`` is the record being edited (None when creating)."""
         self._obj = obj
 

@@ -17,12 +17,22 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tracker.datafiles.spec import BY_NAME, row_values
-from tracker.db.models import Actor, Citation, Event, Measure, Revision, RevisionChange, Source, User, utcnow
+from tracker.db.models import (
+    Actor,
+    Citation,
+    DbSession,
+    Event,
+    Measure,
+    Revision,
+    RevisionChange,
+    Source,
+    User,
+    utcnow,
+)
 
-MODELS: dict[str, type] = {
+MODELS: dict[str, type[Any]] = {
     "actors": Actor,
     "measures": Measure,
     "events": Event,
@@ -89,7 +99,7 @@ class Recorder:
     then ``session.commit()`` once for the edit and its revision.
     """
 
-    def __init__(self, session: Session, user: User | None, action: str, summary: str,
+    def __init__(self, session: DbSession, user: User | None, action: str, summary: str,
                  reverts: Revision | None = None):
         self.session = session
         self.revision = Revision(user=user, action=action, summary=summary[:500],
@@ -135,7 +145,7 @@ class Recorder:
         return not self.revision.changes
 
 
-def history(session: Session, collection: str, record_id: int) -> list[RevisionChange]:
+def history(session: DbSession, collection: str, record_id: int) -> list[RevisionChange]:
     """A record's changes, newest first."""
     return list(session.scalars(
         select(RevisionChange)
@@ -158,7 +168,7 @@ def state_after(changes_newest_first: list[RevisionChange], current: dict[str, A
     return state
 
 
-def recent(session: Session, limit: int = 100, before_id: int | None = None) -> list[Revision]:
+def recent(session: DbSession, limit: int = 100, before_id: int | None = None) -> list[Revision]:
     query = select(Revision).order_by(Revision.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(Revision.id < before_id)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,7 +127,7 @@ def header_date(text: str) -> tuple[dt.date, str] | None:
     return None
 
 
-def read_statement(raw: str, html: bool = False, publishers: list[Publisher] = ()) -> Statement:
+def read_statement(raw: str, html: bool = False, publishers: Sequence[Publisher] = ()) -> Statement:
     """A statement from a file's contents: header (if any), HTML reduced to text, metadata
     proposed from the text where the header is silent."""
     meta, body = parse_header(raw)
@@ -160,7 +161,7 @@ def _month_number(name: str) -> int:
     return MONTHS.get(name) or MONTH_ABBR[name[:4] if name.startswith("sept") else name[:3]]
 
 
-def propose_metadata(text: str, publishers: list[Publisher] = ()) -> dict[str, Any]:
+def propose_metadata(text: str, publishers: Sequence[Publisher] = ()) -> dict[str, Any]:
     """Title (the first short line), date (the first full date near the top), publisher.
 
     The publisher is the known actor (``publishers``: names and aliases of the record's
@@ -283,14 +284,14 @@ def find_dates(text: str, ref: dt.date | None) -> list[ProseDate]:
 
     for m in re.finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", text):
         d = _safe_date(int(m[1]), int(m[2]), int(m[3]))
-        add(m, d and ProseDate(d, d + dt.timedelta(days=1), "day", m[0]))
+        add(m, ProseDate(d, d + dt.timedelta(days=1), "day", m[0]) if d else None)
     for m in re.finditer(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", text, re.IGNORECASE):
         d = _safe_date(int(m[3]), _month_number(m[1]), int(m[2]))
-        add(m, d and ProseDate(d, d + dt.timedelta(days=1), "day", m[0]))
+        add(m, ProseDate(d, d + dt.timedelta(days=1), "day", m[0]) if d else None)
     for m in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})\b", text,
                          re.IGNORECASE):
         d = _safe_date(int(m[3]), _month_number(m[2]), int(m[1]))
-        add(m, d and ProseDate(d, d + dt.timedelta(days=1), "day", m[0]))
+        add(m, ProseDate(d, d + dt.timedelta(days=1), "day", m[0]) if d else None)
     for m in re.finditer(_MONTH + r",?\s+(?:of\s+)?(\d{4})\b", text, re.IGNORECASE):
         if m[1].lower() == "may" and not re.match(r"[A-Z]", m[1]):
             continue  # "may 2020" in lower case is more likely the verb

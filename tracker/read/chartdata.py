@@ -19,16 +19,17 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Integer, Select, case, cast, extract, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 
 from tracker.core import vocab
 from tracker.core.places import EU, EU_MEMBERS, country_alpha3
 from tracker.core.status import Period, today
-from tracker.db.models import Actor, Event, Measure
+from tracker.db.models import Actor, DbSession, Event, Measure
 from tracker.read import queries
 from tracker.read.filters import Filters
 from tracker.read.queries import events_select, measures_select
@@ -50,12 +51,12 @@ LIST_LIMIT = 60
 # --- shared ------------------------------------------------------------------------------
 
 
-def _event_ids(session: Session, f: Filters):
+def _event_ids(session: DbSession, f: Filters):
     """The ids of the events matching the filters, as a subquery (no ORDER BY, no paging)."""
     return events_select(session, f).order_by(None).with_only_columns(Event.id).subquery("ev")
 
 
-def _measure_ids(session: Session, f: Filters):
+def _measure_ids(session: DbSession, f: Filters):
     """The ids of the measures matching the measures-collection filters, as a subquery."""
     return measures_select(session, f).order_by(None).with_only_columns(Measure.id).subquery("ms")
 
@@ -66,7 +67,7 @@ def _ids(ids: Select | Subquery | Iterable[int]) -> Select | list[int]:
     return ids if isinstance(ids, Select) else list(ids)
 
 
-def lifecycles(session: Session, measure_ids: Select | Subquery | Iterable[int],
+def lifecycles(session: DbSession, measure_ids: Select | Subquery | Iterable[int],
                technologies: Iterable[str] | None = None) -> dict[int, list[Period]]:
     """``{measure id: lifecycle periods}`` for the given measures (those with events).
 
@@ -83,7 +84,7 @@ def lifecycles(session: Session, measure_ids: Select | Subquery | Iterable[int],
 
 
 def precisions(
-    session: Session, measure_ids: Select | Subquery | Iterable[int]
+    session: DbSession, measure_ids: Select | Subquery | Iterable[int]
 ) -> dict[tuple[int, dt.date], str]:
     """``{(measure id, date): precision}`` of the measures' event dates, so a period that
     starts on "July 2015" is shown as such, never as a made-up 1 July (the coarsest wins)."""
@@ -95,6 +96,7 @@ def precisions(
     for mid, date, precision in session.execute(
         select(Event.measure_id, Event.date, Event.date_precision).where(Event.measure_id.in_(ids))
     ):
+        assert mid is not None  # the IN filter leaves out events without a measure
         current = out.get((mid, date))
         if current is None or rank[precision] > rank[current]:
             out[(mid, date)] = precision
@@ -104,7 +106,7 @@ def precisions(
 # --- events per period -------------------------------------------------------------------
 
 
-def event_counts(session: Session, f: Filters, interval: str = "quarter") -> pd.DataFrame:
+def event_counts(session: DbSession, f: Filters, interval: str = "quarter") -> pd.DataFrame:
     """Events per period, kind and sector (government or corporate), counted in SQL.
 
     Columns: ``period`` (first day, a date), ``kind``, ``sector``, ``count``. Grouped by
@@ -152,13 +154,13 @@ def event_counts(session: Session, f: Filters, interval: str = "quarter") -> pd.
 # --- measures in effect over time ---------------------------------------------------------
 
 
-def _timeline_measures(session: Session, f: Filters):
+def _timeline_measures(session: DbSession, f: Filters):
     """The measures the filtered events belong to (a subquery of ids)."""
     ev = _event_ids(session, f)
     return select(Event.measure_id).join(ev, ev.c.id == Event.id).where(Event.measure_id.is_not(None))
 
 
-def in_effect_counts(session: Session, f: Filters, until: dt.date | None = None) -> pd.DataFrame:
+def in_effect_counts(session: DbSession, f: Filters, until: dt.date | None = None) -> pd.DataFrame:
     """How many measures of each type were in force on each date: a step series.
 
     Columns ``date``, ``measure_type``, ``count``: one row per date on which some type's
@@ -220,7 +222,7 @@ class Lifespans:
 
 
 def lifespans(
-    session: Session, f: Filters, limit: int = LIFESPAN_LIMIT, until: dt.date | None = None
+    session: DbSession, f: Filters, limit: int = LIFESPAN_LIMIT, until: dt.date | None = None
 ) -> Lifespans:
     """The most recently started ``limit`` measures of the filtered events, with their periods.
 
@@ -344,7 +346,7 @@ def _display_segments(
         while nxt < len(live) and live[nxt][0] <= start:
             heapq.heappush(heap, (live[nxt][2], nxt))
             nxt += 1
-        while heap and live[heap[0][1]][1] is not None and live[heap[0][1]][1] <= start:
+        while heap and (ends := live[heap[0][1]][1]) is not None and ends <= start:
             heapq.heappop(heap)
         if not heap:
             continue
@@ -372,7 +374,7 @@ class MapData:
     unplaced_total: int = 0
 
 
-def map_data(session: Session, f: Filters) -> MapData:
+def map_data(session: DbSession, f: Filters) -> MapData:
     """Every place with its display timeline, for all dates at once (the slider needs them all).
 
     ``as_of`` does not drop measures here (the slider can move before or after it); it only
@@ -406,7 +408,9 @@ def map_data(session: Session, f: Filters) -> MapData:
     precision = precisions(session, ms)
     strength = {code: i for i, code in enumerate(vocab.MAP_STRENGTH)}
     by_place: dict[str, list] = defaultdict(list)
-    corporate, unplaced = [], []
+    # (slug, title, measure type, actor, status, start, end), the columns of `cols` below
+    corporate: list[tuple[Any, ...]] = []
+    unplaced: list[tuple[Any, ...]] = []
     first = min((ps[0].start for ps in periods.values() if ps), default=None)
     for r in rows:
         mps = periods.get(r.id, [])

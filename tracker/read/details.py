@@ -10,11 +10,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from tracker.core.status import Period, status_in
-from tracker.db.models import Actor, Citation, Event, Measure, Source
+from tracker.db.models import Actor, Citation, DbSession, Event, Measure, Source
 from tracker.read import queries
 
 
@@ -67,27 +67,27 @@ class SourceDetail:
     on: dt.date
 
 
-def _get(session: Session, model, slug: str, *options):
+def _get(session: DbSession, model, slug: str, *options):
     obj = session.scalar(select(model).where(model.slug == slug).options(*options))
     if obj is None:
         raise NotFound(f"no {model.__name__.lower()} with slug {slug!r}")
     return obj
 
 
-def measure_history(session: Session, measure: Measure, on: dt.date) -> MeasureHistory:
+def measure_history(session: DbSession, measure: Measure, on: dt.date) -> MeasureHistory:
     found = queries.histories(session, [measure.id])
     periods = found.lifecycles.get(measure.id, [])
     return MeasureHistory(periods, status_in(periods, on), found.coverage.get(measure.id, {}))
 
 
-def event_detail(session: Session, slug: str, on: dt.date) -> EventDetail:
+def event_detail(session: DbSession, slug: str, on: dt.date) -> EventDetail:
     event = _get(session, Event, slug, *queries.EVENT_LOAD)
     history = measure_history(session, event.measure, on) if event.measure else None
     siblings = list(event.measure.events) if event.measure else []
     return EventDetail(event, on, history, siblings)
 
 
-def measure_detail(session: Session, slug: str, on: dt.date) -> MeasureDetail:
+def measure_detail(session: DbSession, slug: str, on: dt.date) -> MeasureDetail:
     measure = _get(session, Measure, slug, *queries.MEASURE_LOAD,
                    selectinload(Measure.events).selectinload(Event.citations)
                    .selectinload(Citation.source))
@@ -95,7 +95,7 @@ def measure_detail(session: Session, slug: str, on: dt.date) -> MeasureDetail:
     return MeasureDetail(measure, on, measure_history(session, measure, on), replaced_by)
 
 
-def actor_detail(session: Session, slug: str, on: dt.date) -> ActorDetail:
+def actor_detail(session: DbSession, slug: str, on: dt.date) -> ActorDetail:
     """The actor, the measures it adopted or that apply to it (``own``), those of the places
     and bodies under it (``below``), its events, and the sources it published."""
     actor = _get(session, Actor, slug, selectinload(Actor.children), selectinload(Actor.parent))
@@ -120,6 +120,6 @@ def actor_detail(session: Session, slug: str, on: dt.date) -> ActorDetail:
     return ActorDetail(actor, on, own, below, statuses, events, published)
 
 
-def source_detail(session: Session, slug: str, on: dt.date) -> SourceDetail:
+def source_detail(session: DbSession, slug: str, on: dt.date) -> SourceDetail:
     source = _get(session, Source, slug, selectinload(Source.citations).selectinload(Citation.event))
     return SourceDetail(source, on)

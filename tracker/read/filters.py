@@ -16,14 +16,13 @@ from dataclasses import dataclass, field, fields
 from urllib.parse import urlencode
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from tracker.core import vocab
 from tracker.core.codes import SLUG_RE
 from tracker.core.dates import check_range, date_label, non_ascii_digits
 from tracker.core.status import today
-from tracker.db.models import Actor, Technology
+from tracker.db.models import Actor, DbSession, Technology
 from tracker.read.parameters import BadParameter, reject_unknown
 
 MULTI = ("kind", "measure_type", "status", "technology", "actor", "country", "region")
@@ -228,7 +227,7 @@ def accepted_params(collection: str, extra_params: frozenset = frozenset(),
     return frozenset((COLLECTIONS[collection]["params"] - without) | extra_params)
 
 
-def parse_filters(args: MultiDict, collection: str, session: Session,
+def parse_filters(args: MultiDict, collection: str, session: DbSession,
                   per_page_max: int = 500, extra_params: frozenset = frozenset(),
                   blank_as_absent: frozenset = frozenset(),
                   without: frozenset = frozenset()) -> Filters:

@@ -15,9 +15,22 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, false, func, literal, or_, select, union, union_all
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+)
+from sqlalchemy.orm import aliased, selectinload
 
 from tracker.core.status import (
     Change,
@@ -36,6 +49,7 @@ from tracker.db.models import (
     Actor,
     Citation,
     DataVersion,
+    DbSession,
     Event,
     Measure,
     Source,
@@ -55,7 +69,7 @@ CHUNK = 2000
 
 
 
-def dataset_fingerprint(session: Session) -> tuple[str, dt.datetime | None]:
+def dataset_fingerprint(session: DbSession) -> tuple[str, dt.datetime | None]:
     """(version, last change) of the public data: one row, bumped with every change
     (:class:`~tracker.models.DataVersion`). Used for HTTP caching and to reuse derived
     lifecycles until the data changes."""
@@ -99,7 +113,7 @@ def _ids_in(column, ids: list[int] | None):
     return column.in_(ids) if ids else false()
 
 
-def _histories_of(session: Session, measure_ids: list[int] | None) -> Histories:
+def _histories_of(session: DbSession, measure_ids: list[int] | None) -> Histories:
     """Lifecycles and coverage from the database, streaming the events grouped by measure:
     only one measure's steps are held at a time, never every event of the database.
 
@@ -118,7 +132,8 @@ def _histories_of(session: Session, measure_ids: list[int] | None) -> Histories:
         event_stmt = event_stmt.where(_ids_in(Event.measure_id, ids))
     out: dict[int, list[Period]] = {mid: [] for mid in info}
     rows = session.execute(event_stmt.order_by(Event.measure_id).execution_options(yield_per=5000))
-    current, steps = None, []
+    current: int | None = None
+    steps: list[Step] = []
 
     def derive(mid: int) -> None:
         out[mid] = lifecycle(steps, info[mid].sunset, info[mid].session_end)
@@ -138,7 +153,7 @@ def _histories_of(session: Session, measure_ids: list[int] | None) -> Histories:
     return Histories(lifecycles, _coverage_of(session, measure_ids))
 
 
-def coverage_changes(session: Session, measure_ids: list[int] | None) -> dict[int, list[Change]]:
+def coverage_changes(session: DbSession, measure_ids: list[int] | None) -> dict[int, list[Change]]:
     """``{measure id: its events that change what it covers}``, for the measures that have any
     (one query: technologies added, removed and new scopes together)."""
     def technologies(table, change: str):
@@ -166,7 +181,7 @@ def coverage_changes(session: Session, measure_ids: list[int] | None) -> dict[in
             for mid, by_event in changes.items()}
 
 
-def _coverage_of(session: Session, measure_ids: list[int] | None) -> dict[int, dict[str, list[Interval]]]:
+def _coverage_of(session: DbSession, measure_ids: list[int] | None) -> dict[int, dict[str, list[Interval]]]:
     changes = coverage_changes(session, measure_ids)
     if not changes:
         return {}
@@ -180,7 +195,7 @@ def _coverage_of(session: Session, measure_ids: list[int] | None) -> dict[int, d
     return {mid: coverage(techs[mid], mine) for mid, mine in changes.items()}
 
 
-def histories(session: Session, measure_ids: Iterable[int] | None = None) -> Histories:
+def histories(session: DbSession, measure_ids: Iterable[int] | None = None) -> Histories:
     """The lifecycles (and coverage) of the given measures, or of all.
 
     Every measure's history is derived once per version of the data and kept (a few
@@ -191,7 +206,9 @@ def histories(session: Session, measure_ids: Iterable[int] | None = None) -> His
     ids = None if measure_ids is None else list(measure_ids)
     if ids is not None and len(ids) <= SMALL:
         return _histories_of(session, ids)
-    key = (str(session.get_bind().url), dataset_fingerprint(session)[0])
+    bind = session.get_bind()
+    url = bind.url if isinstance(bind, Engine) else bind.engine.url
+    key = (str(url), dataset_fingerprint(session)[0])
     with _HISTORY_LOCK:
         cached = _HISTORY_CACHE.get(key)
         if cached is not None:
@@ -209,14 +226,14 @@ def histories(session: Session, measure_ids: Iterable[int] | None = None) -> His
                      {mid: c for mid, c in cached.coverage.items() if mid in wanted})
 
 
-def measure_lifecycles(session: Session, measure_ids: Iterable[int] | None = None,
+def measure_lifecycles(session: DbSession, measure_ids: Iterable[int] | None = None,
                        technologies: Iterable[str] | None = None) -> dict[int, list[Period]]:
     """``{measure id: its lifecycle periods}`` (:func:`tracker.status.lifecycle`, with
     replacements applied), clipped to the ``technologies`` asked about when given."""
     return histories(session, measure_ids).for_technologies(technologies)
 
 
-def measure_statuses(session: Session, on: dt.date, measure_ids: Iterable[int] | None = None,
+def measure_statuses(session: DbSession, on: dt.date, measure_ids: Iterable[int] | None = None,
                      technologies: Iterable[str] | None = None) -> dict[int, str | None]:
     """``{measure id: status on the date}`` (None: did not exist yet, or did not cover the
     technologies asked about then), from the lifecycles."""
@@ -224,19 +241,19 @@ def measure_statuses(session: Session, on: dt.date, measure_ids: Iterable[int] |
             for mid, periods in measure_lifecycles(session, measure_ids, technologies).items()}
 
 
-def _dated_technologies(f: Filters) -> list[str] | None:
+def _dated_technologies(f: Filters) -> tuple[str, ...] | None:
     """The technologies whose coverage on ``as_of`` a list must respect: the filter's, when
     the question is about a date (``as_of`` or ``status`` given); otherwise a technology
     filter means "ever covered"."""
     return f.technology if f.technology and (f.as_of_given or f.status) else None
 
 
-def _status_ids(session: Session, f: Filters) -> list[int]:
+def _status_ids(session: DbSession, f: Filters) -> list[int]:
     statuses = measure_statuses(session, f.as_of, technologies=_dated_technologies(f))
     return sorted(mid for mid, st in statuses.items() if st in f.status)
 
 
-def _not_covering_ids(session: Session, f: Filters) -> list[int]:
+def _not_covering_ids(session: DbSession, f: Filters) -> list[int]:
     """Measures that cover one of the filter's technologies at some time but not on
     ``as_of`` (only measures whose coverage changes can be among them)."""
     found = histories(session).coverage
@@ -284,7 +301,7 @@ class Page:
 # --- events ----------------------------------------------------------------------------
 
 
-def events_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     """Select Event rows matching the filters, in the filter's order.
 
     With ``facet_columns`` the same rows come as plain columns (id, kind, measure, country,
@@ -302,7 +319,7 @@ def events_select(session: Session, f: Filters, facet_columns: bool = False) -> 
     if needs_place:
         stmt = stmt.outerjoin(place, place.id == place_id).join(
             event_actor, event_actor.id == Event.actor_id)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.kind:
         conditions.append(Event.kind.in_(f.kind))
     if f.measure_type:
@@ -391,7 +408,7 @@ SOURCE_LOAD = (selectinload(Source.citations).selectinload(Citation.event),)
 ACTOR_LOAD = (selectinload(Actor.parent),)
 
 
-def _search_join(session: Session, stmt: Select, f: Filters, collection: str, model):
+def _search_join(session: DbSession, stmt: Select, f: Filters, collection: str, model):
     """Keep only the rows matching ``q`` and give their rank (None without a search)."""
     if not f.q:
         return stmt, None
@@ -411,7 +428,7 @@ def _measure_start():
     )
 
 
-def measures_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+def measures_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     """Select Measure rows matching the filters; a measure's date is its first event's."""
     start = _measure_start()
     place = aliased(Actor, name="place")
@@ -422,7 +439,7 @@ def measures_select(session: Session, f: Filters, facet_columns: bool = False) -
     if facet_columns or f.country or f.region:
         stmt = stmt.outerjoin(place, place.id == Measure.jurisdiction_id).join(
             adopter, adopter.id == Measure.adopted_by_id)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.measure_type:
         conditions.append(Measure.measure_type.in_(f.measure_type))
     if f.status:
@@ -471,9 +488,9 @@ def measures_select(session: Session, f: Filters, facet_columns: bool = False) -
 # --- sources and actors ----------------------------------------------------------------
 
 
-def sources_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+def sources_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     stmt = select(Source)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.kind:
         conditions.append(Source.kind.in_(f.kind))
     if f.date_from:
@@ -489,9 +506,9 @@ def sources_select(session: Session, f: Filters, facet_columns: bool = False) ->
     return stmt.order_by(*_order(f, Source.published, title, Source.slug, rank))
 
 
-def actors_select(session: Session, f: Filters, facet_columns: bool = False) -> Select:
+def actors_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
     stmt = select(Actor)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.kind:
         conditions.append(Actor.kind.in_(f.kind))
     if f.actor:
@@ -522,15 +539,17 @@ SELECTS = {
 # --- running lists ---------------------------------------------------------------------
 
 
-def count(session: Session, stmt: Select) -> int:
+def count(session: DbSession, stmt: Select) -> int:
     """Rows of a list select. Only the key column is kept in the subquery: counting rows
     that carry every column (summaries, texts) made SQLite read them all."""
     entity = stmt.column_descriptions[0]["entity"]
     keyed = stmt.with_only_columns(entity.id).order_by(None) if entity is not None else stmt
-    return session.scalar(select(func.count()).select_from(keyed.subquery()))
+    total = session.scalar(select(func.count()).select_from(keyed.subquery()))
+    assert total is not None  # COUNT(*) always returns one row
+    return total
 
 
-def page(session: Session, f: Filters) -> Page:
+def page(session: DbSession, f: Filters) -> Page:
     """One page of a list; a page past the end is a 404 (page 1 of nothing is empty)."""
     build, load = SELECTS[f.collection]
     stmt = build(session, f)
@@ -551,7 +570,7 @@ def page(session: Session, f: Filters) -> Page:
     return Page(list(items), total, f.page, f.per_page, extra)
 
 
-def chunks(session: Session, f: Filters, size: int = CHUNK) -> Iterator[tuple[list, dict]]:
+def chunks(session: DbSession, f: Filters, size: int = CHUNK) -> Iterator[tuple[list, dict]]:
     """Every matching row in list order, ``size`` at a time, each chunk with its statuses.
 
     Only the ids are streamed from one cursor; each chunk's objects are loaded, used and
@@ -559,17 +578,21 @@ def chunks(session: Session, f: Filters, size: int = CHUNK) -> Iterator[tuple[li
     """
     build, load = SELECTS[f.collection]
     stmt = build(session, f)
-    model = {"events": Event, "measures": Measure, "sources": Source, "actors": Actor}[f.collection]
+    models: dict[str, type[Event | Measure | Source | Actor]] = {
+        "events": Event, "measures": Measure, "sources": Source, "actors": Actor}
+    model = models[f.collection]
     id_stmt = stmt.with_only_columns(model.id)
     result = session.execute(id_stmt.execution_options(yield_per=size, stream_results=True))
     for partition in result.partitions(size):
         ids = [row[0] for row in partition]
         if f.collection == "events":
-            objects = event_rows(session, ids)
+            objects: dict[int, Any] = event_rows(session, ids)
         else:
-            objects = {o.id: o for o in session.scalars(
+            # select() of a union of models types its rows as their common Base.
+            loaded = cast("Iterable[Event | Measure | Source | Actor]", session.scalars(
                 select(model).where(model.id.in_(ids)).options(*load)
-            ).unique()}
+            ).unique())
+            objects = {o.id: o for o in loaded}
         rows = [objects[i] for i in ids]
         extra: dict = {}
         if f.collection in ("events", "measures"):
@@ -580,7 +603,7 @@ def chunks(session: Session, f: Filters, size: int = CHUNK) -> Iterator[tuple[li
         session.expunge_all()
 
 
-def event_rows(session: Session, ids: list[int]) -> dict[int, SimpleNamespace]:
+def event_rows(session: DbSession, ids: list[int]) -> dict[int, SimpleNamespace]:
     """Events as light read-only rows shaped like :class:`Event` (same attribute names), in
     four Core queries per chunk instead of ORM objects with seven eager loads.
 
@@ -679,7 +702,7 @@ FACETS = {
 }
 
 
-def facets(session: Session, f: Filters) -> dict[str, list[FacetValue]]:
+def facets(session: DbSession, f: Filters) -> dict[str, list[FacetValue]]:
     """Counts of the matching rows by each facet, most frequent first (GROUP BY in SQL)."""
     from tracker.core import vocab
     from tracker.core.places import country_name, region_name
@@ -706,7 +729,7 @@ def facets(session: Session, f: Filters) -> dict[str, list[FacetValue]]:
         elif name == "region":
             pairs = [(v, region_name(v), n) for v, n in grouped(rows.c.region)]
         elif name == "status":
-            per_measure = dict(session.execute(
+            per_measure: dict[int, int] = dict(session.execute(
                 select(rows.c.measure_id, func.count()).where(rows.c.measure_id.is_not(None))
                 .group_by(rows.c.measure_id)
             ).all())
@@ -714,8 +737,9 @@ def facets(session: Session, f: Filters) -> dict[str, list[FacetValue]]:
                                         _dated_technologies(f))
             counts: dict[str, int] = defaultdict(int)
             for mid, n in per_measure.items():
-                if statuses.get(mid):
-                    counts[statuses[mid]] += n
+                status = statuses.get(mid)
+                if status:
+                    counts[status] += n
             pairs = [(v, vocab.STATUSES.label(v), n) for v, n in counts.items()]
         elif name == "technology":
             links = [
@@ -741,7 +765,7 @@ def facets(session: Session, f: Filters) -> dict[str, list[FacetValue]]:
     return out
 
 
-def in_effect_by_type(session: Session, on: dt.date) -> list[tuple[str, int]]:
+def in_effect_by_type(session: DbSession, on: dt.date) -> list[tuple[str, int]]:
     """Headline figures: how many measures of each type are in force on a date."""
     statuses = measure_statuses(session, on)
     types = dict(session.execute(select(Measure.id, Measure.measure_type)).all())

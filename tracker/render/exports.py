@@ -15,16 +15,17 @@ import datetime as dt
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tracker.core.codes import SLUG_RE
 from tracker.core.dates import date_caveat, date_label
 from tracker.datafiles.export import frame_to_csv, table_csv
 from tracker.datafiles.spec import FILES, FileSpec, text_path_name
-from tracker.db.models import Event, Measure, Source, split_multi
+from tracker.db.models import DbSession, Event, Measure, Source, split_multi
 from tracker.render.formatting import evidence_caveat, strongest_first
 from tracker.version import __version__
 
@@ -315,7 +316,9 @@ def source_detail_record(d, url_for) -> dict:
     return record
 
 
-RECORDS = {
+# By collection: (object -> JSON record, CSV header, JSON record -> CSV row).
+RecordFormat = tuple[Callable[..., dict], list[str], Callable[[dict], list]]
+RECORDS: dict[str, RecordFormat] = {
     "events": (event_record, EVENT_CSV_COLUMNS, event_csv_row),
     "measures": (measure_record, MEASURE_CSV_COLUMNS, measure_csv_row),
     "sources": (source_record, SOURCE_CSV_COLUMNS, source_csv_row),
@@ -333,9 +336,9 @@ FIELD_TYPES = {"date": "date", "float": "number"}
 def _schema(spec: FileSpec) -> dict:
     fields = []
     for col in spec.columns:
-        field = {"name": col.name, "type": FIELD_TYPES.get(col.type, "string"),
+        field: dict[str, Any] = {"name": col.name, "type": FIELD_TYPES.get(col.type, "string"),
                  "description": col.description}
-        constraints = {}
+        constraints: dict[str, Any] = {}
         if col.required:
             constraints["required"] = True
         if col.type == "vocab" and col.vocabulary is not None:
@@ -366,7 +369,7 @@ def rfc3339(moment: dt.datetime) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
-def write_data_package(session: Session, target, site_url: str, today_iso: str,
+def write_data_package(session: DbSession, target, site_url: str, today_iso: str,
                        last_change: dt.datetime | None = None) -> str:
     """Write the data package (every table as raw CSV + datapackage.json) as a zip to
     ``target`` (a binary file object); returns the version, the hash of the content.
@@ -382,6 +385,7 @@ def write_data_package(session: Session, target, site_url: str, today_iso: str,
     for name in sorted(tables):
         digest.update(name.encode() + b"\0" + tables[name] + b"\0")
     for slug, text in texts:
+        assert text is not None  # selected where the text is not null
         digest.update(slug.encode() + b"\0" + text.encode("utf-8") + b"\0")
     version = digest.hexdigest()[:12]
     citation = (
@@ -421,6 +425,7 @@ def write_data_package(session: Session, target, site_url: str, today_iso: str,
         for spec in FILES:
             archive.writestr(spec.filename, tables[spec.name])
         for slug, text in texts:
+            assert text is not None  # selected where the text is not null
             archive.writestr(text_path_name(slug), text.encode("utf-8"))
         archive.writestr("CITATION.txt", citation + "\n")
     return version

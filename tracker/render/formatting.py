@@ -9,7 +9,8 @@ from markupsafe import Markup, escape
 from tracker.core import vocab
 
 _ROLE_RANK = {code: i for i, code in enumerate(vocab.CITATION_ROLES.codes)}
-_KIND_RANK = {code: i for i, code in enumerate(vocab.SOURCE_STRENGTH)}
+# Keyed by str | None: a citation without a source has no kind (it ranks last).
+_KIND_RANK: dict[str | None, int] = {code: i for i, code in enumerate(vocab.SOURCE_STRENGTH)}
 
 
 def strength_key(citation) -> tuple:

@@ -3,6 +3,8 @@ vocabulary definitions the endpoints use, so it cannot fall out of date."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tracker.core import vocab
 from tracker.read.filters import COLLECTIONS, PAGE_MAX, Q_MAX
 
@@ -44,7 +46,7 @@ _MONTH_DAY = ("((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)"
               "|(0[13578]|1[02])-31)")
 PARTIAL_DATE = f"^({_YEAR}|{_YEAR}-{_MONTH}|{_YEAR}-{_MONTH_DAY}|{_LEAP}-02-29)$"
 SLUG = {"pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
-PATTERNS = {
+PATTERNS: dict[str, dict[str, Any]] = {
     "q": {"minLength": 1, "maxLength": Q_MAX, "pattern": "[A-Za-z0-9]"},
     "technology": SLUG, "actor": SLUG,
     "country": {"pattern": "^[A-Za-z]{2}$"},

@@ -6,7 +6,7 @@ page that leaks nothing.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -34,10 +34,15 @@ def wants_text() -> bool:
     return request.path.endswith((".csv", ".atom", ".zip"))
 
 
-def error_response(exc: HTTPException):
+# A JSON response, or a body and status (and headers) for Flask to make one of.
+ErrorResponse = Response | tuple[str, int] | tuple[str, int, dict[str, str]]
+
+
+def error_response(exc: HTTPException) -> ErrorResponse:
     status = exc.code or 500
     parameter = getattr(exc, "parameter", None)
     message = exc.description or exc.name
+    response: ErrorResponse
     if wants_json():
         body = {"error": {"status": status, "message": message}}
         if parameter:
@@ -63,8 +68,9 @@ def register(app: Flask) -> None:
         PostgreSQL cannot store or compare one: a clear 400 instead of a database error."""
         if "\x00" in request.path:
             raise BadParameter("path", "the address contains a NUL character")
-        for source in (request.args, request.form if request.method == "POST" else {}):
-            for name, value in source.items(multi=True) if source else ():
+        sources = [request.args, request.form] if request.method == "POST" else [request.args]
+        for source in sources:
+            for name, value in source.items(multi=True):
                 if "\x00" in value:
                     raise BadParameter(name, "contains a NUL character")
 

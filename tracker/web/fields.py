@@ -34,6 +34,8 @@ def http_url(form, field) -> None:
 class VocabSelectField(SelectField):
     """A select over one vocabulary; an unknown code is refused with the vocabulary's name."""
 
+    data: str | None  # a code of the vocabulary; None when optional and left empty
+
     def __init__(self, label, vocabulary: vocab.Vocabulary, optional: bool = False, **kwargs):
         choices = ([SelectChoice("", "—")] if optional else []) + [
             SelectChoice(code, label) for code, label in vocabulary.choices()]
