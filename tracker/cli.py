@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from tracker.accounts.cli import COMMANDS as ACCOUNT_COMMANDS
 from tracker.datafiles.backup import BackupError, restore, write_backup
+from tracker.datafiles.export import export_dir
 from tracker.datafiles.load import LoadError, load
 from tracker.db.models import Event
 from tracker.extensions import db
@@ -90,7 +91,6 @@ def load_command(directory: str, prune: bool) -> None:
 @with_appcontext
 def export_command(directory: str) -> None:
     """Write the database as data files (raw CSV, the format `load` reads)."""
-    from tracker.datafiles.export import export_dir
 
     counts = export_dir(db.session, directory)
     for name, n in counts.items():

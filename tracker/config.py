@@ -56,7 +56,6 @@ def from_environment(instance_path: str) -> dict:
         # No request body past this is read (a 413 instead): the largest legitimate one is a
         # statement upload (ingest.STATEMENT_MAX_UPLOAD_BYTES) with its form.
         "MAX_CONTENT_LENGTH": int(os.environ.get("TRACKER_MAX_REQUEST_BYTES", 4 * 2**20)),
-        "PER_PAGE_DEFAULT": 50,
         "PER_PAGE_MAX": 500,
     }
 

@@ -14,11 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from tracker.db.models import db
+from tracker.db.search import is_search_object
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Autogenerate ignores the full-text search objects, which live outside the models."""
-    from tracker.db.search import is_search_object
 
     return not is_search_object(name)
 

@@ -165,7 +165,7 @@ def snippets(session: DbSession, collection: str, query: str, ids: list[int]) ->
                    "MaxFragments=2, FragmentDelimiter=' … '")
         rows = session.execute(
             text(
-                f"SELECT id, ts_headline('english', {concat}, websearch_to_tsquery('english', :q), "
+                f"SELECT id, ts_headline('{PG_CONFIG}', {concat}, websearch_to_tsquery('{PG_CONFIG}', :q), "
                 f":options) FROM {table} WHERE id IN ({', '.join(str(int(i)) for i in ids)})"
             ),
             {"q": query, "options": options},

@@ -43,7 +43,17 @@ from tracker.core.codes import COUNTRY_RE, REGION_RE
 from tracker.core.dates import RANGE_TEXT, check_range, iso_at_precision, non_ascii_digits
 from tracker.datafiles.load import quote_in_text
 from tracker.datafiles.spec import canonical_codes
-from tracker.db.models import Actor, DbSession, Event, Measure, Source, Technology, join_multi, split_multi
+from tracker.db.models import (
+    Actor,
+    Citation,
+    DbSession,
+    Event,
+    Measure,
+    Source,
+    Technology,
+    join_multi,
+    split_multi,
+)
 from tracker.web.fields import VocabSelectField, http_url
 
 # ASCII digits only: ``\d`` would let '٢٠١٩' through, and int() would read it as 2019.
@@ -511,7 +521,6 @@ class CitationForm(RecordForm):
         if not field.data or not self.event.data:
             return
         obj = getattr(self, "_obj", None)
-        from tracker.db.models import Citation
 
         existing = self._session.scalar(
             select(Citation).join(Citation.event).join(Citation.source)

@@ -19,11 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.accounts.users import admin_required, editor_required
-from tracker.db.models import Citation, Correction, Revision, RevisionChange
+from tracker.core import vocab
+from tracker.core.status import today
+from tracker.datafiles.load import quote_in_text
+from tracker.db.models import Citation, Correction, Revision, RevisionChange, Source
 from tracker.editing import apply as editing
-from tracker.editing.forms import FORMS, DeleteForm, RecordForm, RevertForm
+from tracker.editing.forms import FORMS, DeleteForm, IngestForm, IngestSourceForm, RecordForm, RevertForm
 from tracker.editing.revisions import MODELS, Recorder, history, recent, record_key, snapshot, state_after
 from tracker.extensions import db
+from tracker.ingest import statements as ingest
 from tracker.read.parameters import id_parameter, parse_id, reject_unknown
 
 bp = Blueprint("editor", __name__)
@@ -427,9 +431,6 @@ for _c in ("events", "sources"):
 def ingest_statement():
     """Two steps on one URL: (1) text or file + URL → proposed source and citations;
     (2) the editor's ticks → one source, its citations, one revision."""
-    from tracker.datafiles.load import quote_in_text
-    from tracker.editing.forms import IngestForm, IngestSourceForm
-    from tracker.ingest import statements as ingest
 
     step = request.form.get("step", "propose")
     if request.method == "POST" and step == "save":
@@ -493,13 +494,10 @@ def ingest_statement():
 
 
 def vocab_roles() -> list[str]:
-    from tracker.core import vocab
-
     return vocab.CITATION_ROLES.codes
 
 
 def vocab_source_kinds() -> list[str]:
-    from tracker.core import vocab
 
     return vocab.SOURCE_KINDS.codes
 
@@ -521,7 +519,6 @@ def _posted_suggestions() -> list[dict]:
 
 
 def _save_ingested(form, text: str, picked: list[dict]):
-    from tracker.db.models import Source
 
     values = {
         "title": (form.title.data or "").strip() or None,
@@ -529,7 +526,7 @@ def _save_ingested(form, text: str, picked: list[dict]):
         "kind": form.kind.data, "url": (form.url.data or "").strip() or None,
         "published": form.published.data[0] if form.published.data else None,
         "published_precision": form.published.data[1] if form.published.data else None,
-        "accessed": dt.date.today(), "text": text,
+        "accessed": today(), "text": text,
     }
     source = Source()
     source.slug = editing.unique_slug(db.session, Source, editing.slug_base("sources", values))

@@ -31,6 +31,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from tracker.core import vocab
+from tracker.db.models import Actor, Event, Measure, split_multi
 
 # --- statements --------------------------------------------------------------------------------
 
@@ -741,7 +742,6 @@ def load_candidates(session) -> list[Candidate]:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from tracker.db.models import Actor, Event, Measure
 
     events = session.scalars(
         select(Event).options(
@@ -763,7 +763,6 @@ def load_publishers(session) -> list[Publisher]:
     """The record's possible publishers: names and aliases of its non-place actors."""
     from sqlalchemy import select
 
-    from tracker.db.models import Actor, split_multi
 
     rows = session.execute(
         select(Actor.name, Actor.aliases).where(Actor.kind.in_(PUBLISHER_KINDS)).order_by(Actor.slug)

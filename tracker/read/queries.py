@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased, selectinload
 
+from tracker.core import vocab
+from tracker.core.places import country_name, region_name
 from tracker.core.status import (
     Change,
     Interval,
@@ -44,6 +46,7 @@ from tracker.core.status import (
     lifecycle,
     status_in,
 )
+from tracker.core.vocab import MEASURE_TYPES
 from tracker.db import search
 from tracker.db.models import (
     Actor,
@@ -59,7 +62,7 @@ from tracker.db.models import (
     event_technologies_removed,
     measure_technologies,
 )
-from tracker.read.filters import Filters
+from tracker.read.filters import COLLECTIONS, Filters
 from tracker.read.parameters import PageNotFound
 
 CHUNK = 2000
@@ -704,9 +707,6 @@ FACETS = {
 
 def facets(session: DbSession, f: Filters) -> dict[str, list[FacetValue]]:
     """Counts of the matching rows by each facet, most frequent first (GROUP BY in SQL)."""
-    from tracker.core import vocab
-    from tracker.core.places import country_name, region_name
-    from tracker.read.filters import COLLECTIONS
 
     build, _ = SELECTS[f.collection]
     rows = build(session, f, facet_columns=True).subquery("facet_rows")
@@ -773,6 +773,5 @@ def in_effect_by_type(session: DbSession, on: dt.date) -> list[tuple[str, int]]:
     for mid, status in statuses.items():
         if status == "in_effect":
             counts[types[mid]] += 1
-    from tracker.core.vocab import MEASURE_TYPES
 
     return [(code, counts[code]) for code in MEASURE_TYPES.codes if counts[code]]

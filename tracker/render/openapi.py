@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.core import vocab
-from tracker.read.filters import COLLECTIONS, PAGE_MAX, Q_MAX
+from tracker.read.filters import COLLECTIONS, PAGE_MAX, PER_PAGE_MAX, Q_MAX
 
 PARAM_DOCS = {
     "q": ("string", "Full-text search (ranked; words must all match)."),
@@ -55,7 +55,7 @@ PATTERNS: dict[str, dict[str, Any]] = {
     "date_to": {"pattern": PARTIAL_DATE},
     "as_of": {"pattern": PARTIAL_DATE},
     "page": {"minimum": 1, "maximum": PAGE_MAX},
-    "per_page": {"minimum": 1, "maximum": 500},
+    "per_page": {"minimum": 1, "maximum": PER_PAGE_MAX},
 }
 
 
