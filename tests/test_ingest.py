@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.editor_helpers import editor_client, setup_world
+from tracker import ingest
 from tracker.datafiles.load import quote_in_text
 from tracker.db.models import Citation, RevisionChange, Source
 from tracker.extensions import db
-from tracker.ingest import statements as ingest
 
 STATEMENTS = Path(__file__).parent / "fixtures" / "statements"
 ACLU = STATEMENTS / "aclu-statement-amazon-face-recognition-moratorium-2020-06-10.txt"

@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
+from tracker import ingest
 from tracker.core import vocab
-from tracker.ingest import statements as ingest
 from tracker.render import figures as charts
 
 
@@ -53,6 +53,7 @@ def test_the_map_script_repeats_the_vocabulary_it_depends_on():
 def test_every_event_kind_and_measure_type_has_ingest_words():
     assert set(vocab.EVENT_KINDS.codes) - {"adopted"} <= set(ingest.EVENT_KIND_WORDS)
     assert set(vocab.MEASURE_TYPES.codes) <= set(ingest.MEASURE_TYPE_WORDS)
+    assert set(ingest.KIND_PRIOR) <= set(vocab.EVENT_KINDS.codes)
     families = set(ingest.KIND_WORDS)
     for words in (*ingest.EVENT_KIND_WORDS.values(), *ingest.MEASURE_TYPE_WORDS.values()):
         assert {family for family, _ in words} <= families

@@ -18,13 +18,13 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from tracker import ingest
 from tracker.accounts.cli import COMMANDS as ACCOUNT_COMMANDS
 from tracker.datafiles.backup import BackupError, restore, write_backup
 from tracker.datafiles.export import export_dir
 from tracker.datafiles.load import LoadError, load
 from tracker.db.models import Event
 from tracker.extensions import db
-from tracker.ingest import statements as ingest
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
 

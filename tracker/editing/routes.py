@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from tracker import ingest
 from tracker.accounts.users import admin_required, editor_required
 from tracker.core import vocab
 from tracker.core.status import today
@@ -27,7 +28,6 @@ from tracker.editing import apply as editing
 from tracker.editing.forms import FORMS, DeleteForm, IngestForm, IngestSourceForm, RecordForm, RevertForm
 from tracker.editing.revisions import MODELS, Recorder, history, recent, record_key, snapshot, state_after
 from tracker.extensions import db
-from tracker.ingest import statements as ingest
 from tracker.read.parameters import id_parameter, parse_id, reject_unknown
 
 bp = Blueprint("editor", __name__)
