@@ -14,6 +14,7 @@ from tracker.accounts import routes as auth_routes
 from tracker.cli import register_cli
 from tracker.corrections import routes as correction_routes
 from tracker.db import search  # noqa: F401  (attaches the full-text DDL to the metadata)
+from tracker.editing import history_routes, ingest_routes  # noqa: F401  (their routes join the editor blueprint)
 from tracker.editing import routes as editing_routes
 from tracker.extensions import csrf, db, limiter, login_manager, migrate
 from tracker.read.parameters import IdConverter
