@@ -84,3 +84,18 @@ def test_security_headers_on_every_page(client):
         assert "script-src 'self'" in csp and "default-src 'self'" in csp, path
         assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_every_page_links_its_icon_and_favicon_ico_leads_there(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'rel="icon" href="/static/favicon.svg"' in html
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/static/favicon.svg")
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    icon.close()
+
+
+def test_list_titles_keep_the_capitals_of_their_caption(shared_client):
+    html = shared_client.get("/measures?status=in_effect&as_of=2021-01-01").get_data(as_text=True)
+    assert "<title>Measures in effect on 1 January 2021 · " in html

@@ -254,3 +254,23 @@ def test_timeline_renders_and_a_bar_opens_its_measure(watched, server):
     assert urlsplit(page.url).path != "/measures/"
     watched.check()
     assert slug  # the first bar's measure exists; the click opened one of the measures' pages
+
+
+@pytest.mark.parametrize("path", ["/map", "/timeline"])
+def test_without_javascript_chart_pages_say_so_and_show_no_dead_controls(browser, server, path):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{server}{path}")
+        assert page.locator(".noscript-note").is_visible()
+        assert "JavaScript" in page.locator(".noscript-note").inner_text()
+        # No blank boxes where charts would be, and no slider or Play button that cannot work.
+        heights = page.evaluate("Array.from(document.querySelectorAll('.chart')).map(e => e.offsetHeight)")
+        assert heights and max(heights) == 0, heights
+        assert page.locator(".time-slider").count() == 0 or not page.locator(".time-slider").is_visible()
+        # The text lists are there instead.
+        text = page.locator("main").inner_text() if page.locator("main").count() else page.inner_text("body")
+        assert ("Place" in text) if path == "/map" else ("Data table" in text)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

@@ -27,3 +27,11 @@ def test_no_source_only_copies_undated_and_single_sources_each_get_their_warning
 def test_two_sources_one_of_them_dated_and_named_need_no_warning():
     assert evidence_caveat([_citation("a", published=None),
                             _citation("b", title=None, publisher="The Times")]) is None
+
+
+def test_sentence_case_capitalises_the_first_letter_only():
+    from tracker.render.formatting import sentence_case
+
+    assert sentence_case("measures in effect on 1 January 2021 in Massachusetts") == (
+        "Measures in effect on 1 January 2021 in Massachusetts")
+    assert sentence_case("") == ""

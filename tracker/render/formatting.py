@@ -92,5 +92,11 @@ def highlight_quotes(text: str, quotes: list[tuple[str, str, str]]) -> Markup:
     return Markup("".join(out))
 
 
+def sentence_case(text: str) -> str:
+    """The first letter upper case and nothing else changed: a caption used as a title keeps
+    "1 January 2021" and "Massachusetts" (Jinja's ``capitalize`` lower-cases the rest)."""
+    return text[:1].upper() + text[1:]
+
+
 def vocab_label(code: str | None, vocabulary: str) -> str:
     return getattr(vocab, vocabulary).label(code)

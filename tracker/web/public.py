@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +26,13 @@ def home():
     on = today()
     return render_template("home.html", latest=latest, on=on,
                            headline=queries.in_effect_by_type(db.session, on))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page says: send them the
+    icon the pages link to, instead of a 404 on every first visit."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/healthz")

@@ -5,6 +5,8 @@
  * the map's places). Hidden divs are drawn when shown (TrackerCharts.plot). */
 (function () {
   "use strict";
+  // Charts will be drawn: give them their room (charts.css sizes .chart under html.js only).
+  document.documentElement.classList.add("js");
 
   function readJSON(id) {
     var el = document.getElementById(id);
