@@ -375,3 +375,38 @@ def test_new_orleans_predictive_policing_ban_in_effect_after_face_recognition_mo
         assert measure_statuses(db.session, day, [ban], ["face-recognition"])[ban] is None
         assert measure_statuses(db.session, D(2021, 6, 1), [ban], ["face-recognition"])[ban] == \
             "in_effect"
+
+
+def test_milestones_are_the_first_step_the_latest_taking_effect_and_the_ending():
+    from tracker.core.status import Milestones, Period, milestones
+
+    d = dt.date
+    periods = [Period("pending", d(2020, 1, 1), d(2020, 3, 1)),
+               Period("adopted", d(2020, 3, 1), d(2020, 7, 1)),
+               Period("in_effect", d(2020, 7, 1), d(2023, 1, 1)),
+               Period("expired", d(2023, 1, 1), None)]
+    assert milestones(periods, d(2019, 6, 1)) == Milestones(None, None, None)
+    early = milestones(periods, d(2020, 4, 1))
+    assert (early.first, early.in_effect_since, early.ended) == (d(2020, 1, 1), None, None)
+    during = milestones(periods, d(2021, 1, 1))
+    assert (during.in_effect_since, during.ended) == (d(2020, 7, 1), None)
+    after = milestones(periods, d(2023, 2, 1))
+    assert (after.first, after.in_effect_since, after.ended) == (d(2020, 1, 1), d(2020, 7, 1), d(2023, 1, 1))
+
+
+def test_the_measures_csv_and_json_carry_the_milestones(shared_client):
+    import csv
+    import io
+
+    url = "/measures.json?q=Virginia+facial+recognition&as_of=2022-08-01&per_page=50"
+    items = {i["slug"]: i for i in shared_client.get(url).get_json()["items"]}
+    ban = items["virginia-police-facial-recognition-ban-2021"]
+    assert (ban["in_effect_since"], ban["ended"]) == ("2021-07-01", "2022-07-01")
+    assert ban["status"] == "replaced" and ban["first_event"] <= "2021-07-01"
+    rows = list(csv.DictReader(io.StringIO(shared_client.get(
+        url.replace(".json", ".csv").replace("&per_page=50", "")).get_data(as_text=True))))
+    row = next(r for r in rows if r["slug"] == "virginia-police-facial-recognition-ban-2021")
+    assert (row["in_effect_since"], row["ended"]) == ("2021-07-01", "2022-07-01")
+    detail = shared_client.get("/measures/virginia-police-facial-recognition-ban-2021.json"
+                               "?as_of=2022-08-01").get_json()
+    assert (detail["in_effect_since"], detail["ended"]) == ("2021-07-01", "2022-07-01")

@@ -171,6 +171,29 @@ def status_in(periods: Iterable[Period], day: dt.date) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Milestones:
+    """The dates a reader of a list wants beside a measure's status on ``day``: when its
+    record starts (its first step), when it last took effect, and when it ended."""
+
+    first: dt.date | None
+    in_effect_since: dt.date | None
+    ended: dt.date | None
+
+
+def milestones(periods: list[Period], day: dt.date) -> Milestones:
+    """From a lifecycle, as known on ``day``: the first period's start; the start of the
+    latest in-effect period begun by then; and, when the status on ``day`` is an ending
+    (expired, repealed, failed, struck down, replaced), the day that ending began."""
+    started = [p for p in periods if p.start <= day]
+    if not started:
+        return Milestones(None, None, None)
+    in_effect = [p.start for p in started if p.status == "in_effect"]
+    current = started[-1]
+    ended = current.start if current.status not in _NOT_ENDED else None
+    return Milestones(started[0].start, in_effect[-1] if in_effect else None, ended)
+
+
 def status_on(steps: Iterable[Step], day: dt.date, sunset: dt.date | None = None,
               session_end: dt.date | None = None) -> str | None:
     """The status on ``day``, or None when the measure did not exist yet."""

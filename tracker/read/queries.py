@@ -44,6 +44,7 @@ from tracker.core.status import (
     coverage,
     covers,
     lifecycle,
+    milestones,
     status_in,
 )
 from tracker.core.vocab import MEASURE_TYPES
@@ -552,6 +553,17 @@ def count(session: DbSession, stmt: Select) -> int:
     return total
 
 
+def _status_extra(session: DbSession, f: Filters, measure_ids: list[int]) -> dict:
+    """The statuses on ``as_of`` of the measures a page or chunk shows and, for the measures
+    list, their milestones (first step, in effect since, ended), from one lookup of their
+    lifecycles."""
+    lifecycles = measure_lifecycles(session, measure_ids, _dated_technologies(f))
+    extra: dict = {"statuses": {mid: status_in(ps, f.as_of) for mid, ps in lifecycles.items()}}
+    if f.collection == "measures":
+        extra["milestones"] = {mid: milestones(ps, f.as_of) for mid, ps in lifecycles.items()}
+    return extra
+
+
 def page(session: DbSession, f: Filters) -> Page:
     """One page of a list; a page past the end is a 404 (page 1 of nothing is empty)."""
     build, load = SELECTS[f.collection]
@@ -566,8 +578,7 @@ def page(session: DbSession, f: Filters) -> Page:
     extra: dict = {}
     if f.collection in ("events", "measures"):
         ids = {(i.measure_id if f.collection == "events" else i.id) for i in items}
-        extra["statuses"] = measure_statuses(session, f.as_of, [i for i in ids if i],
-                                             _dated_technologies(f))
+        extra.update(_status_extra(session, f, [i for i in ids if i]))
     if f.q:
         extra["snippets"] = search.snippets(session, f.collection, f.q, [i.id for i in items])
     return Page(list(items), total, f.page, f.per_page, extra)
@@ -600,8 +611,7 @@ def chunks(session: DbSession, f: Filters, size: int = CHUNK) -> Iterator[tuple[
         extra: dict = {}
         if f.collection in ("events", "measures"):
             mids = {(r.measure_id if f.collection == "events" else r.id) for r in rows}
-            extra["statuses"] = measure_statuses(session, f.as_of, [m for m in mids if m],
-                                                 _dated_technologies(f))
+            extra.update(_status_extra(session, f, [m for m in mids if m]))
         yield rows, extra
         session.expunge_all()
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from tracker.core.codes import SLUG_RE
 from tracker.core.dates import date_caveat, date_label
+from tracker.core.status import milestones
 from tracker.datafiles.export import frame_to_csv, table_csv
 from tracker.datafiles.spec import FILES, FileSpec, text_path_name
 from tracker.db.models import DbSession, Event, Measure, Source, split_multi
@@ -190,11 +191,21 @@ def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None)
     }
 
 
+def milestone_fields(found) -> dict:
+    """A measure's milestones (``core.status.Milestones``, or None) as record fields."""
+    def iso(day):
+        return day.isoformat() if day else None
+
+    return {"first_event": iso(found.first) if found else None,
+            "in_effect_since": iso(found.in_effect_since) if found else None,
+            "ended": iso(found.ended) if found else None}
+
+
 MEASURE_CSV_COLUMNS = [
     "slug", "title", "measure_type", "scope", "status", "status_as_of", "adopted_by",
     "adopted_by_name", "jurisdiction", "jurisdiction_name", "country", "region", "technologies",
     "identifiers", "aliases", "sunset", "replaces", "legislative_session", "session_end",
-    "requirements", "summary", "url",
+    "requirements", "summary", "url", "first_event", "in_effect_since", "ended",
 ]
 
 
@@ -206,7 +217,7 @@ def measure_csv_row(r: dict) -> list:
         j.get("name"), j.get("country"), j.get("region"), "; ".join(r["technologies"]),
         "; ".join(r["identifiers"]), "; ".join(r["aliases"]), r["sunset"], r["replaces"],
         r["legislative_session"], r["session_end"], "; ".join(r["requirements"]),
-        r["summary"], r["url"],
+        r["summary"], r["url"], r.get("first_event"), r.get("in_effect_since"), r.get("ended"),
     ]
 
 
@@ -273,6 +284,7 @@ def measure_detail_record(d, url_for) -> dict:
     periods, its coverage changes and its events."""
     measure, history, on = d.measure, d.history, d.on
     record = measure_record(measure, {measure.id: history.status}, on, url_for)
+    record.update(milestone_fields(milestones(history.periods, on)))
     record["history"] = [
         {"status": p.status, "start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None}
         for p in history.periods

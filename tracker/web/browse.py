@@ -36,6 +36,7 @@ from tracker.render.exports import (
     actor_detail_record,
     csv_chunks,
     measure_detail_record,
+    milestone_fields,
     source_detail_record,
 )
 from tracker.render.formatting import highlight_quotes
@@ -78,6 +79,10 @@ def records(collection: str, items: list, extra: dict, f: Filters) -> list[dict]
     make = RECORDS[collection][0]
     statuses = extra.get("statuses", {})
     out = [make(item, statuses, f.as_of, _abs) for item in items]
+    found = extra.get("milestones")
+    if found is not None:
+        for record, item in zip(out, items, strict=True):
+            record.update(milestone_fields(found.get(item.id)))
     snippets = extra.get("snippets")
     if snippets is not None:
         for record, item in zip(out, items, strict=True):
