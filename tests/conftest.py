@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -78,30 +79,32 @@ def _reset(engine_name: str) -> None:
     db.create_all()
 
 
+def _settings(url: str, **config) -> dict:
+    """The tests' app settings on the database at ``url``."""
+    return {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **config}
+
+
+def _dispose(application) -> None:
+    """Close the app's database connections (before its database is dropped or copied)."""
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def make_app(database_url, engine_name, tmp_path):
     """Build an app on the test database; extra config overrides the defaults."""
     apps = []
 
     def factory(**config):
-        settings = {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": None,
-        }
-        settings.update(config)
-        application = create_app(settings)
+        application = create_app({**_settings(database_url, SERVER_NAME=None), **config})
         apps.append(application)
         return application
 
     yield factory
     for application in apps:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        _dispose(application)
 
 
 @pytest.fixture
@@ -150,13 +153,11 @@ def loaded_template(request, tmp_path_factory):
                 with _pg_admin() as conn:
                     conn.execute(f'CREATE DATABASE "{name}"')
                 made[engine], url = name, f"{base}/{name}"
-            application = create_app({"TESTING": True, "SECRET_KEY": "test",
-                                      "SQLALCHEMY_DATABASE_URI": url})
+            application = create_app(_settings(url))
             with application.app_context():
                 db.create_all()
                 load(DATA_DIR, db.session)
-                db.session.remove()
-                db.engine.dispose()  # SQLite checkpoints its WAL; PostgreSQL frees the template
+            _dispose(application)  # SQLite checkpoints its WAL; PostgreSQL frees the template
         return made[engine]
 
     yield template
@@ -165,56 +166,44 @@ def loaded_template(request, tmp_path_factory):
             conn.execute(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)')
 
 
-def _copy_of_template(template, engine: str, directory: Path, finalizers: list) -> str:
-    """A new database holding the loaded dataset; its URL. Dropped by the finalizers."""
+@contextmanager
+def _copy_of_template(template, engine: str, directory: Path):
+    """A new database holding the loaded dataset, for the ``with`` block; yields its URL.
+    The PostgreSQL copy is dropped afterwards (close the app's connections first)."""
     if engine == "sqlite":
         target = directory / f"loaded-{uuid.uuid4().hex[:8]}.sqlite3"
         shutil.copyfile(template(engine), target)
-        return f"sqlite:///{target}"
+        yield f"sqlite:///{target}"
+        return
     name = f"tracker_test_{uuid.uuid4().hex[:10]}"
     with _pg_admin() as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template(engine)}"')
-
-    def drop():
+    try:
+        base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        yield f"{base}/{name}"
+    finally:
         with _pg_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    finalizers.append(drop)
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{name}"
 
 
 @pytest.fixture
 def loaded_app(make_app, engine_name, tmp_path, loaded_template):
     """An app on a fresh database of its own with the real dataset from data/ loaded."""
-    finalizers: list = []
-    url = _copy_of_template(loaded_template, engine_name, tmp_path, finalizers)
-    application = make_app(SQLALCHEMY_DATABASE_URI=url)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    for finalizer in finalizers:
-        finalizer()
+    with _copy_of_template(loaded_template, engine_name, tmp_path) as url:
+        application = make_app(SQLALCHEMY_DATABASE_URI=url)
+        yield application
+        _dispose(application)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def shared_loaded_app(request, tmp_path_factory, loaded_template):
     """One app with the real data per module and engine, for read-only tests (tests using
     it must not write: the module's other tests would see the change)."""
-    finalizers: list = []
-    url = _copy_of_template(loaded_template, request.param, tmp_path_factory.mktemp("shared"),
-                            finalizers)
-    application = create_app({
-        "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-    })
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    for finalizer in finalizers:
-        finalizer()
+    directory = tmp_path_factory.mktemp("shared")
+    with _copy_of_template(loaded_template, request.param, directory) as url:
+        application = create_app(_settings(url))
+        yield application
+        _dispose(application)
 
 
 @pytest.fixture

@@ -149,7 +149,7 @@ def test_cli_backup_and_restore_into_an_empty_database(app, edited, runner, tmp_
 
 def test_a_backup_made_on_one_engine_restores_on_the_other(app, edited, engine_name, tmp_path,
                                                            request):
-    from tests.conftest import _reset
+    from tests.conftest import _dispose, _reset, _settings
     from tracker import create_app
 
     archive = tmp_path / "backup.zip"
@@ -160,14 +160,11 @@ def test_a_backup_made_on_one_engine_restores_on_the_other(app, edited, engine_n
         other, url = "postgresql", request.getfixturevalue("pg_database_url")
     else:
         other, url = "sqlite", f"sqlite:///{tmp_path / 'other.sqlite3'}"
-    target = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
-                         "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    target = create_app(_settings(url))
     try:
         with target.app_context():
             _reset(other)
             restore(db.session, archive)
         assert _state(target, tmp_path, "after") == before
     finally:
-        with target.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        _dispose(target)

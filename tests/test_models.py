@@ -101,17 +101,22 @@ def test_technology_slug(session):
     rejects(session, Technology(slug="face recognition", name="Face recognition"))
 
 
+def _migrate_empty_database(app, engine_name: str) -> None:
+    """Empty the test database (no tables, no Alembic version) and migrate it to the head."""
+    if engine_name == "postgresql":
+        db.session.execute(text("DROP SCHEMA public CASCADE"))
+        db.session.execute(text("CREATE SCHEMA public"))
+        db.session.commit()
+    else:
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+    upgrade(directory=app.extensions["migrate"].directory)
+
+
 def test_migrations_build_the_models_schema(app, engine_name):
     with app.app_context():
-        if engine_name == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE"))
-            db.session.execute(text("CREATE SCHEMA public"))
-            db.session.commit()
-        else:
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-        upgrade(directory=app.extensions["migrate"].directory)
+        _migrate_empty_database(app, engine_name)
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={
                 "compare_type": True, "include_object": _include_object})
@@ -149,15 +154,7 @@ def test_coverage_changes_need_a_measure_and_sources_a_dated_certainty(session, 
 def test_migrated_schema_checks_the_new_vocabularies(app, engine_name):
     """The CHECK constraints come from migration 0004, not only from create_all."""
     with app.app_context():
-        if engine_name == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE"))
-            db.session.execute(text("CREATE SCHEMA public"))
-            db.session.commit()
-        else:
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-        upgrade(directory=app.extensions["migrate"].directory)
+        _migrate_empty_database(app, engine_name)
         actor = add(db.session, Actor(slug="acme", name="Acme", kind="company"))
         add(db.session, Measure(slug="ok", title="OK", measure_type="discontinuation",
                                 adopted_by=actor, scope="government_use; private_use"))
@@ -184,15 +181,7 @@ def test_search_finds_every_collection_after_migrating_and_loading(app, engine_n
     from tracker.db import search
 
     with app.app_context():
-        if engine_name == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE"))
-            db.session.execute(text("CREATE SCHEMA public"))
-            db.session.commit()
-        else:
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-        upgrade(directory=app.extensions["migrate"].directory)
+        _migrate_empty_database(app, engine_name)
         load(DATA_DIR, db.session)
     client = app.test_client()
     for collection in search.INDEXED:
