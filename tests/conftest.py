@@ -81,8 +81,14 @@ def _reset(engine_name: str) -> None:
 
 def _settings(url: str, **config) -> dict:
     """The tests' app settings on the database at ``url``."""
-    return {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **config}
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        **config,
+    }
 
 
 def _dispose(application) -> None:
@@ -219,11 +225,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         for report in terminalreporter.stats.get(outcome, []):
             nodeid = getattr(report, "nodeid", "")
             if getattr(report, "when", "call") not in ("call", "setup") or (
-                    outcome == "passed" and report.when != "call"):
+                outcome == "passed" and report.when != "call"
+            ):
                 continue
             params = nodeid.rsplit("[", 1)[1].rstrip("]").split("-") if "[" in nodeid else []
-            for label, hit in (("PostgreSQL", "postgresql" in params), ("SQLite", "sqlite" in params),
-                               ("browser", "test_browser.py" in nodeid)):
+            for label, hit in (
+                ("PostgreSQL", "postgresql" in params),
+                ("SQLite", "sqlite" in params),
+                ("browser", "test_browser.py" in nodeid),
+            ):
                 if hit:
                     counts.setdefault(label, {}).setdefault(outcome, 0)
                     counts[label][outcome] += 1

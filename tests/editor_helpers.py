@@ -18,29 +18,69 @@ STATEMENT = (
 def make_world(session) -> dict:
     """Two places, a council, a measure, an event and a source with a stored text."""
     tech = Technology(slug="face-recognition", name="Face recognition")
-    state = Actor(slug="massachusetts", name="Massachusetts", kind="region", country="US",
-                  region="US-MA")
-    city = Actor(slug="springfield-massachusetts", name="Springfield", kind="city", parent=state,
-                 country="US", region="US-MA", latitude=42.1, longitude=-72.6)
-    council = Actor(slug="springfield-city-council", name="Springfield City Council",
-                    kind="legislature", parent=city, aliases="Springfield Council")
-    measure = Measure(slug="springfield-ban", title="Springfield ban on face recognition",
-                      measure_type="ban", scope="government_use", adopted_by=council,
-                      jurisdiction=city, technologies=[tech], identifiers="Ordinance 12")
-    event = Event(slug="springfield-council-bans-face-recognition", date=dt.date(2020, 2, 24),
-                  date_precision="day", certainty="verified", kind="adopted", measure=measure,
-                  actor=council, title="Springfield council bans face recognition")
-    source = Source(slug="springfield-press-release", title="Council bans face recognition",
-                    publisher="City of Springfield", kind="statement",
-                    url="https://example.org/springfield", published=dt.date(2020, 2, 24),
-                    published_precision="day")
+    state = Actor(slug="massachusetts", name="Massachusetts", kind="region", country="US", region="US-MA")
+    city = Actor(
+        slug="springfield-massachusetts",
+        name="Springfield",
+        kind="city",
+        parent=state,
+        country="US",
+        region="US-MA",
+        latitude=42.1,
+        longitude=-72.6,
+    )
+    council = Actor(
+        slug="springfield-city-council",
+        name="Springfield City Council",
+        kind="legislature",
+        parent=city,
+        aliases="Springfield Council",
+    )
+    measure = Measure(
+        slug="springfield-ban",
+        title="Springfield ban on face recognition",
+        measure_type="ban",
+        scope="government_use",
+        adopted_by=council,
+        jurisdiction=city,
+        technologies=[tech],
+        identifiers="Ordinance 12",
+    )
+    event = Event(
+        slug="springfield-council-bans-face-recognition",
+        date=dt.date(2020, 2, 24),
+        date_precision="day",
+        certainty="verified",
+        kind="adopted",
+        measure=measure,
+        actor=council,
+        title="Springfield council bans face recognition",
+    )
+    source = Source(
+        slug="springfield-press-release",
+        title="Council bans face recognition",
+        publisher="City of Springfield",
+        kind="statement",
+        url="https://example.org/springfield",
+        published=dt.date(2020, 2, 24),
+        published_precision="day",
+    )
     source.set_text(STATEMENT)
-    citation = Citation(event=event, source=source, role="announcement",
-                        quote="The City Council today voted 11-0 to ban the use of face recognition")
+    citation = Citation(
+        event=event,
+        source=source,
+        role="announcement",
+        quote="The City Council today voted 11-0 to ban the use of face recognition",
+    )
     session.add_all([tech, state, city, council, measure, event, source, citation])
     session.commit()
-    return {"event": event.slug, "measure": measure.slug, "source": source.slug,
-            "city": city.slug, "council": council.slug}
+    return {
+        "event": event.slug,
+        "measure": measure.slug,
+        "source": source.slug,
+        "city": city.slug,
+        "council": council.slug,
+    }
 
 
 def add_user(app, email: str = "editor@example.org", role: str = "editor") -> str:

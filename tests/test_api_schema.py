@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from tracker.read.filters import _date_bound
 from tracker.read.parameters import BadParameter
 
-EXAMPLES = settings(max_examples=20, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+EXAMPLES = settings(
+    max_examples=20, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def _satisfiable(case) -> bool:
@@ -25,8 +26,9 @@ def _satisfiable(case) -> bool:
     query = case.query or {}
     if isinstance(query.get("date_from"), str) and isinstance(query.get("date_to"), str):
         try:
-            return (_date_bound("date_from", query["date_from"], end=False)
-                    <= _date_bound("date_to", query["date_to"], end=True))
+            return _date_bound("date_from", query["date_from"], end=False) <= _date_bound(
+                "date_to", query["date_to"], end=True
+            )
         except BadParameter:
             return True  # an invalid date: the server must refuse it, and is checked for that
     return True

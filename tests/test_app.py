@@ -74,7 +74,7 @@ def test_home_lists_latest_events_with_sources(loaded_app):
     response = loaded_app.test_client().get("/")
     assert response.status_code == 200
     assert b"Latest events" in response.data
-    assert b"<blockquote>" in response.data or b"href=\"http" in response.data
+    assert b"<blockquote>" in response.data or b'href="http' in response.data
 
 
 def test_security_headers_on_every_page(client):

@@ -55,17 +55,20 @@ def test_wrong_password_shows_a_message_at_the_field(app):
 def test_login_redirects_only_to_local_pages(app):
     add_user(app)
     client = app.test_client()
-    response = client.post("/login?next=https://evil.example/", data={
-        "email": "editor@example.org", "password": PASSWORD})
+    response = client.post(
+        "/login?next=https://evil.example/", data={"email": "editor@example.org", "password": PASSWORD}
+    )
     assert response.location.endswith("/changes")
     client.post("/logout")
-    response = client.post("/login?next=/events/new", data={
-        "email": "editor@example.org", "password": PASSWORD})
+    response = client.post(
+        "/login?next=/events/new", data={"email": "editor@example.org", "password": PASSWORD}
+    )
     assert response.location.endswith("/events/new")
 
 
-@pytest.mark.parametrize("url", ["/events/new", "/measures/new", "/actors/new", "/sources/new",
-                                 "/sources/ingest"])
+@pytest.mark.parametrize(
+    "url", ["/events/new", "/measures/new", "/actors/new", "/sources/new", "/sources/ingest"]
+)
 def test_writes_need_a_login(client, url):
     response = client.post(url, data={"title": "x"})
     assert response.status_code == 302
@@ -75,8 +78,12 @@ def test_writes_need_a_login(client, url):
 def test_edit_and_delete_need_a_login(app):
     world = setup_world(app)
     client = app.test_client()
-    for url in (f"/events/{world['event']}/edit", f"/events/{world['event']}/delete",
-                f"/measures/{world['measure']}/edit", f"/sources/{world['source']}/delete"):
+    for url in (
+        f"/events/{world['event']}/edit",
+        f"/events/{world['event']}/delete",
+        f"/measures/{world['measure']}/edit",
+        f"/sources/{world['source']}/delete",
+    ):
         response = client.post(url, data={})
         assert response.status_code == 302 and "/login" in response.location, url
 
@@ -103,8 +110,9 @@ def test_post_without_csrf_token_is_refused(make_app, engine_name):
     # With the token from the form, the same login works.
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"email": "editor@example.org", "password": PASSWORD,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": "editor@example.org", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     # A logged-in editor's form POST without the token is refused too.
     response = client.post("/actors/new", data={"name": "Somewhere", "kind": "city"})
@@ -114,8 +122,12 @@ def test_post_without_csrf_token_is_refused(make_app, engine_name):
 def test_editor_cannot_manage_users(app):
     client = editor_client(app)
     assert client.get("/users").status_code == 403
-    assert client.post("/users", data={"email": "x@example.org", "role": "admin",
-                                       "password": PASSWORD}).status_code == 403
+    assert (
+        client.post(
+            "/users", data={"email": "x@example.org", "role": "admin", "password": PASSWORD}
+        ).status_code
+        == 403
+    )
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == "x@example.org")) is None
 
@@ -123,14 +135,14 @@ def test_editor_cannot_manage_users(app):
 def test_admin_manages_users(app):
     client = editor_client(app, "admin@example.org", "admin")
     assert client.get("/users").status_code == 200
-    response = client.post("/users", data={"email": "new@example.org", "role": "editor",
-                                           "password": PASSWORD})
+    response = client.post(
+        "/users", data={"email": "new@example.org", "role": "editor", "password": PASSWORD}
+    )
     assert response.status_code == 302
     with app.app_context():
         user = auth.find_user(db.session, "new@example.org")
         user_id = user.id
-    response = client.post(f"/users/{user_id}", data={f"u{user_id}-role": "admin",
-                                                       f"u{user_id}-active": "y"})
+    response = client.post(f"/users/{user_id}", data={f"u{user_id}-role": "admin", f"u{user_id}-active": "y"})
     assert response.status_code == 302
     with app.app_context():
         assert auth.find_user(db.session, "new@example.org").role == "admin"
@@ -151,8 +163,10 @@ def test_change_password_logs_out_other_sessions(app):
     first = editor_client(app)
     second = app.test_client()
     login(second, "editor@example.org")
-    response = first.post("/account/password", data={
-        "current": PASSWORD, "new": "another long password", "confirm": "another long password"})
+    response = first.post(
+        "/account/password",
+        data={"current": PASSWORD, "new": "another long password", "confirm": "another long password"},
+    )
     assert response.status_code == 302
     assert first.get("/events/new").status_code == 200
     assert second.get("/events/new").status_code == 302
@@ -161,11 +175,19 @@ def test_change_password_logs_out_other_sessions(app):
 
 def test_change_password_errors_are_at_the_fields(app):
     client = editor_client(app)
-    response = client.post("/account/password", data={
-        "current": "nope nope nope", "new": "another long password", "confirm": "different one!!"})
+    response = client.post(
+        "/account/password",
+        data={"current": "nope nope nope", "new": "another long password", "confirm": "different one!!"},
+    )
     assert b"The two entries differ." in response.data
-    response = client.post("/account/password", data={
-        "current": "nope nope nope", "new": "another long password", "confirm": "another long password"})
+    response = client.post(
+        "/account/password",
+        data={
+            "current": "nope nope nope",
+            "new": "another long password",
+            "confirm": "another long password",
+        },
+    )
     assert b"This is not your current password." in response.data
 
 

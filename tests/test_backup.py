@@ -17,9 +17,18 @@ from tracker.extensions import db
 
 
 def _edit(client, world, title: str, version: int):
-    return client.post(f"/events/{world['event']}/edit", data={
-        "title": title, "date": "2020-02-24", "certainty": "verified", "kind": "adopted",
-        "measure": world["measure"], "actor": world["council"], "version": str(version)})
+    return client.post(
+        f"/events/{world['event']}/edit",
+        data={
+            "title": title,
+            "date": "2020-02-24",
+            "certainty": "verified",
+            "kind": "adopted",
+            "measure": world["measure"],
+            "actor": world["council"],
+            "version": str(version),
+        },
+    )
 
 
 def _state(app, tmp_path, name: str) -> dict:
@@ -28,16 +37,15 @@ def _state(app, tmp_path, name: str) -> dict:
     with app.app_context():
         export_dir(db.session, out)
         return {
-            "files": {p.relative_to(out).as_posix(): p.read_bytes()
-                      for p in sorted(out.rglob("*")) if p.is_file()},
-            "users": db.session.execute(select(User.id, User.email, User.password_hash,
-                                               User.role)).all(),
+            "files": {
+                p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+            },
+            "users": db.session.execute(select(User.id, User.email, User.password_hash, User.role)).all(),
             "revisions": db.session.execute(select(Revision.id, Revision.summary)).all(),
-            "changes": db.session.execute(select(RevisionChange.record_id,
-                                                 RevisionChange.before,
-                                                 RevisionChange.after)).all(),
-            "events": db.session.execute(select(Event.id, Event.slug, Event.version,
-                                                Event.updated_at)).all(),
+            "changes": db.session.execute(
+                select(RevisionChange.record_id, RevisionChange.before, RevisionChange.after)
+            ).all(),
+            "events": db.session.execute(select(Event.id, Event.slug, Event.version, Event.updated_at)).all(),
         }
 
 
@@ -80,8 +88,7 @@ def test_a_backup_restored_over_a_changed_database_brings_everything_back(app, e
     assert login(app.test_client(), "second@example.org", PASSWORD).status_code != 302
 
 
-def test_restore_refuses_a_database_with_rows_unless_replace_and_changes_nothing(app, edited,
-                                                                                 tmp_path):
+def test_restore_refuses_a_database_with_rows_unless_replace_and_changes_nothing(app, edited, tmp_path):
     archive = tmp_path / "backup.zip"
     with app.app_context():
         write_backup(db.session, archive)
@@ -121,8 +128,14 @@ def test_the_archive_says_what_it_holds_and_never_holds_session_tokens(app, edit
         names = set(z.namelist())
         everything = b"".join(z.read(n) for n in names)
     assert manifest["format"] == "surveillance-policy-tracker-backup"
-    assert {"data/events.csv", "users.jsonl", "revisions.jsonl", "corrections.jsonl",
-            "records.jsonl", "README.txt"} <= names
+    assert {
+        "data/events.csv",
+        "users.jsonl",
+        "revisions.jsonl",
+        "corrections.jsonl",
+        "records.jsonl",
+        "README.txt",
+    } <= names
     assert set(manifest["files"]) == names - {"manifest.json"}
     assert token and token.encode() not in everything
 
@@ -147,8 +160,7 @@ def test_cli_backup_and_restore_into_an_empty_database(app, edited, runner, tmp_
     assert result.exit_code == 1 and "not empty" in result.output
 
 
-def test_a_backup_made_on_one_engine_restores_on_the_other(app, edited, engine_name, tmp_path,
-                                                           request):
+def test_a_backup_made_on_one_engine_restores_on_the_other(app, edited, engine_name, tmp_path, request):
     from tests.conftest import _dispose, _reset, _settings
     from tracker import create_app
 

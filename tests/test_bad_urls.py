@@ -29,8 +29,11 @@ EDITOR = [
     ("/citations/99999999999999999999/edit", 404, None),
     ("/citations/99999999999999999999/delete", 404, None),
     ("/events/springfield-council-bans-face-recognition/edit?correction=%C2%B2", 400, "correction"),
-    ("/events/springfield-council-bans-face-recognition/edit?correction=99999999999999999999", 400,
-     "correction"),
+    (
+        "/events/springfield-council-bans-face-recognition/edit?correction=99999999999999999999",
+        400,
+        "correction",
+    ),
     ("/events/springfield-council-bans-face-recognition/edit?corection=1", 400, "corection"),
     ("/events/a%00/edit", 400, "path"),
 ]

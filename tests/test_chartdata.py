@@ -95,8 +95,9 @@ def test_map_data_places_and_their_timelines(session):
     # ...but for face recognition the map follows what it covered: it ends on 21 July 2022.
     face = chartdata.map_data(session, _filters(session, "measures", technology="face-recognition"))
     fseg = face.segments
-    fnola = fseg[(fseg["place"] == "new-orleans")
-                 & (fseg["slug"] == "new-orleans-surveillance-technology-ban-2020")]
+    fnola = fseg[
+        (fseg["place"] == "new-orleans") & (fseg["slug"] == "new-orleans-surveillance-technology-ban-2020")
+    ]
     assert fnola.iloc[-1]["end"] == D(2022, 7, 21)
     ca = seg[
         (seg["place"] == "california") & (seg["slug"] == "california-body-camera-biometric-moratorium-2019")

@@ -9,8 +9,9 @@ from tracker.extensions import db
 def test_create_user_with_password_file(app, tmp_path):
     secret = tmp_path / "pw"
     secret.write_text("a long enough password\n")
-    result = app.test_cli_runner().invoke(args=["create-user", "First@Example.org", "--role", "admin",
-                                                "--password-file", str(secret)])
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "First@Example.org", "--role", "admin", "--password-file", str(secret)]
+    )
     assert result.exit_code == 0, result.output
     assert "Created admin first@example.org" in result.output
     with app.app_context():
@@ -19,8 +20,9 @@ def test_create_user_with_password_file(app, tmp_path):
 
 
 def test_create_user_prompts_for_the_password(app):
-    result = app.test_cli_runner().invoke(args=["create-user", "ed@example.org"],
-                                          input="a long enough password\na long enough password\n")
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "ed@example.org"], input="a long enough password\na long enough password\n"
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert auth.find_user(db.session, "ed@example.org").role == "editor"

@@ -15,21 +15,34 @@ from tracker.extensions import db
 def _world(app) -> dict:
     with app.app_context():
         world = make_world(db.session)
-        db.session.add_all([
-            Technology(slug="alpr", name="Automated licence plate readers"),
-            Actor(slug="boston", name="Boston", kind="city", country="US", region="US-MA"),
-        ])
+        db.session.add_all(
+            [
+                Technology(slug="alpr", name="Automated licence plate readers"),
+                Actor(slug="boston", name="Boston", kind="city", country="US", region="US-MA"),
+            ]
+        )
         db.session.commit()
     return world
 
 
 def _measure_form(world: dict, **overrides) -> dict:
-    data = {"title": "Springfield ban on face recognition", "measure_type": "ban",
-            "scope": ["government_use"], "adopted_by": world["council"],
-            "jurisdiction": world["city"], "technologies": ["face-recognition"],
-            "identifiers": "Ordinance 12", "aliases": "", "sunset": "", "replaces": "",
-            "legislative_session": "", "session_end": "", "requirements": [], "summary": "",
-            "version": "1"}
+    data = {
+        "title": "Springfield ban on face recognition",
+        "measure_type": "ban",
+        "scope": ["government_use"],
+        "adopted_by": world["council"],
+        "jurisdiction": world["city"],
+        "technologies": ["face-recognition"],
+        "identifiers": "Ordinance 12",
+        "aliases": "",
+        "sunset": "",
+        "replaces": "",
+        "legislative_session": "",
+        "session_end": "",
+        "requirements": [],
+        "summary": "",
+        "version": "1",
+    }
     data.update(overrides)
     return data
 
@@ -59,9 +72,13 @@ def test_a_stale_save_is_refused_whatever_field_changed(app, field, value, other
     with app.app_context():
         measure = db.session.scalar(select(Measure).where(Measure.slug == world["measure"]))
         assert measure.version == 2
-        saved = {"technologies": [t.slug for t in measure.technologies],
-                 "scope": measure.scope_list, "requirements": measure.requirement_list,
-                 "jurisdiction": measure.jurisdiction.slug, "title": measure.title}[field]
+        saved = {
+            "technologies": [t.slug for t in measure.technologies],
+            "scope": measure.scope_list,
+            "requirements": measure.requirement_list,
+            "jurisdiction": measure.jurisdiction.slug,
+            "title": measure.title,
+        }[field]
         assert saved == value
         assert measure.title != "Bob's title" and measure.summary != "Bob's summary"
 

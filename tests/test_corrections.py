@@ -8,8 +8,11 @@ from tests.editor_helpers import editor_client, setup_world
 from tracker.db.models import Correction
 from tracker.extensions import db
 
-GOOD = {"message": "The vote was on 25 February, not the 24th.",
-        "source_url": "https://example.org/minutes", "email": "reader@example.net"}
+GOOD = {
+    "message": "The vote was on 25 February, not the 24th.",
+    "source_url": "https://example.org/minutes",
+    "email": "reader@example.net",
+}
 
 
 def test_anyone_can_send_a_correction(app):
@@ -40,8 +43,10 @@ def test_correction_for_a_measure_and_bad_targets(app):
 
 def test_correction_form_refuses_bad_input(app):
     world = setup_world(app)
-    response = app.test_client().post(f"/corrections/new?event={world['event']}", data={
-        "message": "short", "source_url": "javascript:alert(1)", "email": "not-an-address"})
+    response = app.test_client().post(
+        f"/corrections/new?event={world['event']}",
+        data={"message": "short", "source_url": "javascript:alert(1)", "email": "not-an-address"},
+    )
     page = response.get_data(as_text=True)
     assert "Give an http:// or https:// address." in page
     assert "This is not an e-mail address." in page
@@ -69,8 +74,7 @@ def test_corrections_are_rate_limited(make_app, engine_name):
         _reset(engine_name)
     world = setup_world(app)
     client = app.test_client()
-    codes = [client.post(f"/corrections/new?event={world['event']}", data=GOOD).status_code
-             for _ in range(6)]
+    codes = [client.post(f"/corrections/new?event={world['event']}", data=GOOD).status_code for _ in range(6)]
     assert codes[:5] == [302] * 5 and codes[5] == 429
 
 
@@ -99,8 +103,9 @@ def test_editor_rejects_with_a_reason(app):
         correction_id = db.session.scalar(select(Correction.id))
     editor = editor_client(app)
     assert editor.post(f"/corrections/{correction_id}/reject", data={"reason": ""}).status_code == 400
-    response = editor.post(f"/corrections/{correction_id}/reject",
-                           data={"reason": "The minutes say the 24th."})
+    response = editor.post(
+        f"/corrections/{correction_id}/reject", data={"reason": "The minutes say the 24th."}
+    )
     assert response.status_code == 302
     page = app.test_client().get("/corrections?status=rejected").get_data(as_text=True)
     assert "The minutes say the 24th." in page

@@ -59,8 +59,11 @@ def test_most_citations_carry_a_quote_found_in_the_stored_text(data):
 
 
 def test_every_quote_occurs_in_its_sources_stored_text(data):
-    missing = [(r.event, r.source) for r in data["citations"].itertuples()
-               if r.quote and (_text(r.source) is None or _norm(r.quote) not in _norm(_text(r.source)))]
+    missing = [
+        (r.event, r.source)
+        for r in data["citations"].itertuples()
+        if r.quote and (_text(r.source) is None or _norm(r.quote) not in _norm(_text(r.source)))
+    ]
     assert missing == []
 
 
@@ -84,8 +87,7 @@ UNDATED = {
 
 def test_every_event_has_a_dated_and_named_source_but_the_known_gaps(data):
     sources = data["sources"].set_index("slug")
-    good = {slug for slug, s in sources.iterrows()
-            if (s.title or s.publisher) and s.published}
+    good = {slug for slug, s in sources.iterrows() if (s.title or s.publisher) and s.published}
     by_event = defaultdict(set)
     for row in data["citations"].itertuples():
         by_event[row.event].add(row.source)

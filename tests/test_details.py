@@ -14,8 +14,9 @@ from tracker.read import details
 
 def test_a_measure_detail_holds_its_history_status_and_replacements(shared_loaded_app):
     with shared_loaded_app.app_context():
-        d = details.measure_detail(db.session, "portland-maine-face-surveillance-ballot-ban-2020",
-                                   dt.date(2021, 6, 1))
+        d = details.measure_detail(
+            db.session, "portland-maine-face-surveillance-ballot-ban-2020", dt.date(2021, 6, 1)
+        )
         assert d.history.status == "in_effect"
         assert d.history.periods and d.history.periods[0].status
         older = details.measure_detail(db.session, d.measure.replaces.slug, dt.date(2021, 6, 1))

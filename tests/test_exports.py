@@ -14,8 +14,11 @@ from .conftest import DATA_DIR, _reset
 
 
 def tree(directory: Path) -> dict[str, bytes]:
-    return {p.relative_to(directory).as_posix(): p.read_bytes()
-            for p in sorted(directory.rglob("*")) if p.is_file() and p.name != "README.md"}
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.name != "README.md"
+    }
 
 
 def roundtrip(database_url: str, engine_name: str, tmp_path: Path, tag: str) -> dict:
@@ -39,8 +42,7 @@ def roundtrip(database_url: str, engine_name: str, tmp_path: Path, tag: str) -> 
     return tree(first)
 
 
-def test_round_trip_is_byte_identical_and_equals_the_data_folder(database_url, engine_name,
-                                                                   tmp_path):
+def test_round_trip_is_byte_identical_and_equals_the_data_folder(database_url, engine_name, tmp_path):
     exported = roundtrip(database_url, engine_name, tmp_path, engine_name)
     assert exported == tree(DATA_DIR), "data/ is not in canonical export form"
 
@@ -68,7 +70,7 @@ def test_exported_dataset_meets_the_sourcing_rules(tmp_path):
 
 
 def test_neutralise_formula_like_text_but_not_numbers():
-    assert neutralise("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert neutralise('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert neutralise("+1 555") == "'+1 555"
     assert neutralise("@SUM(A1)") == "'@SUM(A1)"
     assert neutralise("\tcmd") == "'\tcmd"
@@ -92,7 +94,10 @@ def test_neutralise_frame_handles_columns_without_text():
 
     from tracker.render.exports import neutralise_frame
 
-    frame = pd.DataFrame([[None, 1, 1.5, "=x", "-3"], [None, None, None, "ok", "-x"]],
-                         columns=list("abcde"), dtype=object)
+    frame = pd.DataFrame(
+        [[None, 1, 1.5, "=x", "-3"], [None, None, None, "ok", "-x"]], columns=list("abcde"), dtype=object
+    )
     assert neutralise_frame(frame).values.tolist() == [
-        [None, 1, 1.5, "'=x", "-3"], [None, None, None, "ok", "'-x"]]
+        [None, 1, 1.5, "'=x", "-3"],
+        [None, None, None, "ok", "'-x"],
+    ]

@@ -58,8 +58,14 @@ def test_search_defaults_to_relevance(shared_loaded_app):
 
 
 def test_bad_values_name_their_parameter(shared_loaded_app):
-    cases = {"kind": "bogus", "per_page": "0", "date_to": "2020-02-30", "technology": "nope",
-             "bom": "2", "region": "US_CA"}
+    cases = {
+        "kind": "bogus",
+        "per_page": "0",
+        "date_to": "2020-02-30",
+        "technology": "nope",
+        "bom": "2",
+        "region": "US_CA",
+    }
     for name, value in cases.items():
         with pytest.raises(BadParameter) as info:
             parse(shared_loaded_app, "events", **{name: value})
@@ -72,25 +78,41 @@ def test_bad_values_name_their_parameter(shared_loaded_app):
 def test_each_collection_accepts_its_own_parameters(shared_loaded_app):
     assert parse(shared_loaded_app, "sources", kind="news_article").kind == ("news_article",)
     assert parse(shared_loaded_app, "actors", kind="city").kind == ("city",)
-    for collection, name, value in [("sources", "status", "in_effect"), ("actors", "as_of", "2020-01-01"),
-                                    ("measures", "kind", "adopted")]:
+    for collection, name, value in [
+        ("sources", "status", "in_effect"),
+        ("actors", "as_of", "2020-01-01"),
+        ("measures", "kind", "adopted"),
+    ]:
         with pytest.raises(BadParameter) as info:
             parse(shared_loaded_app, collection, **{name: value})
         assert info.value.parameter == name
 
 
 def test_captions():
-    f = Filters(collection="measures", measure_type=("ban", "moratorium"), technology=("face-recognition",),
-                actor=("massachusetts",), date_from=dt.date(2019, 1, 1), date_to=dt.date(2020, 12, 31),
-                names={"technology": ["Face recognition"], "actor": ["Massachusetts"]})
+    f = Filters(
+        collection="measures",
+        measure_type=("ban", "moratorium"),
+        technology=("face-recognition",),
+        actor=("massachusetts",),
+        date_from=dt.date(2019, 1, 1),
+        date_to=dt.date(2020, 12, 31),
+        names={"technology": ["Face recognition"], "actor": ["Massachusetts"]},
+    )
     assert caption(f) == "bans and moratoriums on face recognition in Massachusetts, 2019–2020"
     g = Filters(collection="measures", status=("in_effect",), as_of=dt.date(2021, 1, 1), as_of_given=True)
     assert caption(g) == "measures in effect on 1 January 2021"
-    h = Filters(collection="events", kind=("adopted",), country=("US",), q="Rekognition",
-                date_from=dt.date(2020, 1, 1))
+    h = Filters(
+        collection="events",
+        kind=("adopted",),
+        country=("US",),
+        q="Rekognition",
+        date_from=dt.date(2020, 1, 1),
+    )
     assert caption(h) == "adopted events in United States, since 2020, matching “Rekognition”"
-    assert caption_slug(h, dt.date(2026, 1, 2)) == \
-        "adopted-events-in-united-states-since-2020-matching-rekognition-2026-01-02"
+    assert (
+        caption_slug(h, dt.date(2026, 1, 2))
+        == "adopted-events-in-united-states-since-2020-matching-rekognition-2026-01-02"
+    )
 
 
 def test_parse_as_of_for_detail_pages():

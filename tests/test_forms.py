@@ -15,18 +15,27 @@ from tracker.extensions import db
 
 def _changes(app, collection: str) -> list[RevisionChange]:
     with app.app_context():
-        rows = db.session.scalars(select(RevisionChange).where(RevisionChange.collection == collection)
-                                  .order_by(RevisionChange.id)).all()
+        rows = db.session.scalars(
+            select(RevisionChange).where(RevisionChange.collection == collection).order_by(RevisionChange.id)
+        ).all()
         for row in rows:
             _ = row.revision.user.email
         return rows
 
 
 def _event_form(world: dict, **overrides) -> dict:
-    data = {"title": "Springfield council extends its ban", "date": "2021-03",
-            "certainty": "verified", "kind": "adopted", "measure": world["measure"],
-            "actor": world["council"], "jurisdiction": "", "summary": "", "date_note": "",
-            "new_sunset": ""}
+    data = {
+        "title": "Springfield council extends its ban",
+        "date": "2021-03",
+        "certainty": "verified",
+        "kind": "adopted",
+        "measure": world["measure"],
+        "actor": world["council"],
+        "jurisdiction": "",
+        "summary": "",
+        "date_note": "",
+        "new_sunset": "",
+    }
     data.update(overrides)
     return data
 
@@ -65,14 +74,16 @@ def test_slugs_are_unique_and_stable(app):
     with app.app_context():
         query = select(Event.slug).where(Event.slug.like("springfield-council-ext%"))
         slugs = sorted(db.session.scalars(query))
-    assert slugs == ["springfield-council-extends-its-ban-2021",
-                     "springfield-council-extends-its-ban-2021-2"]
-    response = client.post(f"/events/{slugs[0]}/edit", data=_event_form(
-        world, title="A completely different title", version="1"))
+    assert slugs == ["springfield-council-extends-its-ban-2021", "springfield-council-extends-its-ban-2021-2"]
+    response = client.post(
+        f"/events/{slugs[0]}/edit", data=_event_form(world, title="A completely different title", version="1")
+    )
     assert response.status_code == 302
     with app.app_context():
-        assert db.session.scalar(select(Event).where(Event.slug == slugs[0])).title == \
-            "A completely different title"
+        assert (
+            db.session.scalar(select(Event).where(Event.slug == slugs[0])).title
+            == "A completely different title"
+        )
 
 
 def test_edit_records_before_and_after_of_changed_fields_only(app):
@@ -80,8 +91,12 @@ def test_edit_records_before_and_after_of_changed_fields_only(app):
     client = editor_client(app)
     page = client.get(f"/events/{world['event']}/edit").get_data(as_text=True)
     assert 'value="2020-02-24"' in page and 'name="version"' in page
-    response = client.post(f"/events/{world['event']}/edit", data=_event_form(
-        world, title="Springfield council bans face surveillance", date="2020-02-24", version="1"))
+    response = client.post(
+        f"/events/{world['event']}/edit",
+        data=_event_form(
+            world, title="Springfield council bans face surveillance", date="2020-02-24", version="1"
+        ),
+    )
     assert response.status_code == 302
     [change] = _changes(app, "events")
     assert change.action == "update"
@@ -92,10 +107,21 @@ def test_edit_records_before_and_after_of_changed_fields_only(app):
 def test_edit_actor_aliases_and_source(app):
     world = setup_world(app)
     client = editor_client(app)
-    response = client.post(f"/actors/{world['city']}/edit", data={
-        "name": "Springfield", "kind": "city", "aliases": "City of Springfield\nSpringfield, MA",
-        "parent": "massachusetts", "country": "us", "region": "US-MA", "latitude": "42.1",
-        "longitude": "-72.6", "coordinates_source": "", "version": "1"})
+    response = client.post(
+        f"/actors/{world['city']}/edit",
+        data={
+            "name": "Springfield",
+            "kind": "city",
+            "aliases": "City of Springfield\nSpringfield, MA",
+            "parent": "massachusetts",
+            "country": "us",
+            "region": "US-MA",
+            "latitude": "42.1",
+            "longitude": "-72.6",
+            "coordinates_source": "",
+            "version": "1",
+        },
+    )
     assert response.status_code == 302, response.data
     with app.app_context():
         actor = db.session.scalar(select(Actor).where(Actor.slug == world["city"]))
@@ -107,37 +133,64 @@ def test_edit_actor_aliases_and_source(app):
 def test_create_source_and_citation_from_the_event(app):
     world = setup_world(app)
     client = editor_client(app)
-    response = client.post("/sources/new", data={
-        "title": "News report", "publisher": "Example News", "kind": "news_article",
-        "url": "https://news.example.org/a", "published": "2020-02", "accessed": "2024-01-02",
-        "archive_url": "", "text": "On Monday the council banned face recognition."})
+    response = client.post(
+        "/sources/new",
+        data={
+            "title": "News report",
+            "publisher": "Example News",
+            "kind": "news_article",
+            "url": "https://news.example.org/a",
+            "published": "2020-02",
+            "accessed": "2024-01-02",
+            "archive_url": "",
+            "text": "On Monday the council banned face recognition.",
+        },
+    )
     assert response.status_code == 302, response.data
     with app.app_context():
         source = db.session.scalar(select(Source).where(Source.slug == "news-report"))
         assert source.published_precision == "month" and source.sha256
-    response = client.post(f"/events/{world['event']}/citations/new", data={
-        "source": "news-report", "role": "news_report",
-        "quote": "the council   banned face\nrecognition", "note": ""})
+    response = client.post(
+        f"/events/{world['event']}/citations/new",
+        data={
+            "source": "news-report",
+            "role": "news_report",
+            "quote": "the council   banned face\nrecognition",
+            "note": "",
+        },
+    )
     assert response.status_code == 302, response.data
     with app.app_context():
-        cites = db.session.scalars(select(Citation).join(Citation.source)
-                                   .where(Source.slug == "news-report")).all()
+        cites = db.session.scalars(
+            select(Citation).join(Citation.source).where(Source.slug == "news-report")
+        ).all()
         assert [c.event.slug for c in cites] == [world["event"]]
     assert _changes(app, "citations")[0].after["source"] == "news-report"
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("url", "javascript:alert(1)", "Give an http:// or https:// address."),
-    ("archive_url", "ftp://example.org/x", "Give an http:// or https:// address."),
-    ("kind", "rumour", "Unknown source kind"),
-    ("published", "2021-02-30", "2021-02-30 is not a real date."),
-    ("accessed", "2021-02", "Give the full date"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("url", "javascript:alert(1)", "Give an http:// or https:// address."),
+        ("archive_url", "ftp://example.org/x", "Give an http:// or https:// address."),
+        ("kind", "rumour", "Unknown source kind"),
+        ("published", "2021-02-30", "2021-02-30 is not a real date."),
+        ("accessed", "2021-02", "Give the full date"),
+    ],
+)
 def test_source_form_refuses_bad_input_at_the_field(app, field, value, message):
     setup_world(app)
     client = editor_client(app)
-    data = {"title": "T", "publisher": "", "kind": "statement", "url": "https://example.org",
-            "published": "", "accessed": "", "archive_url": "", "text": ""}
+    data = {
+        "title": "T",
+        "publisher": "",
+        "kind": "statement",
+        "url": "https://example.org",
+        "published": "",
+        "accessed": "",
+        "archive_url": "",
+        "text": "",
+    }
     data[field] = value
     response = client.post("/sources/new", data=data)
     assert response.status_code == 200
@@ -165,8 +218,7 @@ def test_event_form_refuses_impossible_date_and_unknown_kind(app):
 def test_event_form_refuses_unknown_reference_and_misplaced_sunset(app):
     world = setup_world(app)
     client = editor_client(app)
-    response = client.post("/events/new", data=_event_form(world, actor="nobody",
-                                                             new_sunset="2022-01-01"))
+    response = client.post("/events/new", data=_event_form(world, actor="nobody", new_sunset="2022-01-01"))
     page = response.get_data(as_text=True)
     assert "Unknown actor" in page
     assert "Only an &#39;Extended&#39; event sets a new sunset." in page
@@ -176,9 +228,15 @@ def test_citation_quote_must_occur_in_the_source_text(app):
     world = setup_world(app)
     client = editor_client(app)
     client.post("/events/new", data=_event_form(world))
-    response = client.post(f"/sources/{world['source']}/citations/new", data={
-        "event": "springfield-council-extends-its-ban-2021", "role": "mention",
-        "quote": "The council unanimously rejected the ban", "note": ""})
+    response = client.post(
+        f"/sources/{world['source']}/citations/new",
+        data={
+            "event": "springfield-council-extends-its-ban-2021",
+            "role": "mention",
+            "quote": "The council unanimously rejected the ban",
+            "note": "",
+        },
+    )
     page = response.get_data(as_text=True)
     assert "This passage does not occur in the source" in page.split('id="field-quote"')[1]
     assert "The council unanimously rejected the ban" in page
@@ -187,23 +245,44 @@ def test_citation_quote_must_occur_in_the_source_text(app):
 def test_source_text_edit_cannot_orphan_quotes(app):
     world = setup_world(app)
     client = editor_client(app)
-    response = client.post(f"/sources/{world['source']}/edit", data={
-        "title": "Council bans face recognition", "publisher": "City of Springfield",
-        "kind": "statement", "url": "https://example.org/springfield", "published": "2020-02-24",
-        "accessed": "", "archive_url": "", "text": "Something else entirely.", "version": "1"})
+    response = client.post(
+        f"/sources/{world['source']}/edit",
+        data={
+            "title": "Council bans face recognition",
+            "publisher": "City of Springfield",
+            "kind": "statement",
+            "url": "https://example.org/springfield",
+            "published": "2020-02-24",
+            "accessed": "",
+            "archive_url": "",
+            "text": "Something else entirely.",
+            "version": "1",
+        },
+    )
     assert "no longer contains the quote" in response.get_data(as_text=True)
 
 
 def test_measure_and_actor_forms_validate(app):
     world = setup_world(app)
     client = editor_client(app)
-    response = client.post("/measures/new", data={
-        "title": "Test", "measure_type": "ban", "scope": "nowhere", "adopted_by": world["council"],
-        "sunset": "2021-02-30", "identifiers": "", "aliases": "", "summary": ""})
+    response = client.post(
+        "/measures/new",
+        data={
+            "title": "Test",
+            "measure_type": "ban",
+            "scope": "nowhere",
+            "adopted_by": world["council"],
+            "sunset": "2021-02-30",
+            "identifiers": "",
+            "aliases": "",
+            "summary": "",
+        },
+    )
     page = response.get_data(as_text=True)
     assert "Unknown scope" in page and "2021-02-30 is not a real date." in page
-    response = client.post("/actors/new", data={"name": "X", "kind": "planet", "latitude": "95",
-                                                "country": "USA"})
+    response = client.post(
+        "/actors/new", data={"name": "X", "kind": "planet", "latitude": "95", "country": "USA"}
+    )
     page = response.get_data(as_text=True)
     assert "Unknown actor kind" in page and "two-letter" in page
     assert "Give both latitude and longitude" in page or "between" in page
@@ -248,11 +327,9 @@ def test_second_editor_gets_a_conflict_and_first_change_survives(app):
     url = f"/events/{world['event']}/edit"
     assert 'name="version" type="hidden" value="1"' in alice.get(url).get_data(as_text=True)
     assert 'name="version" type="hidden" value="1"' in bob.get(url).get_data(as_text=True)
-    response = alice.post(url, data=_event_form(world, title="Alice's title", date="2020-02-24",
-                                                version="1"))
+    response = alice.post(url, data=_event_form(world, title="Alice's title", date="2020-02-24", version="1"))
     assert response.status_code == 302
-    response = bob.post(url, data=_event_form(world, title="Bob's title", date="2020-02-24",
-                                              version="1"))
+    response = bob.post(url, data=_event_form(world, title="Bob's title", date="2020-02-24", version="1"))
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "Edit conflict" in page and "Alice&#39;s title" in page and "Bob&#39;s title" in page
@@ -265,7 +342,11 @@ def test_second_editor_gets_a_conflict_and_first_change_survives(app):
 def test_unchanged_save_records_nothing(app):
     world = setup_world(app)
     client = editor_client(app)
-    response = client.post(f"/events/{world['event']}/edit", data=_event_form(
-        world, title="Springfield council bans face recognition", date="2020-02-24", version="1"))
+    response = client.post(
+        f"/events/{world['event']}/edit",
+        data=_event_form(
+            world, title="Springfield council bans face recognition", date="2020-02-24", version="1"
+        ),
+    )
     assert response.status_code == 302
     assert _changes(app, "events") == []

@@ -14,16 +14,36 @@ from tracker.extensions import db
 # Text as people and attackers type it: any characters but NUL (refused before any form is
 # read, tested elsewhere), including digits in other scripts, long runs and markup.
 TEXT = st.one_of(
-    st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
-            max_size=60),
-    st.sampled_from(["", " ", "2019", "2019-13", "0001-01-01", "9999-12-31", "٢٠١٩", "2019-02-30",
-                     "<script>alert(1)</script>", "javascript:alert(1)", "=1+1", "-1", "1e309",
-                     "nan", "a; b; a", "government_use; government_use", "x" * 500]),
+    st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=60),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "2019",
+            "2019-13",
+            "0001-01-01",
+            "9999-12-31",
+            "٢٠١٩",
+            "2019-02-30",
+            "<script>alert(1)</script>",
+            "javascript:alert(1)",
+            "=1+1",
+            "-1",
+            "1e309",
+            "nan",
+            "a; b; a",
+            "government_use; government_use",
+            "x" * 500,
+        ]
+    ),
 )
 
-FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def _fields(collection: str) -> list[str]:
@@ -54,8 +74,9 @@ def test_any_value_in_any_create_field_is_never_a_server_error(editor, collectio
         response = client.post(f"/{collection}/new", data=values)
         assert response.status_code < 500, values
         if response.status_code == 200:
-            assert "field-error" in response.get_data(as_text=True) or "form-error" in \
-                response.get_data(as_text=True)
+            assert "field-error" in response.get_data(as_text=True) or "form-error" in response.get_data(
+                as_text=True
+            )
 
     post()
 

@@ -12,34 +12,76 @@ from hypothesis import strategies as st
 from tracker.read.filters import COLLECTIONS
 
 # Every parameter any page takes, and some no page takes.
-NAMES = sorted({p for spec in COLLECTIONS.values() for p in spec["params"]}
-               | {"bom", "interval", "view", "before", "status", "event", "measure", "correction",
-                  "x", "_nosuggest", "page[]", ""})
+NAMES = sorted(
+    {p for spec in COLLECTIONS.values() for p in spec["params"]}
+    | {
+        "bom",
+        "interval",
+        "view",
+        "before",
+        "status",
+        "event",
+        "measure",
+        "correction",
+        "x",
+        "_nosuggest",
+        "page[]",
+        "",
+    }
+)
 VALUES = st.one_of(
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30),
-    st.sampled_from(["", " ", "0", "1", "-1", "2019", "2019-02-30", "0001-01-01", "9999-12-31",
-                     "٢٠١٩", "²", "9223372036854775808", "99999999999999999999", "relevance",
-                     "face-recognition", "US", "us-ca", "quarter", "world", "\x00", "%00",
-                     "<script>", "a" * 300]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "1",
+            "-1",
+            "2019",
+            "2019-02-30",
+            "0001-01-01",
+            "9999-12-31",
+            "٢٠١٩",
+            "²",
+            "9223372036854775808",
+            "99999999999999999999",
+            "relevance",
+            "face-recognition",
+            "US",
+            "us-ca",
+            "quarter",
+            "world",
+            "\x00",
+            "%00",
+            "<script>",
+            "a" * 300,
+        ]
+    ),
 )
 QUERY = st.lists(st.tuples(st.sampled_from(NAMES), VALUES), max_size=4)
 
-FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=80, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def _pages(app) -> list[str]:
     """Every GET page without a path argument that answers a visitor (not a redirect to the
     login), and one detail page per collection."""
     client = app.test_client()
-    rules = [r.rule for r in app.url_map.iter_rules()
-             if "GET" in r.methods and not r.arguments and not r.rule.startswith("/static")
-             and r.rule != "/logout"]
+    rules = [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if "GET" in r.methods and not r.arguments and not r.rule.startswith("/static") and r.rule != "/logout"
+    ]
     public = [rule for rule in rules if client.get(rule).status_code == 200]
-    details = ["/events/san-francisco-board-votes-face-recognition-ban",
-               "/measures/san-francisco-face-recognition-ban-2019.json",
-               "/sources/aclu-statement-amazon-face-recognition-moratorium",
-               "/actors/san-francisco"]
+    details = [
+        "/events/san-francisco-board-votes-face-recognition-ban",
+        "/measures/san-francisco-face-recognition-ban-2019.json",
+        "/sources/aclu-statement-amazon-face-recognition-moratorium",
+        "/actors/san-francisco",
+    ]
     return sorted(public) + details
 
 

@@ -19,8 +19,10 @@ from .conftest import DATA_DIR
 
 
 def counts(session):
-    return {m.__name__: session.scalar(select(func.count()).select_from(m))
-            for m in (Event, Measure, Source, Citation)}
+    return {
+        m.__name__: session.scalar(select(func.count()).select_from(m))
+        for m in (Event, Measure, Source, Citation)
+    }
 
 
 def snapshot(session, tmp_path: Path, name: str) -> dict[str, bytes]:
@@ -86,8 +88,7 @@ def test_a_corrupted_cell_names_file_line_column_and_leaves_the_database_untouch
         with pytest.raises(LoadError) as info:
             load(bad, db.session)
         problems = info.value.problems
-        assert any(p.startswith(f"{filename}:{line}: {column}: ") and reason in p
-                   for p in problems), problems
+        assert any(p.startswith(f"{filename}:{line}: {column}: ") and reason in p for p in problems), problems
         assert snapshot(db.session, tmp_path, "after") == before
 
 
@@ -116,8 +117,9 @@ def test_duplicate_slug_and_missing_column_are_refused(app, tmp_path):
     (bad / "technologies.csv").write_text("".join(lines + [lines[1]]), encoding="utf-8")
     with app.app_context(), pytest.raises(LoadError) as info:
         load(bad, db.session)
-    assert any(f"technologies.csv:{len(lines) + 1}: slug: duplicate" in p
-               for p in info.value.problems), info.value.problems
+    assert any(f"technologies.csv:{len(lines) + 1}: slug: duplicate" in p for p in info.value.problems), (
+        info.value.problems
+    )
 
     header = (bad / "actors.csv").read_text(encoding="utf-8").replace(",coordinates_source", "", 1)
     (bad / "actors.csv").write_text(header, encoding="utf-8")
@@ -140,9 +142,7 @@ def test_a_quote_that_is_not_in_the_stored_text_is_refused(app, tmp_path):
     line = line_of(path, "Amazon loves face recognition")
     with app.app_context(), pytest.raises(LoadError) as info:
         load(bad, db.session)
-    assert f"citations.csv:{line}: quote: not found in the stored text of {aclu!r}" in (
-        info.value.problems
-    )
+    assert f"citations.csv:{line}: quote: not found in the stored text of {aclu!r}" in (info.value.problems)
 
 
 def test_a_tampered_text_fails_its_hash(app, tmp_path):
@@ -180,7 +180,7 @@ def edit_cell(path: Path, row: int, column: str, value: str) -> int:
     rows[row + 1][rows[0].index(column)] = value
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
-    assert not any("\n" in cell for r in rows[:row + 1] for cell in r)
+    assert not any("\n" in cell for r in rows[: row + 1] for cell in r)
     return row + 2
 
 
@@ -189,21 +189,37 @@ def test_parse_cell_refuses_a_nul_character_in_every_column_type():
     for spec in FILES:
         for col in spec.columns:
             columns.setdefault(col.type, col)
-    assert set(columns) == {"slug", "text", "date", "vocab", "vocabs", "ref", "refs", "float",
-                            "url", "bool", "sha", "code"}
+    assert set(columns) == {
+        "slug",
+        "text",
+        "date",
+        "vocab",
+        "vocabs",
+        "ref",
+        "refs",
+        "float",
+        "url",
+        "bool",
+        "sha",
+        "code",
+    }
     for col in columns.values():
         for text in ("\x00", "face\x00recognition", "2020-01-01\x00"):
             with pytest.raises(CellError, match="^contains a NUL character$"):
                 parse_cell(col, text)
 
 
-@pytest.mark.parametrize("filename,column,value", [
-    ("events.csv", "title", "Amazon pauses\x00 sales"),
-    ("actors.csv", "slug", "amazon\x00"),
-    ("measures.csv", "technologies", "face-recognition\x00"),
-])
+@pytest.mark.parametrize(
+    "filename,column,value",
+    [
+        ("events.csv", "title", "Amazon pauses\x00 sales"),
+        ("actors.csv", "slug", "amazon\x00"),
+        ("measures.csv", "technologies", "face-recognition\x00"),
+    ],
+)
 def test_a_nul_character_is_refused_on_both_engines_and_nothing_is_written(
-        app, tmp_path, filename, column, value):
+    app, tmp_path, filename, column, value
+):
     bad = tmp_path / "nul"
     shutil.copytree(DATA_DIR, bad)
     line = edit_cell(bad / filename, 3, column, value)
@@ -221,8 +237,9 @@ def test_a_nul_character_in_a_stored_source_text_is_refused(app, tmp_path):
     text_file.write_text("First line\nSecond\x00 line\n", encoding="utf-8")
     with app.app_context(), pytest.raises(LoadError) as info:
         load(bad, db.session)
-    assert ("sources/aclu-statement-amazon-face-recognition-moratorium.txt:2: (text): "
-            "contains a NUL character") in info.value.problems
+    assert (
+        "sources/aclu-statement-amazon-face-recognition-moratorium.txt:2: (text): contains a NUL character"
+    ) in info.value.problems
 
 
 # --- bytes that are not UTF-8 ----------------------------------------------------------------
@@ -257,14 +274,22 @@ def test_bytes_that_are_not_utf8_are_reported_at_their_physical_line_and_column(
             load(bad, db.session)
         problems = info.value.problems
         e_acute, stray, i_diaeresis = raw.index(b"\xe9"), raw.index(b"\x80"), tech_raw.index(b"\xef")
-        assert (f"events.csv:7: title: not UTF-8 (invalid continuation byte 0xe9 at byte "
-                f"{e_acute}; save the file as UTF-8)") in problems
-        assert (f"events.csv:12: fact_id: not UTF-8 (invalid start byte 0x80 at byte "
-                f"{stray}; save the file as UTF-8)") in problems
-        assert (f"technologies.csv:3: description: not UTF-8 (invalid continuation byte 0xef at "
-                f"byte {i_diaeresis}; save the file as UTF-8)") in problems
-        assert ("sources/aclu-statement-amazon-face-recognition-moratorium.txt:3: (text): not UTF-8 "
-                "(invalid continuation byte 0xe9 at byte 11; save the file as UTF-8)") in problems
+        assert (
+            f"events.csv:7: title: not UTF-8 (invalid continuation byte 0xe9 at byte "
+            f"{e_acute}; save the file as UTF-8)"
+        ) in problems
+        assert (
+            f"events.csv:12: fact_id: not UTF-8 (invalid start byte 0x80 at byte "
+            f"{stray}; save the file as UTF-8)"
+        ) in problems
+        assert (
+            f"technologies.csv:3: description: not UTF-8 (invalid continuation byte 0xef at "
+            f"byte {i_diaeresis}; save the file as UTF-8)"
+        ) in problems
+        assert (
+            "sources/aclu-statement-amazon-face-recognition-moratorium.txt:3: (text): not UTF-8 "
+            "(invalid continuation byte 0xe9 at byte 11; save the file as UTF-8)"
+        ) in problems
         assert not any(":1: (file)" in p for p in problems), problems
         assert counts(db.session) == {"Event": 0, "Measure": 0, "Source": 0, "Citation": 0}
 
@@ -279,8 +304,10 @@ def test_not_utf8_after_a_csv_syntax_error_is_still_reported_at_its_line(app, tm
     path.write_bytes(b"\n".join(lines))
     with app.app_context(), pytest.raises(LoadError) as info:
         load(bad, db.session)
-    assert any(p.startswith("technologies.csv:6: (file): not UTF-8 (invalid start byte 0xff")
-               for p in info.value.problems), info.value.problems
+    assert any(
+        p.startswith("technologies.csv:6: (file): not UTF-8 (invalid start byte 0xff")
+        for p in info.value.problems
+    ), info.value.problems
 
 
 # --- files that lack rows of the database, and --prune ------------------------------------
@@ -298,7 +325,7 @@ def cut_short(tmp_path: Path, name: str, drop: int, filenames=None) -> tuple[Pat
     path = copy / f"{name}.csv"
     lines = path.read_bytes().decode("utf-8").split("\n")
     assert lines[-1] == ""
-    kept, dropped = lines[:-1 - drop], lines[-1 - drop:-1]
+    kept, dropped = lines[: -1 - drop], lines[-1 - drop : -1]
     path.write_bytes("\n".join(kept + [""]).encode("utf-8"))
     return copy, [line.split(",")[0] for line in dropped]
 
@@ -322,14 +349,17 @@ def test_a_file_cut_short_is_reported_with_the_rows_it_lacks_and_nothing_is_dele
         assert report.missing["events"] == sorted(dropped)
         assert report.missing["citations"] == []
         events_line = next(line for line in report.lines() if line.startswith("events.csv:"))
-        assert events_line == (f"events.csv: 0 inserted, 0 updated, {total - 12} unchanged; "
-                               f"{total - 12} rows in the file, 12 rows of the database not in "
-                               f"the file (kept)")
+        assert events_line == (
+            f"events.csv: 0 inserted, 0 updated, {total - 12} unchanged; "
+            f"{total - 12} rows in the file, 12 rows of the database not in "
+            f"the file (kept)"
+        )
         [warning] = report.warnings()
         named = ", ".join(sorted(dropped)[:10])
         assert warning == (
             "events.csv: 12 rows of the database are not in the file and were kept (was the "
-            f"file cut short? `tracker load DIR --prune` deletes them): {named}, and 2 more")
+            f"file cut short? `tracker load DIR --prune` deletes them): {named}, and 2 more"
+        )
         assert snapshot(db.session, tmp_path, "after") == before
 
 
@@ -341,8 +371,10 @@ def test_prune_refuses_to_delete_rows_that_rows_staying_still_refer_to(loaded_ap
         line = line_of(cut / "citations.csv", f"{cited},")
         with pytest.raises(LoadError) as info:
             load(cut, db.session, prune=True)
-        assert (f"events.csv: slug: cannot delete {cited!r}, which is not in the file: "
-                f"citations.csv:{line} still refers to it (event)") in info.value.problems
+        assert (
+            f"events.csv: slug: cannot delete {cited!r}, which is not in the file: "
+            f"citations.csv:{line} still refers to it (event)"
+        ) in info.value.problems
         assert snapshot(db.session, tmp_path, "after") == before
 
 
@@ -354,19 +386,22 @@ def test_prune_checks_references_from_tables_whose_file_is_absent(loaded_app, tm
         copy.mkdir()
         lines = (DATA_DIR / "actors.csv").read_text(encoding="utf-8").split("\n")
         (copy / "actors.csv").write_text(
-            "\n".join(line for line in lines if not line.startswith(f"{adopter},")),
-            encoding="utf-8")
+            "\n".join(line for line in lines if not line.startswith(f"{adopter},")), encoding="utf-8"
+        )
         report = load(copy, db.session)
         assert report.missing == {"actors": [adopter]}
-        assert "measures.csv: 0 inserted, 0 updated, 0 unchanged; no such file, its rows are " \
-               "left alone" in report.lines()
+        assert (
+            "measures.csv: 0 inserted, 0 updated, 0 unchanged; no such file, its rows are "
+            "left alone" in report.lines()
+        )
         with pytest.raises(LoadError) as info:
             load(copy, db.session, prune=True)
-        assert (f"actors.csv: slug: cannot delete {adopter!r}, which is not in the file: measure "
-                f"{measure.slug!r} in the database (measures.csv is not in the directory) still "
-                f"refers to it (adopted_by)") in info.value.problems
-        assert db.session.scalar(select(func.count()).select_from(Actor).where(
-            Actor.slug == adopter)) == 1
+        assert (
+            f"actors.csv: slug: cannot delete {adopter!r}, which is not in the file: measure "
+            f"{measure.slug!r} in the database (measures.csv is not in the directory) still "
+            f"refers to it (adopted_by)"
+        ) in info.value.problems
+        assert db.session.scalar(select(func.count()).select_from(Actor).where(Actor.slug == adopter)) == 1
 
 
 def test_prune_deletes_the_rows_the_files_lack_in_the_same_transaction(loaded_app, tmp_path):
@@ -379,16 +414,20 @@ def test_prune_deletes_the_rows_the_files_lack_in_the_same_transaction(loaded_ap
         assert report.counts["events"]["deleted"] == 12
         assert report.counts["citations"]["deleted"] == n_citations
         assert report.changed == 12 + n_citations
-        assert any(line.endswith("12 rows of the database not in the file (deleted)")
-                   for line in report.lines())
+        assert any(
+            line.endswith("12 rows of the database not in the file (deleted)") for line in report.lines()
+        )
         assert report.warnings() == []
         assert report.deletions()[0].startswith("events.csv: deleted 12 rows not in the file: ")
         assert counts(db.session)["Event"] == total["Event"] - 12
         assert counts(db.session)["Citation"] == total["Citation"] - n_citations
         exported = snapshot(db.session, tmp_path, "pruned")
         # The data files as cut (the codebook beside them is not data).
-        assert exported == {p.relative_to(cut).as_posix(): p.read_bytes()
-                            for p in sorted(cut.rglob("*")) if p.is_file() and p.suffix != ".md"}
+        assert exported == {
+            p.relative_to(cut).as_posix(): p.read_bytes()
+            for p in sorted(cut.rglob("*"))
+            if p.is_file() and p.suffix != ".md"
+        }
         assert load(cut, db.session, prune=True).changed == 0
 
 
@@ -420,5 +459,7 @@ def test_cli_load_warns_about_rows_a_file_lacks_and_prune_deletes_them(app, runn
     assert "citations.csv: deleted 2 rows not in the file: " in result.stdout
     assert "Warning" not in result.output
     with app.app_context():
-        assert counts(db.session)["Citation"] == len(
-            (cut / "citations.csv").read_text(encoding="utf-8").splitlines()) - 1
+        assert (
+            counts(db.session)["Citation"]
+            == len((cut / "citations.csv").read_text(encoding="utf-8").splitlines()) - 1
+        )

@@ -33,7 +33,8 @@ def test_a_long_read_does_not_block_a_write(app):
         writer = db.engine.connect()
         try:
             rows = reader.execution_options(stream_results=True, yield_per=5).execute(
-                text("SELECT slug FROM actors ORDER BY slug"))
+                text("SELECT slug FROM actors ORDER BY slug")
+            )
             first = rows.fetchmany(5)
             assert len(first) == 5
             started = time.monotonic()

@@ -34,12 +34,29 @@ def rejects(session, obj):
 
 
 def test_valid_rows_are_accepted(session, amazon):
-    measure = add(session, Measure(slug="amazon-moratorium", title="Amazon moratorium",
-                                   measure_type="corporate_moratorium", adopted_by=amazon,
-                                   sunset=dt.date(2021, 6, 10)))
-    event = add(session, Event(slug="amazon-announces", date=dt.date(2020, 6, 10),
-                               date_precision="day", certainty="verified", kind="adopted",
-                               measure=measure, actor=amazon, title="Amazon announces"))
+    measure = add(
+        session,
+        Measure(
+            slug="amazon-moratorium",
+            title="Amazon moratorium",
+            measure_type="corporate_moratorium",
+            adopted_by=amazon,
+            sunset=dt.date(2021, 6, 10),
+        ),
+    )
+    event = add(
+        session,
+        Event(
+            slug="amazon-announces",
+            date=dt.date(2020, 6, 10),
+            date_precision="day",
+            certainty="verified",
+            kind="adopted",
+            measure=measure,
+            actor=amazon,
+            title="Amazon announces",
+        ),
+    )
     source = Source(slug="aclu", kind="statement", url="https://www.aclu.org/x")
     source.set_text("Amazon today announced a one-year moratorium.")
     add(session, source)
@@ -52,10 +69,16 @@ def test_valid_rows_are_accepted(session, amazon):
     assert event.version == 2
 
 
-@pytest.mark.parametrize("field,value", [
-    ("kind", "spaceship"), ("slug", "Amazon"), ("slug", "amazon.com"), ("slug", "new"),
-    ("country", "USA"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("kind", "spaceship"),
+        ("slug", "Amazon"),
+        ("slug", "amazon.com"),
+        ("slug", "new"),
+        ("country", "USA"),
+    ],
+)
 def test_actor_constraints(session, field, value):
     values = {"slug": "acme", "name": "Acme", "kind": "company"}
     values[field] = value
@@ -73,13 +96,43 @@ def test_unique_slugs(session, amazon):
 
 def test_measure_and_event_vocabularies_and_references(session, amazon):
     rejects(session, Measure(slug="m", title="M", measure_type="prohibition", adopted_by=amazon))
-    rejects(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="week",
-                           certainty="verified", kind="adopted", actor_id=amazon.id, title="E"))
-    rejects(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
-                           certainty="verified", kind="adopted", actor_id=99999, title="E"))
-    rejects(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
-                           certainty="verified", kind="adopted", actor_id=amazon.id, title="E",
-                           new_sunset=dt.date(2021, 1, 1)))
+    rejects(
+        session,
+        Event(
+            slug="e",
+            date=dt.date(2020, 1, 1),
+            date_precision="week",
+            certainty="verified",
+            kind="adopted",
+            actor_id=amazon.id,
+            title="E",
+        ),
+    )
+    rejects(
+        session,
+        Event(
+            slug="e",
+            date=dt.date(2020, 1, 1),
+            date_precision="day",
+            certainty="verified",
+            kind="adopted",
+            actor_id=99999,
+            title="E",
+        ),
+    )
+    rejects(
+        session,
+        Event(
+            slug="e",
+            date=dt.date(2020, 1, 1),
+            date_precision="day",
+            certainty="verified",
+            kind="adopted",
+            actor_id=amazon.id,
+            title="E",
+            new_sunset=dt.date(2021, 1, 1),
+        ),
+    )
 
 
 def test_source_urls_must_be_http(session):
@@ -89,8 +142,18 @@ def test_source_urls_must_be_http(session):
 
 
 def test_one_citation_per_event_and_source(session, amazon):
-    event = add(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
-                               certainty="verified", kind="report", actor=amazon, title="E"))
+    event = add(
+        session,
+        Event(
+            slug="e",
+            date=dt.date(2020, 1, 1),
+            date_precision="day",
+            certainty="verified",
+            kind="report",
+            actor=amazon,
+            title="E",
+        ),
+    )
     source = add(session, Source(slug="s", kind="statement", url="https://x.org"))
     add(session, Citation(event=event, source=source, role="mention"))
     rejects(session, Citation(event_id=event.id, source_id=source.id, role="mention"))
@@ -118,16 +181,23 @@ def test_migrations_build_the_models_schema(app, engine_name):
     with app.app_context():
         _migrate_empty_database(app, engine_name)
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={
-                "compare_type": True, "include_object": _include_object})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": _include_object}
+            )
             diff = compare_metadata(context, Base.metadata)
         assert diff == []
 
 
-@pytest.mark.parametrize("field,value", [
-    ("scope", "everyone"), ("scope", "police_use; spaceships"), ("scope", ""),
-    ("requirements", "approval; vibes"), ("measure_type", "abolition"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("scope", "everyone"),
+        ("scope", "police_use; spaceships"),
+        ("scope", ""),
+        ("requirements", "approval; vibes"),
+        ("measure_type", "abolition"),
+    ],
+)
 def test_measure_lists_of_codes_are_checked(session, amazon, field, value):
     values = {"slug": "m", "title": "M", "measure_type": "ban", "adopted_by": amazon}
     values[field] = value
@@ -135,20 +205,51 @@ def test_measure_lists_of_codes_are_checked(session, amazon, field, value):
 
 
 def test_valid_lists_of_codes_and_sessions(session, amazon):
-    add(session, Measure(slug="m", title="M", measure_type="discontinuation", adopted_by=amazon,
-                         scope="government_use; private_use", requirements="approval; use_policy",
-                         legislative_session="116th Congress", session_end=dt.date(2021, 1, 3)))
-    rejects(session, Measure(slug="n", title="N", measure_type="ban", adopted_by=amazon,
-                             session_end=dt.date(2021, 1, 3)))
+    add(
+        session,
+        Measure(
+            slug="m",
+            title="M",
+            measure_type="discontinuation",
+            adopted_by=amazon,
+            scope="government_use; private_use",
+            requirements="approval; use_policy",
+            legislative_session="116th Congress",
+            session_end=dt.date(2021, 1, 3),
+        ),
+    )
+    rejects(
+        session,
+        Measure(slug="n", title="N", measure_type="ban", adopted_by=amazon, session_end=dt.date(2021, 1, 3)),
+    )
 
 
 def test_coverage_changes_need_a_measure_and_sources_a_dated_certainty(session, amazon):
-    rejects(session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
-                           certainty="verified", kind="amended", actor_id=amazon.id, title="E",
-                           new_scope="police_use"))
+    rejects(
+        session,
+        Event(
+            slug="e",
+            date=dt.date(2020, 1, 1),
+            date_precision="day",
+            certainty="verified",
+            kind="amended",
+            actor_id=amazon.id,
+            title="E",
+            new_scope="police_use",
+        ),
+    )
     rejects(session, Source(slug="s", kind="mirror", url="https://x.org", published_certainty="derived"))
-    rejects(session, Source(slug="s", kind="mirror", url="https://x.org", published=dt.date(2020, 1, 1),
-                            published_precision="day", published_certainty="guessed"))
+    rejects(
+        session,
+        Source(
+            slug="s",
+            kind="mirror",
+            url="https://x.org",
+            published=dt.date(2020, 1, 1),
+            published_precision="day",
+            published_certainty="guessed",
+        ),
+    )
 
 
 def test_migrated_schema_checks_the_new_vocabularies(app, engine_name):
@@ -156,19 +257,46 @@ def test_migrated_schema_checks_the_new_vocabularies(app, engine_name):
     with app.app_context():
         _migrate_empty_database(app, engine_name)
         actor = add(db.session, Actor(slug="acme", name="Acme", kind="company"))
-        add(db.session, Measure(slug="ok", title="OK", measure_type="discontinuation",
-                                adopted_by=actor, scope="government_use; private_use"))
+        add(
+            db.session,
+            Measure(
+                slug="ok",
+                title="OK",
+                measure_type="discontinuation",
+                adopted_by=actor,
+                scope="government_use; private_use",
+            ),
+        )
         db.session.commit()
-        for values in ({"scope": "everyone"}, {"requirements": "vibes"},
-                       {"measure_type": "abolition"}):
-            rejects(db.session, Measure(slug="bad", title="Bad", adopted_by_id=actor.id,
-                                        **{"measure_type": "ban", **values}))
-        rejects(db.session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
-                                  certainty="verified", kind="first_draft", actor_id=actor.id,
-                                  title="E"))
-        add(db.session, Event(slug="e", date=dt.date(2020, 1, 1), date_precision="day",
-                              certainty="verified", kind="first_reading", actor_id=actor.id,
-                              title="E"))
+        for values in ({"scope": "everyone"}, {"requirements": "vibes"}, {"measure_type": "abolition"}):
+            rejects(
+                db.session,
+                Measure(slug="bad", title="Bad", adopted_by_id=actor.id, **{"measure_type": "ban", **values}),
+            )
+        rejects(
+            db.session,
+            Event(
+                slug="e",
+                date=dt.date(2020, 1, 1),
+                date_precision="day",
+                certainty="verified",
+                kind="first_draft",
+                actor_id=actor.id,
+                title="E",
+            ),
+        )
+        add(
+            db.session,
+            Event(
+                slug="e",
+                date=dt.date(2020, 1, 1),
+                date_precision="day",
+                certainty="verified",
+                kind="first_reading",
+                actor_id=actor.id,
+                title="E",
+            ),
+        )
         rejects(db.session, Source(slug="s", kind="rumour", url="https://x.org"))
         add(db.session, Source(slug="s", kind="mirror", url="https://x.org"))
 

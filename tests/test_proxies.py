@@ -10,19 +10,25 @@ from tracker.extensions import limiter
 
 
 def _bad_logins(client, address: str, n: int) -> list[int]:
-    return [client.post("/login", data={"email": "x@example.org", "password": "wrong password!"},
-                        headers={"X-Forwarded-For": address}).status_code for _ in range(n)]
+    return [
+        client.post(
+            "/login",
+            data={"email": "x@example.org", "password": "wrong password!"},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+        for _ in range(n)
+    ]
 
 
 @pytest.fixture
 def limited(make_app, engine_name):
     def build(proxies: int):
-        app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                       TRACKER_PROXIES=proxies)
+        app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", TRACKER_PROXIES=proxies)
         with app.app_context():
             _reset(engine_name)
             limiter.reset()
         return app
+
     return build
 
 

@@ -19,9 +19,18 @@ def test_cached_statuses_follow_an_edit(loaded_app):
         day = dt.date(2030, 1, 1)
         assert queries.measure_statuses(db.session, day)[measure.id] == "in_effect"
         first = measure.events[0]
-        db.session.add(Event(slug="sf-hypothetical-repeal", date=dt.date(2029, 1, 1),
-                             date_precision="day", certainty="unverified", kind="repealed",
-                             measure=measure, actor=first.actor, title="Hypothetical repeal"))
+        db.session.add(
+            Event(
+                slug="sf-hypothetical-repeal",
+                date=dt.date(2029, 1, 1),
+                date_precision="day",
+                certainty="unverified",
+                kind="repealed",
+                measure=measure,
+                actor=first.actor,
+                title="Hypothetical repeal",
+            )
+        )
         db.session.commit()
         assert queries.measure_statuses(db.session, day)[measure.id] == "repealed"
         assert queries.measure_statuses(db.session, dt.date(2028, 1, 1))[measure.id] == "in_effect"
@@ -40,9 +49,15 @@ def test_light_event_rows_match_the_orm_objects(loaded_app):
         for event in events:
             row = rows[event.id]
             assert (row.slug, row.date, row.kind, row.title, row.measure_id) == (
-                event.slug, event.date, event.kind, event.title, event.measure_id)
+                event.slug,
+                event.date,
+                event.kind,
+                event.title,
+                event.measure_id,
+            )
             assert [t.slug for t in row.all_technologies] == [t.slug for t in event.all_technologies]
             assert [(c.source.slug, c.role, c.quote) for c in row.citations] == [
-                (c.source.slug, c.role, c.quote) for c in event.citations]
+                (c.source.slug, c.role, c.quote) for c in event.citations
+            ]
             place = event.place
             assert (row.place.slug if row.place else None) == (place.slug if place else None)

@@ -34,18 +34,31 @@ def test_state_after_undoes_later_changes():
 
 
 def _edit(client, world, title, version):
-    return client.post(f"/events/{world['event']}/edit", data={
-        "title": title, "date": "2020-02-24", "certainty": "verified", "kind": "adopted",
-        "measure": world["measure"], "actor": world["council"], "version": str(version)})
+    return client.post(
+        f"/events/{world['event']}/edit",
+        data={
+            "title": title,
+            "date": "2020-02-24",
+            "certainty": "verified",
+            "kind": "adopted",
+            "measure": world["measure"],
+            "actor": world["council"],
+            "version": str(version),
+        },
+    )
 
 
 def _revision_ids(app, slug):
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
-        return [c.revision_id for c in db.session.scalars(
-            select(RevisionChange).where(RevisionChange.collection == "events",
-                                         RevisionChange.record_id == event_id)
-            .order_by(RevisionChange.id))]
+        return [
+            c.revision_id
+            for c in db.session.scalars(
+                select(RevisionChange)
+                .where(RevisionChange.collection == "events", RevisionChange.record_id == event_id)
+                .order_by(RevisionChange.id)
+            )
+        ]
 
 
 def test_history_page_shows_a_readable_diff(app):
@@ -130,8 +143,7 @@ def test_deleting_a_source_records_its_citations(app):
         assert db.session.scalar(select(Source).where(Source.slug == world["source"])) is None
         assert db.session.scalars(select(Citation)).all() == []
         changes = db.session.scalars(select(RevisionChange).order_by(RevisionChange.id)).all()
-        assert [(c.collection, c.action) for c in changes] == [("citations", "delete"),
-                                                               ("sources", "delete")]
+        assert [(c.collection, c.action) for c in changes] == [("citations", "delete"), ("sources", "delete")]
         assert changes[1].before["text"].startswith("Springfield, Mass.")
 
 
@@ -172,8 +184,11 @@ def test_admin_restores_a_deleted_record_with_its_history(app):
     assert "Renamed before deletion" in history_page and "delete" in history_page
     # Its citation, deleted in the same revision, is restored from its own history.
     with app.app_context():
-        citation_id = db.session.scalar(select(RevisionChange.record_id).where(
-            RevisionChange.collection == "citations", RevisionChange.revision_id == deletion))
+        citation_id = db.session.scalar(
+            select(RevisionChange.record_id).where(
+                RevisionChange.collection == "citations", RevisionChange.revision_id == deletion
+            )
+        )
     revision_page = admin.get(f"/revisions/{deletion}").get_data(as_text=True)
     assert f"/citations/{citation_id}/history" in revision_page
     assert admin.post(f"/citations/{citation_id}/revert/{deletion}").status_code == 302

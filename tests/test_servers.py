@@ -51,14 +51,24 @@ class Server:
     def __init__(self, env: dict[str, str], workers: int):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env, "TRACKER_BIND": f"127.0.0.1:{self.port}",
-                    "TRACKER_WORKERS": str(workers), "TRACKER_ACCESS_LOG": "/dev/null",
-                    "TRACKER_INSECURE_COOKIES": "1"}
+        self.env = {
+            **os.environ,
+            **env,
+            "TRACKER_BIND": f"127.0.0.1:{self.port}",
+            "TRACKER_WORKERS": str(workers),
+            "TRACKER_ACCESS_LOG": "/dev/null",
+            "TRACKER_INSECURE_COOKIES": "1",
+        }
         # A file, not a pipe: a full pipe would block the server's logging.
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [str(GUNICORN), "-c", "python:tracker.gunicorn_conf", "tracker:create_app()"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -99,8 +109,11 @@ def world_database(make_app, engine_name, database_url):
 
 
 def _env(database_url: str, redis_url: str | None, prefix: str) -> dict[str, str]:
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": "shared-secret-for-the-test",
-           "RATELIMIT_KEY_PREFIX": prefix}
+    env = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "shared-secret-for-the-test",
+        "RATELIMIT_KEY_PREFIX": prefix,
+    }
     if redis_url:
         env["RATELIMIT_STORAGE_URI"] = redis_url
     return env
@@ -114,19 +127,30 @@ def _csrf(page: str) -> str:
 
 def _bad_login(client: httpx.Client) -> int:
     token = _csrf(client.get("/login").text)
-    return client.post("/login", data={"csrf_token": token, "email": "editor@example.org",
-                                       "password": "not the password"}).status_code
+    return client.post(
+        "/login", data={"csrf_token": token, "email": "editor@example.org", "password": "not the password"}
+    ).status_code
 
 
 def test_in_memory_limits_with_several_workers_refuse_to_start():
     assert shared_limits_required(4, "memory://") is not None
     assert shared_limits_required(1, "memory://") is None
     assert shared_limits_required(4, "redis://127.0.0.1:6379/0") is None
-    env = {**os.environ, "TRACKER_WORKERS": "4", "TRACKER_BIND": f"127.0.0.1:{_free_port()}",
-           "RATELIMIT_STORAGE_URI": "memory://", "SECRET_KEY": "x"}
+    env = {
+        **os.environ,
+        "TRACKER_WORKERS": "4",
+        "TRACKER_BIND": f"127.0.0.1:{_free_port()}",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SECRET_KEY": "x",
+    }
     result = subprocess.run(
         [str(GUNICORN), "-c", "python:tracker.gunicorn_conf", "tracker:create_app()"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "RATELIMIT_STORAGE_URI" in result.stdout + result.stderr
 
@@ -158,16 +182,29 @@ def test_two_app_servers_share_the_database_and_the_limits(world_database, redis
         assert httpx.get(two.url + page).json()["title"] == "Springfield council bans face recognition"
         with httpx.Client(base_url=one.url, timeout=10) as editor:
             token = _csrf(editor.get("/login").text)
-            response = editor.post("/login", data={"csrf_token": token, "email": "editor@example.org",
-                                                   "password": PASSWORD})
+            response = editor.post(
+                "/login", data={"csrf_token": token, "email": "editor@example.org", "password": PASSWORD}
+            )
             assert response.status_code == 302
             form = editor.get(f"/events/{world['event']}/edit").text
             version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
-            response = editor.post(f"/events/{world['event']}/edit", data={
-                "csrf_token": _csrf(form), "version": version, "title": "Edited through server one",
-                "date": "2020-02-24", "certainty": "verified", "kind": "adopted",
-                "measure": world["measure"], "actor": world["council"], "jurisdiction": "",
-                "summary": "", "date_note": "", "new_sunset": ""})
+            response = editor.post(
+                f"/events/{world['event']}/edit",
+                data={
+                    "csrf_token": _csrf(form),
+                    "version": version,
+                    "title": "Edited through server one",
+                    "date": "2020-02-24",
+                    "certainty": "verified",
+                    "kind": "adopted",
+                    "measure": world["measure"],
+                    "actor": world["council"],
+                    "jurisdiction": "",
+                    "summary": "",
+                    "date_note": "",
+                    "new_sunset": "",
+                },
+            )
             assert response.status_code == 302, response.text[:500]
         # The other server sees it on its very next request (no stale per-process cache).
         assert httpx.get(two.url + page).json()["title"] == "Edited through server one"

@@ -70,7 +70,9 @@ def test_a_bill_of_the_116th_congress_failed_the_day_after_it_ended():
     assert status_on(bill, D(2021, 1, 3), session_end=CONGRESS_116_END) == "pending"
     assert status_on(bill, D(2021, 1, 4), session_end=CONGRESS_116_END) == "failed"
     assert lifecycle(bill, session_end=CONGRESS_116_END) == [
-        Period("pending", D(2020, 6, 25), D(2021, 1, 4)), Period("failed", D(2021, 1, 4), None)]
+        Period("pending", D(2020, 6, 25), D(2021, 1, 4)),
+        Period("failed", D(2021, 1, 4), None),
+    ]
 
 
 def test_a_bill_that_passed_one_chamber_of_the_117th_congress_failed_with_it():
@@ -88,8 +90,11 @@ def test_a_bill_passed_but_unsigned_when_its_session_ended_failed():
 def test_a_bill_enacted_within_its_session_is_not_failed_by_its_end():
     law = [Step(D(2020, 6, 1), "introduced"), Step(D(2020, 12, 1), "adopted")]
     assert status_on(law, D(2021, 6, 1), session_end=CONGRESS_116_END) == "in_effect"
-    signed_later = [Step(D(2020, 6, 1), "introduced"), Step(D(2020, 12, 1), "adopted"),
-                    Step(D(2021, 7, 1), "effective")]
+    signed_later = [
+        Step(D(2020, 6, 1), "introduced"),
+        Step(D(2020, 12, 1), "adopted"),
+        Step(D(2021, 7, 1), "effective"),
+    ]
     assert status_on(signed_later, D(2021, 2, 1), session_end=CONGRESS_116_END) == "adopted"
 
 
@@ -132,9 +137,12 @@ def test_period_end_is_the_first_day_after_a_partial_date():
 
 def test_baltimore_moratorium_expiring_in_december_2022_ran_until_its_sunset():
     sunset = D(2023, 1, 1)
-    steps = [Step(D(2021, 6, 14), "passed"), Step(D(2021, 8, 9), "adopted"),
-             Step(D(2021, 9, 1), "effective", precision="month"),
-             Step(D(2022, 12, 1), "expired", precision="month")]
+    steps = [
+        Step(D(2021, 6, 14), "passed"),
+        Step(D(2021, 8, 9), "adopted"),
+        Step(D(2021, 9, 1), "effective", precision="month"),
+        Step(D(2022, 12, 1), "expired", precision="month"),
+    ]
     assert status_on(steps, D(2022, 12, 15), sunset) == "in_effect"
     assert status_on(steps, D(2023, 1, 1), sunset) == "expired"
     assert status_on(steps, D(2023, 2, 1), sunset) == "expired"
@@ -180,8 +188,9 @@ def test_portland_maine_council_ban_ends_when_the_ballot_ban_takes_effect():
 
 def test_virginia_2021_ban_in_effect_until_the_2022_law_took_effect():
     ban = lifecycle([Step(D(2021, 3, 24), "adopted"), Step(D(2021, 7, 1), "effective")])
-    law = lifecycle([Step(D(2022, 3, 10), "passed"), Step(D(2022, 4, 27), "adopted"),
-                     Step(D(2022, 7, 1), "effective")])
+    law = lifecycle(
+        [Step(D(2022, 3, 10), "passed"), Step(D(2022, 4, 27), "adopted"), Step(D(2022, 7, 1), "effective")]
+    )
     out = apply_replacements({1: ban, 2: law}, {2: 1})
     assert status_in(out[1], D(2022, 6, 1)) == "in_effect"
     assert status_in(out[1], D(2022, 7, 1)) == "replaced"
@@ -233,15 +242,19 @@ def test_new_orleans_ban_keeps_predictive_policing_after_the_2022_change():
 
 
 def test_a_technology_added_later_is_covered_from_that_day():
-    covered = coverage(["drones", "face-recognition"],
-                       [Change(D(2021, 1, 1), added=frozenset({"drones"}))])
+    covered = coverage(["drones", "face-recognition"], [Change(D(2021, 1, 1), added=frozenset({"drones"}))])
     assert covered["drones"] == [(D(2021, 1, 1), None)]
     assert covered["face-recognition"] == [(None, None)]
 
 
 def test_a_technology_removed_and_added_back_has_two_intervals():
-    covered = coverage(["alpr"], [Change(D(2020, 1, 1), removed=frozenset({"alpr"})),
-                                  Change(D(2022, 1, 1), added=frozenset({"alpr"}))])
+    covered = coverage(
+        ["alpr"],
+        [
+            Change(D(2020, 1, 1), removed=frozenset({"alpr"})),
+            Change(D(2022, 1, 1), added=frozenset({"alpr"})),
+        ],
+    )
     assert covered["alpr"] == [(None, D(2020, 1, 1)), (D(2022, 1, 1), None)]
 
 
@@ -261,8 +274,11 @@ def test_vetoed_bill_failed():
 
 
 def test_veto_overridden_brings_it_into_effect():
-    bill = [Step(D(2020, 1, 1), "passed"), Step(D(2020, 1, 5), "vetoed"),
-            Step(D(2020, 2, 1), "veto_overridden")]
+    bill = [
+        Step(D(2020, 1, 1), "passed"),
+        Step(D(2020, 1, 5), "vetoed"),
+        Step(D(2020, 2, 1), "veto_overridden"),
+    ]
     assert status_on(bill, D(2020, 2, 1)) == "in_effect"
 
 
@@ -274,8 +290,11 @@ def test_adopted_waits_for_a_later_effective_date():
 
 def test_same_day_events_apply_in_lifecycle_order():
     # Listed out of order: introduced, passed and adopted on one day end adopted→in_effect.
-    same_day = [Step(D(2021, 1, 1), "adopted"), Step(D(2021, 1, 1), "introduced"),
-                Step(D(2021, 1, 1), "passed")]
+    same_day = [
+        Step(D(2021, 1, 1), "adopted"),
+        Step(D(2021, 1, 1), "introduced"),
+        Step(D(2021, 1, 1), "passed"),
+    ]
     assert status_on(same_day, D(2021, 1, 1)) == "in_effect"
     repeal_same_day = [Step(D(2021, 1, 1), "repealed"), Step(D(2021, 1, 1), "adopted")]
     assert status_on(repeal_same_day, D(2021, 1, 1)) == "repealed"
@@ -289,8 +308,11 @@ def test_extension_to_a_new_sunset():
 
 
 def test_struck_down_and_amended():
-    steps = [Step(D(2020, 1, 1), "adopted"), Step(D(2020, 6, 1), "amended"),
-             Step(D(2021, 1, 1), "struck_down")]
+    steps = [
+        Step(D(2020, 1, 1), "adopted"),
+        Step(D(2020, 6, 1), "amended"),
+        Step(D(2021, 1, 1), "struck_down"),
+    ]
     assert status_on(steps, D(2020, 7, 1)) == "in_effect"
     assert status_on(steps, D(2021, 1, 1)) == "struck_down"
 
@@ -344,8 +366,9 @@ def test_every_bill_of_an_ended_congress_failed_the_day_after(shared_loaded_app)
     and was never enacted is failed from the day after its session's last day."""
     with shared_loaded_app.app_context():
         bills = db.session.execute(
-            select(Measure.id, Measure.slug, Measure.session_end)
-            .where(Measure.session_end.is_not(None), Measure.session_end < D(2026, 1, 1))
+            select(Measure.id, Measure.slug, Measure.session_end).where(
+                Measure.session_end.is_not(None), Measure.session_end < D(2026, 1, 1)
+            )
         ).all()
         assert len(bills) >= 6
         for mid, slug, end in bills:
@@ -366,25 +389,25 @@ def test_portland_maine_is_counted_once(shared_loaded_app):
         assert measure_statuses(db.session, D(2021, 6, 1), [council])[council] == "replaced"
 
 
-def test_new_orleans_predictive_policing_ban_in_effect_after_face_recognition_moved_out(
-        shared_loaded_app):
+def test_new_orleans_predictive_policing_ban_in_effect_after_face_recognition_moved_out(shared_loaded_app):
     with shared_loaded_app.app_context():
         ban = _measure_id("new-orleans-surveillance-technology-ban-2020")
         day = D(2023, 6, 1)
         assert measure_statuses(db.session, day, [ban], ["predictive-policing"])[ban] == "in_effect"
         assert measure_statuses(db.session, day, [ban], ["face-recognition"])[ban] is None
-        assert measure_statuses(db.session, D(2021, 6, 1), [ban], ["face-recognition"])[ban] == \
-            "in_effect"
+        assert measure_statuses(db.session, D(2021, 6, 1), [ban], ["face-recognition"])[ban] == "in_effect"
 
 
 def test_milestones_are_the_first_step_the_latest_taking_effect_and_the_ending():
     from tracker.core.status import Milestones, Period, milestones
 
     d = dt.date
-    periods = [Period("pending", d(2020, 1, 1), d(2020, 3, 1)),
-               Period("adopted", d(2020, 3, 1), d(2020, 7, 1)),
-               Period("in_effect", d(2020, 7, 1), d(2023, 1, 1)),
-               Period("expired", d(2023, 1, 1), None)]
+    periods = [
+        Period("pending", d(2020, 1, 1), d(2020, 3, 1)),
+        Period("adopted", d(2020, 3, 1), d(2020, 7, 1)),
+        Period("in_effect", d(2020, 7, 1), d(2023, 1, 1)),
+        Period("expired", d(2023, 1, 1), None),
+    ]
     assert milestones(periods, d(2019, 6, 1)) == Milestones(None, None, None)
     early = milestones(periods, d(2020, 4, 1))
     assert (early.first, early.in_effect_since, early.ended) == (d(2020, 1, 1), None, None)
@@ -403,10 +426,18 @@ def test_the_measures_csv_and_json_carry_the_milestones(shared_client):
     ban = items["virginia-police-facial-recognition-ban-2021"]
     assert (ban["in_effect_since"], ban["ended"]) == ("2021-07-01", "2022-07-01")
     assert ban["status"] == "replaced" and ban["first_event"] <= "2021-07-01"
-    rows = list(csv.DictReader(io.StringIO(shared_client.get(
-        url.replace(".json", ".csv").replace("&per_page=50", "")).get_data(as_text=True))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                shared_client.get(url.replace(".json", ".csv").replace("&per_page=50", "")).get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
     row = next(r for r in rows if r["slug"] == "virginia-police-facial-recognition-ban-2021")
     assert (row["in_effect_since"], row["ended"]) == ("2021-07-01", "2022-07-01")
-    detail = shared_client.get("/measures/virginia-police-facial-recognition-ban-2021.json"
-                               "?as_of=2022-08-01").get_json()
+    detail = shared_client.get(
+        "/measures/virginia-police-facial-recognition-ban-2021.json?as_of=2022-08-01"
+    ).get_json()
     assert (detail["in_effect_since"], detail["ended"]) == ("2021-07-01", "2022-07-01")

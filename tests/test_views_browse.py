@@ -45,14 +45,17 @@ def html_slugs(client, path: str, query: str, detail: str) -> list[str]:
     return slugs
 
 
-@pytest.mark.parametrize("path,query", [
-    ("/events", "per_page=7"),
-    ("/events", "per_page=5&kind=adopted&kind=repealed&sort=date"),
-    ("/events", "per_page=3&q=face+recognition&country=US"),
-    ("/measures", "per_page=4&status=in_effect&as_of=2021-01-01&sort=title"),
-    ("/sources", "per_page=20&kind=news_article"),
-    ("/actors", "per_page=10&actor=united-states"),
-])
+@pytest.mark.parametrize(
+    "path,query",
+    [
+        ("/events", "per_page=7"),
+        ("/events", "per_page=5&kind=adopted&kind=repealed&sort=date"),
+        ("/events", "per_page=3&q=face+recognition&country=US"),
+        ("/measures", "per_page=4&status=in_effect&as_of=2021-01-01&sort=title"),
+        ("/sources", "per_page=20&kind=news_article"),
+        ("/actors", "per_page=10&actor=united-states"),
+    ],
+)
 def test_html_json_and_csv_have_the_same_rows_in_the_same_order(shared_client, path, query):
     json_slugs = [i["slug"] for i in all_json_pages(shared_client, path, query)]
     csv_slugs = [r["slug"] for r in csv_rows(shared_client, f"{path}.csv?{query}")]
@@ -101,8 +104,7 @@ def test_search_sources_shows_the_matching_passage(shared_client):
 
 def test_search_finds_events_through_their_measure(shared_client):
     data = shared_client.get("/events.json?q=%22Justice+in+Policing%22").get_json()
-    assert any(i["measure"] and i["measure"]["slug"] == "justice-in-policing-act-2020"
-               for i in data["items"])
+    assert any(i["measure"] and i["measure"]["slug"] == "justice-in-policing-act-2020" for i in data["items"])
 
 
 def test_actor_includes_sub_jurisdictions(shared_client):
@@ -149,12 +151,18 @@ def test_caption_and_file_name(shared_client):
         "&actor=massachusetts&date_from=2019&date_to=2020"
     )
     disposition = response.headers["Content-Disposition"]
-    assert re.search(r'filename="bans-and-moratoriums-on-face-recognition-in-massachusetts-2019-2020-'
-                     r'\d{4}-\d{2}-\d{2}\.csv"', disposition), disposition
-    page = shared_client.get("/measures?measure_type=ban&measure_type=moratorium"
-                             "&technology=face-recognition&actor=massachusetts&date_from=2019&date_to=2020")
+    assert re.search(
+        r'filename="bans-and-moratoriums-on-face-recognition-in-massachusetts-2019-2020-'
+        r'\d{4}-\d{2}-\d{2}\.csv"',
+        disposition,
+    ), disposition
+    page = shared_client.get(
+        "/measures?measure_type=ban&measure_type=moratorium"
+        "&technology=face-recognition&actor=massachusetts&date_from=2019&date_to=2020"
+    )
     assert "bans and moratoriums on face recognition in Massachusetts, 2019–2020" in page.get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_excel_variant_has_a_bom_and_csv_ignores_paging(shared_client):
@@ -173,26 +181,29 @@ def test_facets_count_the_matching_rows(shared_client):
     assert total >= 8
 
 
-@pytest.mark.parametrize("url,parameter", [
-    ("/events.json?kind=bogus", "kind"),
-    ("/events.json?colour=red", "colour"),
-    ("/events.json?date_from=2020-13", "date_from"),
-    ("/events.json?date_from=2021-02-30", "date_from"),
-    ("/events.json?date_from=2022&date_to=2020", "date_from"),
-    ("/events.json?per_page=501", "per_page"),
-    ("/events.json?page=0", "page"),
-    ("/events.json?page=abc", "page"),
-    ("/events.json?as_of=yesterday", "as_of"),
-    ("/measures.json?status=asleep", "status"),
-    ("/measures.json?kind=ban", "kind"),
-    ("/events.json?technology=mind-reading", "technology"),
-    ("/events.json?actor=atlantis", "actor"),
-    ("/events.json?country=USA", "country"),
-    ("/events.json?region=California", "region"),
-    ("/events.json?sort=random", "sort"),
-    ("/events.json?q=%21%21%21", "q"),
-    ("/events/amazon-announces-rekognition-police-moratorium.json?page=2", "page"),
-])
+@pytest.mark.parametrize(
+    "url,parameter",
+    [
+        ("/events.json?kind=bogus", "kind"),
+        ("/events.json?colour=red", "colour"),
+        ("/events.json?date_from=2020-13", "date_from"),
+        ("/events.json?date_from=2021-02-30", "date_from"),
+        ("/events.json?date_from=2022&date_to=2020", "date_from"),
+        ("/events.json?per_page=501", "per_page"),
+        ("/events.json?page=0", "page"),
+        ("/events.json?page=abc", "page"),
+        ("/events.json?as_of=yesterday", "as_of"),
+        ("/measures.json?status=asleep", "status"),
+        ("/measures.json?kind=ban", "kind"),
+        ("/events.json?technology=mind-reading", "technology"),
+        ("/events.json?actor=atlantis", "actor"),
+        ("/events.json?country=USA", "country"),
+        ("/events.json?region=California", "region"),
+        ("/events.json?sort=random", "sort"),
+        ("/events.json?q=%21%21%21", "q"),
+        ("/events/amazon-announces-rekognition-police-moratorium.json?page=2", "page"),
+    ],
+)
 def test_bad_parameters_are_a_400_naming_them(shared_client, url, parameter):
     response = shared_client.get(url)
     assert response.status_code == 400
@@ -213,8 +224,7 @@ def test_page_past_the_end_and_unknown_slugs_are_404(shared_client):
 
 
 def test_event_page_shows_citations_with_quotes_and_lifecycle(shared_client):
-    html = shared_client.get("/events/amazon-announces-rekognition-police-moratorium").get_data(
-        as_text=True)
+    html = shared_client.get("/events/amazon-announces-rekognition-police-moratorium").get_data(as_text=True)
     # The quote of every citation is shown, in a blockquote.
     quotes = re.findall(r"<blockquote[^>]*>(.*?)</blockquote>", html, re.S)
     assert any("Amazon today announced a one-year moratorium" in q for q in quotes)
@@ -226,11 +236,12 @@ def test_event_page_shows_citations_with_quotes_and_lifecycle(shared_client):
 
 def test_measure_page_history_and_status(shared_client):
     html = shared_client.get("/measures/california-body-camera-biometric-moratorium-2019").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "Expired" in html and "1 January 2023" in html
     old = shared_client.get(
-        "/measures/california-body-camera-biometric-moratorium-2019?as_of=2021-01-01").get_data(
-        as_text=True)
+        "/measures/california-body-camera-biometric-moratorium-2019?as_of=2021-01-01"
+    ).get_data(as_text=True)
     assert 'status-in_effect">In effect</span> on 1 January 2021' in old
     data = shared_client.get("/measures/amazon-rekognition-police-moratorium-2020.json").get_json()
     assert data["status"] == "in_effect"

@@ -18,13 +18,13 @@ def test_atom_feed_follows_the_same_filters(shared_client):
     assert response.status_code == 200
     assert response.mimetype == "application/atom+xml"
     feed = ET.fromstring(response.data)
-    assert "bans in US-CA" in feed.find(f"{ATOM}title").text or "California" in feed.find(
-        f"{ATOM}title").text
+    assert "bans in US-CA" in feed.find(f"{ATOM}title").text or "California" in feed.find(f"{ATOM}title").text
     entries = feed.findall(f"{ATOM}entry")
     assert 0 < len(entries) <= 5
     json_items = shared_client.get("/events.json?measure_type=ban&region=US-CA&per_page=5").get_json()
     assert [e.find(f"{ATOM}id").text.rsplit("/", 1)[1] for e in entries] == [
-        i["slug"] for i in json_items["items"]]
+        i["slug"] for i in json_items["items"]
+    ]
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert shared_client.get("/events.atom?kind=nope").status_code == 400
 
@@ -34,8 +34,16 @@ def test_data_package_is_frictionless_and_versioned_by_content(shared_client):
     assert response.status_code == 200 and response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = set(archive.namelist())
-    assert {"datapackage.json", "events.csv", "measures.csv", "actors.csv", "sources.csv",
-            "citations.csv", "technologies.csv", "CITATION.txt"} <= names
+    assert {
+        "datapackage.json",
+        "events.csv",
+        "measures.csv",
+        "actors.csv",
+        "sources.csv",
+        "citations.csv",
+        "technologies.csv",
+        "CITATION.txt",
+    } <= names
     assert any(n.startswith("sources/") and n.endswith(".txt") for n in names)
     package = json.loads(archive.read("datapackage.json"))
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
@@ -44,8 +52,9 @@ def test_data_package_is_frictionless_and_versioned_by_content(shared_client):
     assert response.headers["X-Data-Version"] == package["version"]
     events = next(r for r in package["resources"] if r["name"] == "events")
     assert events["schema"]["primaryKey"] == ["slug"]
-    assert {"fields": "measure", "reference": {"resource": "measures", "fields": "slug"}} in \
-        events["schema"]["foreignKeys"]
+    assert {"fields": "measure", "reference": {"resource": "measures", "fields": "slug"}} in events["schema"][
+        "foreignKeys"
+    ]
     kind = next(f for f in events["schema"]["fields"] if f["name"] == "kind")
     assert "adopted" in kind["constraints"]["enum"]
     # The package's CSVs are the raw data files, byte for byte.
@@ -77,8 +86,22 @@ def test_openapi_describes_every_list_and_parameter(shared_client):
             assert f"/{collection}{suffix}" in spec["paths"]
         assert f"/{collection}/{{slug}}.json" in spec["paths"]
     names = {p["name"] for p in spec["paths"]["/events.json"]["get"]["parameters"]}
-    assert names == {"q", "kind", "measure_type", "status", "technology", "actor", "country",
-                     "region", "date_from", "date_to", "as_of", "sort", "page", "per_page"}
+    assert names == {
+        "q",
+        "kind",
+        "measure_type",
+        "status",
+        "technology",
+        "actor",
+        "country",
+        "region",
+        "date_from",
+        "date_to",
+        "as_of",
+        "sort",
+        "page",
+        "per_page",
+    }
     assert "/events.atom" in spec["paths"] and "/data-package.zip" in spec["paths"]
 
 

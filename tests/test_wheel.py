@@ -33,15 +33,29 @@ def installed(tmp_path_factory):
     """A fresh venv with the wheel installed without dependencies; the dependencies come from
     the project's environment on PYTHONPATH (no download), which holds no copy of tracker."""
     tmp = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                    "--quiet", "-w", str(tmp / "dist"), str(ROOT)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp / "dist"), str(ROOT)],
+        check=True,
+    )
     [wheel] = (tmp / "dist").glob("surveillance_policy_tracker-*.whl")
     venv.create(tmp / "env", with_pip=False)
     python = tmp / "env" / "bin" / "python"
     site = sysconfig.get_paths()["purelib"]
     env = {**os.environ, "PYTHONPATH": site, "PYTHONNOUSERSITE": "1"}
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
-                    "--target", str(tmp / "env" / "lib" / "site"), str(wheel)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(tmp / "env" / "lib" / "site"),
+            str(wheel),
+        ],
+        check=True,
+    )
     env["PYTHONPATH"] = f"{tmp / 'env' / 'lib' / 'site'}{os.pathsep}{site}"
     return tmp, python, env
 
@@ -59,12 +73,25 @@ def test_the_installed_wheel_migrates_and_serves_pages(installed):
     database = tmp / "wheel.sqlite3"
     setup = subprocess.run(
         [str(python), "-m", "flask", "--app", "tracker", "setup", "--no-data"],
-        cwd=tmp, env={**env, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "x",
-                      "TRACKER_INSTANCE": str(tmp / "instance")},
-        capture_output=True, text=True, timeout=120)
+        cwd=tmp,
+        env={
+            **env,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "SECRET_KEY": "x",
+            "TRACKER_INSTANCE": str(tmp / "instance"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert setup.returncode == 0, setup.stderr
-    result = subprocess.run([str(python), "-c", SMOKE, str(database)], cwd=tmp,
-                            env={**env, "TRACKER_INSTANCE": str(tmp / "instance")},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(python), "-c", SMOKE, str(database)],
+        cwd=tmp,
+        env={**env, "TRACKER_INSTANCE": str(tmp / "instance")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert str(tmp / "env" / "lib" / "site" / "tracker") in result.stdout

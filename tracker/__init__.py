@@ -30,7 +30,6 @@ MIGRATIONS_DIR = PACKAGE_DIR / "db" / "migrations"
 OVERRIDES_DIR = Path(os.environ.get("TRACKER_TEMPLATES", PROJECT_DIR / "templates"))
 
 
-
 def create_app(config: dict | None = None) -> Flask:
     """The application factory: settings from the environment, overridden by ``config``."""
     app = Flask(
@@ -51,7 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
         # Behind nginx/Caddy every request comes from the proxy: without this all clients
         # would share one rate-limit bucket and links would use the proxy's scheme and host.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask types wsgi_app as a method
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -78,6 +78,14 @@ def register_blueprints(app: Flask) -> None:
     """The public site, then each of the editors', accounts' and corrections' blueprints:
     the one place that knows them all (no layer imports another's routes)."""
     errors.register(app)
-    for blueprint in (public.bp, browse.bp, feeds.bp, meta.bp, auth_routes.bp, editing_routes.bp,
-                      correction_routes.bp, charts.bp):
+    for blueprint in (
+        public.bp,
+        browse.bp,
+        feeds.bp,
+        meta.bp,
+        auth_routes.bp,
+        editing_routes.bp,
+        correction_routes.bp,
+        charts.bp,
+    ):
         app.register_blueprint(blueprint)

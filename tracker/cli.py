@@ -40,8 +40,14 @@ def database_is_empty() -> bool:
 
 @click.command("setup")
 @click.option("--no-data", is_flag=True, help="Only migrate; do not load data/.")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=str(DEFAULT_DATA),
-              show_default=True, help="Dataset to load into an empty database.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    default=str(DEFAULT_DATA),
+    show_default=True,
+    help="Dataset to load into an empty database.",
+)
 @with_appcontext
 def setup_command(no_data: bool, data_dir: str) -> None:
     """Migrate the database, then load the dataset if the database is empty."""
@@ -61,8 +67,7 @@ def _load(directory: str, prune: bool = False) -> None:
     except LoadError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
-        click.echo(f"Load aborted: {len(exc.problems)} problem(s); the database is unchanged.",
-                   err=True)
+        click.echo(f"Load aborted: {len(exc.problems)} problem(s); the database is unchanged.", err=True)
         sys.exit(1)
     for line in report.lines():
         click.echo(line)
@@ -74,8 +79,9 @@ def _load(directory: str, prune: bool = False) -> None:
 
 @click.command("load")
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--prune", is_flag=True,
-              help="Also delete the database rows that the files lack (same transaction).")
+@click.option(
+    "--prune", is_flag=True, help="Also delete the database rows that the files lack (same transaction)."
+)
 @with_appcontext
 def load_command(directory: str, prune: bool) -> None:
     """Upsert the CSV files in DIRECTORY by slug, all or nothing.
@@ -118,8 +124,9 @@ def backup_command(file: str) -> None:
 
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--replace", is_flag=True,
-              help="Delete everything in the database first (in the same transaction).")
+@click.option(
+    "--replace", is_flag=True, help="Delete everything in the database first (in the same transaction)."
+)
 @with_appcontext
 def restore_command(file: str, replace: bool) -> None:
     """Restore a `tracker backup` archive, in one transaction, into an empty database (or
@@ -144,8 +151,9 @@ def restore_command(file: str, replace: bool) -> None:
 def suggest_command(file: str, fmt: str, limit: int, min_score: float | None) -> None:
     """Suggest the events a statement (.txt or .html, optional key: value header) speaks of."""
     raw = Path(file).read_bytes().decode("utf-8", errors="replace")
-    statement = ingest.read_statement(raw, html=file.lower().endswith((".html", ".htm")),
-                                      publishers=ingest.load_publishers(db.session))
+    statement = ingest.read_statement(
+        raw, html=file.lower().endswith((".html", ".htm")), publishers=ingest.load_publishers(db.session)
+    )
     candidates = ingest.load_candidates(db.session)
     kwargs: dict[str, Any] = {"limit": limit}
     if min_score is not None:
@@ -156,11 +164,11 @@ def suggest_command(file: str, fmt: str, limit: int, min_score: float | None) ->
         sys.stdout.write("\n")
         return
     meta = statement.meta
-    click.echo(f"Source: {meta.get('title') or '?'} | {meta.get('publisher') or '?'} | "
-               f"{meta.get('date') or '?'}")
+    click.echo(
+        f"Source: {meta.get('title') or '?'} | {meta.get('publisher') or '?'} | {meta.get('date') or '?'}"
+    )
     for s in suggestions:
         click.echo(f"{s.score:.2f}  {s.date}  {s.event:<50} {s.role:<13} {s.quote[:80]}")
-
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -168,8 +176,15 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (setup_command, load_command, export_command, backup_command, restore_command,
-                    suggest_command, *ACCOUNT_COMMANDS):
+    for command in (
+        setup_command,
+        load_command,
+        export_command,
+        backup_command,
+        restore_command,
+        suggest_command,
+        *ACCOUNT_COMMANDS,
+    ):
         app.cli.add_command(command)
 
 

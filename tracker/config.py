@@ -20,9 +20,9 @@ class ConfigError(RuntimeError):
 def normalise_database_url(url: str) -> str:
     """Accept the common ``postgres://`` spellings and use psycopg 3 for PostgreSQL."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -33,9 +33,7 @@ def from_environment(instance_path: str) -> dict:
     # Cookies are Secure outside debug; scripts/serve (plain http on loopback) opts out.
     secure = not debug and os.environ.get("TRACKER_INSECURE_COOKIES") != "1"
     return {
-        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
-            os.environ.get("DATABASE_URL", default_db)
-        ),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", default_db)),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "DEBUG": debug,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -31,14 +31,15 @@ forwarded_allow_ips = os.environ.get("TRACKER_FORWARDED_ALLOW_IPS", "127.0.0.1")
 def shared_limits_required(worker_count: int, storage_uri: str) -> str | None:
     """Why this configuration is unsafe, or None: in-memory counters with several workers."""
     if worker_count > 1 and storage_uri.startswith("memory://"):
-        return (f"{worker_count} workers with in-memory rate limits would each allow the full "
-                "limit. Set RATELIMIT_STORAGE_URI to a shared store (redis://host:6379/0), or "
-                "run one worker (TRACKER_WORKERS=1).")
+        return (
+            f"{worker_count} workers with in-memory rate limits would each allow the full "
+            "limit. Set RATELIMIT_STORAGE_URI to a shared store (redis://host:6379/0), or "
+            "run one worker (TRACKER_WORKERS=1)."
+        )
     return None
 
 
 def on_starting(server) -> None:
-    problem = shared_limits_required(server.cfg.workers,
-                                     os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
+    problem = shared_limits_required(server.cfg.workers, os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
     if problem:
         raise SystemExit(f"tracker: refusing to start: {problem}")

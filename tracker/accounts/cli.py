@@ -21,11 +21,13 @@ from tracker.extensions import db
 @click.argument("email")
 @click.option("--role", type=click.Choice(vocab.USER_ROLES.codes), default="editor", show_default=True)
 @click.option("--name", "display_name", help="Name shown publicly on recent changes.")
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False),
-              help="Read the password from the first line of this file instead of a prompt.")
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Read the password from the first line of this file instead of a prompt.",
+)
 @with_appcontext
-def create_user_command(email: str, role: str, display_name: str | None,
-                        password_file: str | None) -> None:
+def create_user_command(email: str, role: str, display_name: str | None, password_file: str | None) -> None:
     """Create an account (editor or admin)."""
     if password_file:
         lines = Path(password_file).read_text(encoding="utf-8").splitlines()

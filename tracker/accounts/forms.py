@@ -32,8 +32,9 @@ class LoginForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired()])
     new = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=1000)])
-    confirm = PasswordField("New password again",
-                            validators=[DataRequired(), EqualTo("new", "The two entries differ.")])
+    confirm = PasswordField(
+        "New password again", validators=[DataRequired(), EqualTo("new", "The two entries differ.")]
+    )
     submit = SubmitField("Change password")
 
 

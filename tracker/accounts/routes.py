@@ -91,8 +91,9 @@ def users():
     if form.validate_on_submit():
         assert form.role.data is not None  # validated: a code of the roles' vocabulary
         try:
-            auth.create_user(db.session, form.email.data, form.password.data, form.role.data,
-                             form.display_name.data)
+            auth.create_user(
+                db.session, form.email.data, form.password.data, form.role.data, form.display_name.data
+            )
         except ValueError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -100,8 +101,9 @@ def users():
             flash(f"Account {auth.normalise_email(form.email.data)} created.", "info")
             return redirect(url_for("auth.users"))
     accounts = db.session.scalars(select(User).order_by(User.email)).all()
-    role_forms = {u.id: UserRoleForm(prefix=f"u{u.id}", data={"role": u.role, "active": u.active})
-                  for u in accounts}
+    role_forms = {
+        u.id: UserRoleForm(prefix=f"u{u.id}", data={"role": u.role, "active": u.active}) for u in accounts
+    }
     return render_template("auth/users.html", form=form, accounts=accounts, role_forms=role_forms)
 
 

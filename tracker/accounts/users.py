@@ -76,8 +76,9 @@ def set_password(user: User, password: str) -> None:
     user.session_token = new_session_token()
 
 
-def create_user(session: DbSession, email: str, password: str, role: str = "editor",
-                display_name: str | None = None) -> User:
+def create_user(
+    session: DbSession, email: str, password: str, role: str = "editor", display_name: str | None = None
+) -> User:
     """Add a user (not committed). Raises ValueError with a readable reason."""
     email = normalise_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):

@@ -96,8 +96,9 @@ def applies_on(step: Step, sunset: dt.date | None = None) -> dt.date:
     return after
 
 
-def lifecycle(steps: Iterable[Step], sunset: dt.date | None = None,
-              session_end: dt.date | None = None) -> list[Period]:
+def lifecycle(
+    steps: Iterable[Step], sunset: dt.date | None = None, session_end: dt.date | None = None
+) -> list[Period]:
     """The measure's whole history as consecutive periods, oldest first.
 
     The first period starts at the first event of any kind (before it the measure did not
@@ -105,8 +106,10 @@ def lifecycle(steps: Iterable[Step], sunset: dt.date | None = None,
     extension moved it first; the end of the legislative session (``session_end``, its last
     day) fails a bill still pending or passed. Consecutive periods never share a status.
     """
-    dated = sorted(((applies_on(s, sunset), s) for s in steps),
-                   key=lambda ds: (ds[0], _ORDER.get(ds[1].kind, len(_ORDER))))
+    dated = sorted(
+        ((applies_on(s, sunset), s) for s in steps),
+        key=lambda ds: (ds[0], _ORDER.get(ds[1].kind, len(_ORDER))),
+    )
     if not dated:
         return []
     effective_dates = [day for day, s in dated if s.kind == "effective"]
@@ -194,8 +197,9 @@ def milestones(periods: list[Period], day: dt.date) -> Milestones:
     return Milestones(started[0].start, in_effect[-1] if in_effect else None, ended)
 
 
-def status_on(steps: Iterable[Step], day: dt.date, sunset: dt.date | None = None,
-              session_end: dt.date | None = None) -> str | None:
+def status_on(
+    steps: Iterable[Step], day: dt.date, sunset: dt.date | None = None, session_end: dt.date | None = None
+) -> str | None:
     """The status on ``day``, or None when the measure did not exist yet."""
     return status_in(lifecycle(steps, sunset, session_end), day)
 
@@ -211,13 +215,17 @@ def end_at(periods: list[Period], day: dt.date, status: str) -> list[Period]:
     current = status_in(periods, day)
     if current not in _NOT_ENDED:
         return periods
-    kept = [p if p.end is None or p.end <= day else Period(p.status, p.start, day)
-            for p in periods if p.start < day]
+    kept = [
+        p if p.end is None or p.end <= day else Period(p.status, p.start, day)
+        for p in periods
+        if p.start < day
+    ]
     return _periods([(p.start, p.status) for p in kept] + [(day, status)])
 
 
-def apply_replacements(lifecycles: Mapping[int, list[Period]],
-                       replaces: Mapping[int, int]) -> dict[int, list[Period]]:
+def apply_replacements(
+    lifecycles: Mapping[int, list[Period]], replaces: Mapping[int, int]
+) -> dict[int, list[Period]]:
     """Lifecycles with every replaced measure ended on the day its replacement first took
     effect (``replaces``: ``{new measure: the measure it replaces}``).
 
@@ -284,7 +292,7 @@ def clip(periods: list[Period], intervals: Iterable[Interval]) -> list[Period]:
     """The parts of a lifecycle that fall in the given intervals (when the measure covered a
     technology asked about); outside them the measure does not count for that question."""
     out: list[Period] = []
-    for a, b in sorted(intervals, key=lambda i: (i[0] or dt.date.min)):
+    for a, b in sorted(intervals, key=lambda i: i[0] or dt.date.min):
         for p in periods:
             start = p.start if a is None else max(p.start, a)
             ends = [e for e in (p.end, b) if e is not None]

@@ -24,10 +24,12 @@ from tracker.web.fields import http_url
 # ASCII digits only: ``\d`` would let '٢٠١٩' through, and int() would read it as 2019.
 class CorrectionForm(FlaskForm):
     message = TextAreaField("What is wrong?", validators=[DataRequired(), Length(min=10, max=5000)])
-    source_url = StringField("A source that shows it", description="http:// or https://",
-                             validators=[Optional(), Length(max=2000), http_url])
-    email = EmailField("Your e-mail (optional, never published)",
-                       validators=[Optional(), Length(max=320)])
+    source_url = StringField(
+        "A source that shows it",
+        description="http:// or https://",
+        validators=[Optional(), Length(max=2000), http_url],
+    )
+    email = EmailField("Your e-mail (optional, never published)", validators=[Optional(), Length(max=320)])
     submit = SubmitField("Send correction")
 
     def validate_email(self, field):

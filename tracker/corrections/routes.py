@@ -48,9 +48,11 @@ def new():
         correction = Correction(
             event_slug=obj.slug if collection == "events" else None,
             measure_slug=obj.slug if collection == "measures" else None,
-            target_title=obj.title[:400], message=form.message.data.strip(),
+            target_title=obj.title[:400],
+            message=form.message.data.strip(),
             source_url=(form.source_url.data or "").strip() or None,
-            email=(form.email.data or "").strip().lower() or None, status="open",
+            email=(form.email.data or "").strip().lower() or None,
+            status="open",
         )
         db.session.add(correction)
         db.session.commit()
@@ -83,8 +85,9 @@ def _get(correction_id: int) -> Correction:
 @bp.get("/corrections/<id:correction_id>")
 def detail(correction_id: int):
     correction = _get(correction_id)
-    return render_template("corrections/detail.html", c=correction, accept_form=AcceptForm(),
-                           reject_form=RejectForm())
+    return render_template(
+        "corrections/detail.html", c=correction, accept_form=AcceptForm(), reject_form=RejectForm()
+    )
 
 
 @bp.post("/corrections/<id:correction_id>/accept")
@@ -104,8 +107,9 @@ def accept(correction_id: int):
     if db.session.scalar(select(model.id).where(model.slug == correction.target_slug)) is None:
         flash("Accepted, but the record no longer exists.", "info")
         return redirect(url_for("corrections.detail", correction_id=correction.id))
-    return redirect(url_for(f"editor.edit_{collection}", key=correction.target_slug,
-                            correction=correction.id))
+    return redirect(
+        url_for(f"editor.edit_{collection}", key=correction.target_slug, correction=correction.id)
+    )
 
 
 @bp.post("/corrections/<id:correction_id>/reject")
@@ -123,5 +127,6 @@ def reject(correction_id: int):
         db.session.commit()
         flash("Correction rejected.", "info")
         return redirect(url_for("corrections.queue"))
-    return render_template("corrections/detail.html", c=correction, accept_form=AcceptForm(),
-                           reject_form=form), 400
+    return render_template(
+        "corrections/detail.html", c=correction, accept_form=AcceptForm(), reject_form=form
+    ), 400

@@ -86,8 +86,7 @@ DATA_DIR = "data/"
 # Columns never written: a session token is a live credential, not data.
 NOT_BACKED_UP = {"users": ("session_token",)}
 # Rebuilt from the data files by the loader, so only counted (and the count verified).
-LINK_TABLES = (measure_technologies, event_technologies, event_technologies_added,
-               event_technologies_removed)
+LINK_TABLES = (measure_technologies, event_technologies, event_technologies_added, event_technologies_removed)
 
 
 def _table(model: type[Base]) -> Table:
@@ -150,10 +149,15 @@ def check_schema(session: DbSession) -> None:
     if current is None and not inspect(connection).has_table(Event.__tablename__):
         raise BackupError(["The database has no tables: run `tracker setup --no-data` first."])
     if current is not None and current != head:
-        raise BackupError([f"The database is at schema revision {current}, this tracker's is "
-                           f"{head}: run `tracker setup --no-data` first."])
+        raise BackupError(
+            [
+                f"The database is at schema revision {current}, this tracker's is "
+                f"{head}: run `tracker setup --no-data` first."
+            ]
+        )
     covered = {t.name for t in (*LINK_TABLES, *JSON_TABLES, *BOOKKEEPING)} | {
-        spec.model.__tablename__ for spec in FILES}
+        spec.model.__tablename__ for spec in FILES
+    }
     uncovered = sorted(set(Base.metadata.tables) - covered)
     if uncovered:
         raise BackupError([f"The backup format does not cover table(s) {', '.join(uncovered)}."])
@@ -161,8 +165,11 @@ def check_schema(session: DbSession) -> None:
 
 def table_counts(session: DbSession) -> dict[str, int]:
     """Rows of every table of the schema, by table name."""
-    return {table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in Base.metadata.sorted_tables if table not in BOOKKEEPING}
+    return {
+        table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in Base.metadata.sorted_tables
+        if table not in BOOKKEEPING
+    }
 
 
 # --- backup ------------------------------------------------------------------------------
@@ -196,8 +203,10 @@ def _rows(session: DbSession, table) -> list[dict]:
     """Every row of a table, in id order, as JSON-able dicts of its backed-up columns."""
     excluded = NOT_BACKED_UP.get(table.name, ())
     columns = [c for c in table.c if c.name not in excluded]
-    return [{name: _jsonable(value) for name, value in row.items()}
-            for row in session.execute(select(*columns).order_by(table.c.id)).mappings()]
+    return [
+        {name: _jsonable(value) for name, value in row.items()}
+        for row in session.execute(select(*columns).order_by(table.c.id)).mappings()
+    ]
 
 
 def _records(session: DbSession) -> list[dict]:
@@ -207,14 +216,20 @@ def _records(session: DbSession) -> list[dict]:
         model = spec.model
         meta = (model.id, model.created_at, model.updated_at, model.version)
         if spec.name == "citations":
-            query = (select(*meta, Event.slug, Source.slug)
-                     .join(Citation.event).join(Citation.source))
+            query = select(*meta, Event.slug, Source.slug).join(Citation.event).join(Citation.source)
         else:
             query = select(*meta, model.slug)
         for id_, created_at, updated_at, version, *key in session.execute(query.order_by(model.id)):
-            out.append({"table": spec.name, "key": key, "id": id_,
-                        "created_at": _jsonable(created_at), "updated_at": _jsonable(updated_at),
-                        "version": version})
+            out.append(
+                {
+                    "table": spec.name,
+                    "key": key,
+                    "id": id_,
+                    "created_at": _jsonable(created_at),
+                    "updated_at": _jsonable(updated_at),
+                    "version": version,
+                }
+            )
     return out
 
 
@@ -222,13 +237,14 @@ def _revisions(session: DbSession) -> list[dict]:
     changes: dict[int, list[dict]] = {}
     for change in _rows(session, RevisionChange.__table__):
         changes.setdefault(change["revision_id"], []).append(change)
-    return [{**revision, "changes": changes.get(revision["id"], [])}
-            for revision in _rows(session, Revision.__table__)]
+    return [
+        {**revision, "changes": changes.get(revision["id"], [])}
+        for revision in _rows(session, Revision.__table__)
+    ]
 
 
 def _jsonl(rows: list[dict]) -> bytes:
-    return "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n"
-                   for row in rows).encode("utf-8")
+    return "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows).encode("utf-8")
 
 
 def write_backup(session: DbSession, path: str | Path) -> dict[str, int]:
@@ -245,9 +261,13 @@ def write_backup(session: DbSession, path: str | Path) -> dict[str, int]:
         export_dir(session, tmp)
         _, problems = validate(Path(tmp), session)
         if problems:
-            raise BackupError(["The data would not load back, so the backup could not be "
-                               "restored; fix these records first:",
-                               *(f"{DATA_DIR}{p}" for p in problems)])
+            raise BackupError(
+                [
+                    "The data would not load back, so the backup could not be "
+                    "restored; fix these records first:",
+                    *(f"{DATA_DIR}{p}" for p in problems),
+                ]
+            )
         for file in sorted(Path(tmp).rglob("*")):
             if file.is_file():
                 members[DATA_DIR + file.relative_to(tmp).as_posix()] = file.read_bytes()
@@ -265,8 +285,10 @@ def write_backup(session: DbSession, path: str | Path) -> dict[str, int]:
         "schema_revision": schema_head(),
         "engine": session.get_bind().dialect.name,
         "counts": counts,
-        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-                  for name, data in sorted(members.items())},
+        "files": {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in sorted(members.items())
+        },
     }
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
@@ -290,8 +312,7 @@ def read_archive(path: str | Path) -> tuple[dict, dict[str, bytes]]:
     written)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            members = {info.filename: archive.read(info) for info in archive.infolist()
-                       if not info.is_dir()}
+            members = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
     except (OSError, zipfile.BadZipFile) as exc:
         raise BackupError([f"{path}: not a readable zip archive ({exc})"]) from None
     try:
@@ -301,14 +322,21 @@ def read_archive(path: str | Path) -> tuple[dict, dict[str, bytes]]:
     if manifest.get("format") != FORMAT:
         raise BackupError([f"{path}: not a tracker backup (format {manifest.get('format')!r})"])
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise BackupError([f"{path}: backup format version {manifest.get('format_version')!r}; "
-                           f"this tracker reads version {FORMAT_VERSION}"])
+        raise BackupError(
+            [
+                f"{path}: backup format version {manifest.get('format_version')!r}; "
+                f"this tracker reads version {FORMAT_VERSION}"
+            ]
+        )
     head = schema_head()
     if manifest.get("schema_revision") != head:
-        raise BackupError([
-            f"{path}: made at schema revision {manifest.get('schema_revision')!r}, this tracker "
-            f"is at {head!r}: restore it with the tracker version that made it "
-            f"({manifest.get('software_version')}), then upgrade with `tracker setup`"])
+        raise BackupError(
+            [
+                f"{path}: made at schema revision {manifest.get('schema_revision')!r}, this tracker "
+                f"is at {head!r}: restore it with the tracker version that made it "
+                f"({manifest.get('software_version')}), then upgrade with `tracker setup`"
+            ]
+        )
     problems = []
     listed = manifest.get("files", {})
     for name in sorted(set(listed) | set(members)):
@@ -318,7 +346,7 @@ def read_archive(path: str | Path) -> tuple[dict, dict[str, bytes]]:
             problems.append(f"{path}: {name}: not listed in the manifest")
         elif hashlib.sha256(members[name]).hexdigest() != listed[name].get("sha256"):
             problems.append(f"{path}: {name}: damaged (SHA-256 differs from the manifest)")
-        elif name.startswith(DATA_DIR) and not DATA_NAME.match(name[len(DATA_DIR):]):
+        elif name.startswith(DATA_DIR) and not DATA_NAME.match(name[len(DATA_DIR) :]):
             problems.append(f"{path}: {name}: not a data file name")
     for name in ("records.jsonl", "users.jsonl", "revisions.jsonl", "corrections.jsonl"):
         if name not in members:
@@ -347,9 +375,13 @@ def _row(table, values: dict, where: str) -> dict:
     expected = {c.name for c in table.c} - set(NOT_BACKED_UP.get(table.name, ()))
     unknown, missing = sorted(set(values) - expected), sorted(expected - set(values))
     if unknown or missing:
-        raise BackupError([f"{where}: columns do not match table {table.name} "
-                           f"(unknown: {', '.join(unknown) or '-'}; missing: "
-                           f"{', '.join(missing) or '-'})"])
+        raise BackupError(
+            [
+                f"{where}: columns do not match table {table.name} "
+                f"(unknown: {', '.join(unknown) or '-'}; missing: "
+                f"{', '.join(missing) or '-'})"
+            ]
+        )
     row = {}
     for column in table.c:
         if column.name not in values:
@@ -372,8 +404,7 @@ def _wipe(session: DbSession) -> None:
     row by row, so deleting a parent before its child in one statement could fail."""
     tables = [t for t in Base.metadata.sorted_tables if t not in BOOKKEEPING]
     for table in tables:
-        self_refs = {c.name: None for c in table.c
-                     if any(fk.column.table is table for fk in c.foreign_keys)}
+        self_refs = {c.name: None for c in table.c if any(fk.column.table is table for fk in c.foreign_keys)}
         if self_refs:
             session.execute(update(table).values(**self_refs))
     for table in reversed(tables):
@@ -391,8 +422,12 @@ def _record_ids(manifest: dict, records: list[tuple[str, dict]]) -> dict[str, di
         ids[table][key] = record["id"]
     for spec in FILES:
         if len(ids[spec.name]) != manifest["counts"].get(spec.model.__tablename__):
-            raise BackupError([f"records.jsonl: {len(ids[spec.name])} {spec.name}, the manifest "
-                               f"counts {manifest['counts'].get(spec.model.__tablename__)}"])
+            raise BackupError(
+                [
+                    f"records.jsonl: {len(ids[spec.name])} {spec.name}, the manifest "
+                    f"counts {manifest['counts'].get(spec.model.__tablename__)}"
+                ]
+            )
     return ids
 
 
@@ -403,12 +438,14 @@ def _restore_record_meta(session: DbSession, records: list[tuple[str, dict]]) ->
     by_table: dict[str, list[dict]] = {}
     for where, record in records:
         try:
-            by_table.setdefault(record["table"], []).append({
-                "b_id": record["id"],
-                "b_created_at": dt.datetime.fromisoformat(record["created_at"]),
-                "b_updated_at": dt.datetime.fromisoformat(record["updated_at"]),
-                "b_version": int(record["version"]),
-            })
+            by_table.setdefault(record["table"], []).append(
+                {
+                    "b_id": record["id"],
+                    "b_created_at": dt.datetime.fromisoformat(record["created_at"]),
+                    "b_updated_at": dt.datetime.fromisoformat(record["updated_at"]),
+                    "b_version": int(record["version"]),
+                }
+            )
         except (KeyError, TypeError, ValueError):
             raise BackupError([f"{where}: created_at, updated_at or version is not valid"]) from None
     for spec in FILES:
@@ -417,9 +454,13 @@ def _restore_record_meta(session: DbSession, records: list[tuple[str, dict]]) ->
             continue
         table = spec.model.__table__
         session.execute(
-            update(table).where(table.c.id == bindparam("b_id")).values(
-                created_at=bindparam("b_created_at"), updated_at=bindparam("b_updated_at"),
-                version=bindparam("b_version")),
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                created_at=bindparam("b_created_at"),
+                updated_at=bindparam("b_updated_at"),
+                version=bindparam("b_version"),
+            ),
             rows,
         )
 
@@ -443,9 +484,11 @@ def _reset_sequences(session: DbSession) -> None:
         if len(key) != 1 or not isinstance(key[0].type, Integer):
             continue
         session.execute(
-            text(f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                 f"(SELECT coalesce(max({quote(key[0].name)}), 0) + 1 FROM {quote(table.name)}), "
-                 f"false)"),
+            text(
+                f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                f"(SELECT coalesce(max({quote(key[0].name)}), 0) + 1 FROM {quote(table.name)}), "
+                f"false)"
+            ),
             {"table": table.name, "column": key[0].name},
         )
 
@@ -455,12 +498,16 @@ def _verify(session: DbSession, manifest: dict, members: dict[str, bytes]) -> No
     files byte for byte; otherwise the restore is rolled back."""
     problems = [
         f"{name}: {n} rows restored, the backup has {manifest['counts'].get(name)}"
-        for name, n in table_counts(session).items() if n != manifest["counts"].get(name)
+        for name, n in table_counts(session).items()
+        if n != manifest["counts"].get(name)
     ]
     with tempfile.TemporaryDirectory() as tmp:
         export_dir(session, tmp)
-        exported = {DATA_DIR + f.relative_to(tmp).as_posix(): f.read_bytes()
-                    for f in Path(tmp).rglob("*") if f.is_file()}
+        exported = {
+            DATA_DIR + f.relative_to(tmp).as_posix(): f.read_bytes()
+            for f in Path(tmp).rglob("*")
+            if f.is_file()
+        }
     archived = {name: data for name, data in members.items() if name.startswith(DATA_DIR)}
     for name in sorted(set(exported) | set(archived)):
         if exported.get(name) != archived.get(name):
@@ -482,10 +529,14 @@ def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict
         check_schema(session)
         present = {name: n for name, n in table_counts(session).items() if n}
         if present and not replace:
-            raise BackupError([
-                "The database is not empty (" + ", ".join(f"{n} {name}" for name, n in present.items())
-                + "): restore into an empty database, or give --replace to delete everything "
-                "in it first."])
+            raise BackupError(
+                [
+                    "The database is not empty ("
+                    + ", ".join(f"{n} {name}" for name, n in present.items())
+                    + "): restore into an empty database, or give --replace to delete everything "
+                    "in it first."
+                ]
+            )
         if present:
             _wipe(session)
         records = _read_jsonl(members, "records.jsonl")
@@ -493,7 +544,7 @@ def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict
         with tempfile.TemporaryDirectory() as tmp:
             for name, data in members.items():
                 if name.startswith(DATA_DIR):
-                    target = Path(tmp) / name[len(DATA_DIR):]
+                    target = Path(tmp) / name[len(DATA_DIR) :]
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(data)
             try:
@@ -502,8 +553,7 @@ def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict
                 raise BackupError([f"{DATA_DIR}{p}" for p in exc.problems]) from None
         _restore_record_meta(session, records)
 
-        users = [_row(User.__table__, values, where)
-                 for where, values in _read_jsonl(members, "users.jsonl")]
+        users = [_row(User.__table__, values, where) for where, values in _read_jsonl(members, "users.jsonl")]
         for user in users:
             user["session_token"] = new_session_token()
         _insert(session, User.__table__, users)
@@ -519,17 +569,25 @@ def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict
             if revision["reverts_id"] is not None:
                 reverts.append({"b_id": revision["id"], "b_reverts_id": revision["reverts_id"]})
             revisions.append({**revision, "reverts_id": None})
-            changes += [_row(RevisionChange.__table__, change, f"{where}: changes")
-                        for change in nested]
+            changes += [_row(RevisionChange.__table__, change, f"{where}: changes") for change in nested]
         _insert(session, Revision.__table__, revisions)
         if reverts:
             table = _table(Revision)
-            session.execute(update(table).where(table.c.id == bindparam("b_id"))
-                            .values(reverts_id=bindparam("b_reverts_id")), reverts)
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(reverts_id=bindparam("b_reverts_id")),
+                reverts,
+            )
         _insert(session, RevisionChange.__table__, changes)
-        _insert(session, Correction.__table__,
-                [_row(Correction.__table__, values, where)
-                 for where, values in _read_jsonl(members, "corrections.jsonl")])
+        _insert(
+            session,
+            Correction.__table__,
+            [
+                _row(Correction.__table__, values, where)
+                for where, values in _read_jsonl(members, "corrections.jsonl")
+            ],
+        )
 
         _reset_sequences(session)
         bump_data_version(session)
@@ -540,4 +598,3 @@ def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict
         session.rollback()
         raise
     return manifest["counts"]
-

@@ -17,18 +17,26 @@ from tracker.db.models import Citation, DbSession, Event, Measure, Source
 
 def frame_to_csv(frame: pd.DataFrame, header: bool = True) -> str:
     """The one CSV dialect of the project: RFC 4180 quoting, ``\\n`` line ends, empty NULLs."""
-    return frame.to_csv(index=False, header=header, lineterminator="\n",
-                        quoting=csv.QUOTE_MINIMAL, na_rep="")
+    return frame.to_csv(index=False, header=header, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, na_rep="")
 
 
 def _options(spec: FileSpec):
     if spec.name == "measures":
-        return [selectinload(Measure.technologies), selectinload(Measure.adopted_by),
-                selectinload(Measure.jurisdiction), selectinload(Measure.replaces)]
+        return [
+            selectinload(Measure.technologies),
+            selectinload(Measure.adopted_by),
+            selectinload(Measure.jurisdiction),
+            selectinload(Measure.replaces),
+        ]
     if spec.name == "events":
-        return [selectinload(Event.technologies), selectinload(Event.measure),
-                selectinload(Event.actor), selectinload(Event.jurisdiction),
-                selectinload(Event.technologies_added), selectinload(Event.technologies_removed)]
+        return [
+            selectinload(Event.technologies),
+            selectinload(Event.measure),
+            selectinload(Event.actor),
+            selectinload(Event.jurisdiction),
+            selectinload(Event.technologies_added),
+            selectinload(Event.technologies_removed),
+        ]
     if spec.name == "citations":
         return [selectinload(Citation.event), selectinload(Citation.source)]
     return []
@@ -36,8 +44,7 @@ def _options(spec: FileSpec):
 
 def table_rows(session: DbSession, spec: FileSpec) -> list[list[str]]:
     """Every row of one entity as data-file cells, in data-file order (by key)."""
-    rows = [row_cells(spec, obj)
-            for obj in session.scalars(select(spec.model).options(*_options(spec)))]
+    rows = [row_cells(spec, obj) for obj in session.scalars(select(spec.model).options(*_options(spec)))]
     rows.sort(key=lambda cells: sort_key(spec, cells))
     return rows
 

@@ -71,8 +71,9 @@ class LoadReport:
             if spec.name in self.missing:
                 kept = "deleted" if self.pruned else "kept"
                 gone = len(self.missing[spec.name])
-                line += (f"; {c['rows']} rows in the file, {gone} rows of the database not in "
-                         f"the file" + (f" ({kept})" if gone else ""))
+                line += f"; {c['rows']} rows in the file, {gone} rows of the database not in the file" + (
+                    f" ({kept})" if gone else ""
+                )
             else:
                 line += "; no such file, its rows are left alone"
             out.append(line)
@@ -86,7 +87,8 @@ class LoadReport:
             f"{spec.filename}: {len(keys)} rows of the database are not in the file and were "
             f"kept (was the file cut short? `tracker load DIR --prune` deletes them): "
             f"{_named(keys)}"
-            for spec in FILES if (keys := self.missing.get(spec.name))
+            for spec in FILES
+            if (keys := self.missing.get(spec.name))
         ]
 
     def deletions(self) -> list[str]:
@@ -95,7 +97,8 @@ class LoadReport:
             return []
         return [
             f"{spec.filename}: deleted {len(keys)} rows not in the file: {_named(keys)}"
-            for spec in FILES if (keys := self.missing.get(spec.name))
+            for spec in FILES
+            if (keys := self.missing.get(spec.name))
         ]
 
     @property
@@ -155,11 +158,11 @@ def decode(raw: bytes) -> tuple[str, list[BadBytes]]:
     position = offset = 0
     line = 1
     for match in NOT_UTF8.finditer(text):
-        before = text[position:match.start()]
+        before = text[position : match.start()]
         offset += len(before.encode("utf-8"))
         line += before.count("\n")
         try:
-            raw[offset:offset + 4].decode("utf-8")
+            raw[offset : offset + 4].decode("utf-8")
             reason = "invalid byte"
         except UnicodeDecodeError as exc:
             reason = exc.reason
@@ -195,8 +198,7 @@ def read_file(directory: Path, spec: FileSpec, problems: list[str]) -> list[Row]
     return rows
 
 
-def _read_records(fname: str, spec: FileSpec, content: str, not_utf8,
-                  problems: list[str]) -> list[Row]:
+def _read_records(fname: str, spec: FileSpec, content: str, not_utf8, problems: list[str]) -> list[Row]:
     if content.startswith("\ufeff"):
         content = content[1:]
     reader = csv.reader(io.StringIO(content, newline=""), strict=True)
@@ -254,9 +256,7 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8,
                 problems.append(f"{fname}:{run.line}: {column}: {run.message()}")
                 undecodable.add(i)
         if wrong_length:
-            problems.append(
-                f"{fname}:{line}: (row): {len(record)} cells, expected {len(header)}"
-            )
+            problems.append(f"{fname}:{line}: (row): {len(record)} cells, expected {len(header)}")
             continue
         values: dict[str, Any] = {}
         for col in spec.columns:
@@ -310,9 +310,7 @@ def validate(directory: Path, session: DbSession) -> tuple[dict[str, list[Row]],
             else:
                 seen[key] = row.line
         if spec.name != "citations":
-            known.setdefault(spec.name, set()).update(
-                r.values["slug"] for r in rows if r.values.get("slug")
-            )
+            known.setdefault(spec.name, set()).update(r.values["slug"] for r in rows if r.values.get("slug"))
 
     texts: dict[str, str] = {}
     for spec in FILES:
@@ -324,9 +322,7 @@ def validate(directory: Path, session: DbSession) -> tuple[dict[str, list[Row]],
                     targets = v[col.name] if col.type == "refs" else [v[col.name]]
                     for target in targets:
                         if target not in known[col.target]:
-                            problems.append(
-                                f"{where}: {col.name}: unknown {col.target[:-1]} {target!r}"
-                            )
+                            problems.append(f"{where}: {col.name}: unknown {col.target[:-1]} {target!r}")
             problems.extend(f"{where}: {msg}" for msg in _row_rules(spec.name, v))
             if spec.name == "sources" and v.get("slug"):
                 problems.extend(_source_text(directory, row, texts))
@@ -357,8 +353,7 @@ def _row_rules(name: str, v: dict) -> list[str]:
         for col in ("new_scope", "technologies_added", "technologies_removed"):
             if v.get(col):
                 out.append(f"{col}: only an event of a measure changes what it covers")
-    if name == "events" and set(v.get("technologies_added") or []) & set(
-            v.get("technologies_removed") or []):
+    if name == "events" and set(v.get("technologies_added") or []) & set(v.get("technologies_removed") or []):
         out.append("technologies_removed: a technology cannot be added and removed at once")
     if name == "measures" and v.get("session_end") and not v.get("legislative_session"):
         out.append("legislative_session: name the session whose end session_end gives")
@@ -413,14 +408,12 @@ def _quotes(rows: list[Row], texts: dict[str, str], session: DbSession) -> list[
         text = texts.get(v["source"])
         if text is None:
             if stored is None:
-                stored = dict(session.execute(
-                    select(Source.slug, Source.text).where(Source.text.is_not(None))
-                ).all())
+                stored = dict(
+                    session.execute(select(Source.slug, Source.text).where(Source.text.is_not(None))).all()
+                )
             text = stored.get(v["source"])
         if text is not None and not quote_in_text(v["quote"], text):
-            out.append(
-                f"citations.csv:{row.line}: quote: not found in the stored text of {v['source']!r}"
-            )
+            out.append(f"citations.csv:{row.line}: quote: not found in the stored text of {v['source']!r}")
     return out
 
 
@@ -461,8 +454,13 @@ def load(directory: str | Path, session: DbSession, prune: bool = False) -> Load
     return report
 
 
-def stage(directory: str | Path, session: DbSession, *, prune: bool = False,
-          ids: dict[str, dict[tuple, int]] | None = None) -> LoadReport:
+def stage(
+    directory: str | Path,
+    session: DbSession,
+    *,
+    prune: bool = False,
+    ids: dict[str, dict[tuple, int]] | None = None,
+) -> LoadReport:
     """:func:`load` without the commit, for callers that write more in the same transaction
     (``tracker restore``). ``ids`` gives new rows their primary keys, per file and key: a
     restore must bring back the ids that revisions refer to."""
@@ -491,8 +489,7 @@ def stage(directory: str | Path, session: DbSession, *, prune: bool = False,
 def ids_by_key(session: DbSession, spec: FileSpec) -> dict[tuple, int]:
     """Every database row of one file's table: its key (as in the file) → its id."""
     if spec.name == "citations":
-        query = (select(Citation.id, Event.slug, Source.slug)
-                 .join(Citation.event).join(Citation.source))
+        query = select(Citation.id, Event.slug, Source.slug).join(Citation.event).join(Citation.source)
     else:
         query = select(spec.model.id, spec.model.slug)
     return {tuple(key): id_ for id_, *key in session.execute(query)}
@@ -512,17 +509,19 @@ def missing_rows(parsed: dict[str, list[Row]], session: DbSession) -> dict[str, 
 
 def _database_rows(session: DbSession, spec: FileSpec):
     """(label, values) of every database row of a table, references as slugs."""
-    refs = [selectinload(getattr(spec.model, c.name))
-            for c in spec.columns if c.type in ("ref", "refs")]
+    refs = [selectinload(getattr(spec.model, c.name)) for c in spec.columns if c.type in ("ref", "refs")]
     for obj in session.scalars(select(spec.model).options(*refs)):
         values = row_values(spec, obj)
         label = key_label(tuple(values[k] for k in spec.key))
-        yield (f"{spec.name[:-1]} {label!r} in the database ({spec.filename} is not in the "
-               f"directory)"), values
+        yield (
+            (f"{spec.name[:-1]} {label!r} in the database ({spec.filename} is not in the directory)"),
+            values,
+        )
 
 
-def prune_problems(parsed: dict[str, list[Row]], missing: dict[str, set[tuple]],
-                   session: DbSession) -> list[str]:
+def prune_problems(
+    parsed: dict[str, list[Row]], missing: dict[str, set[tuple]], session: DbSession
+) -> list[str]:
     """Why the rows the files lack cannot be deleted: rows that stay still refer to them.
 
     The rows that stay are the files' rows, with their new values, and every database row of
@@ -530,8 +529,9 @@ def prune_problems(parsed: dict[str, list[Row]], missing: dict[str, set[tuple]],
     deletions anyway (or cascade some of them); checking first reports every one of them
     with where the reference is, and keeps ``measures.replaces`` from being silently
     emptied by its ON DELETE SET NULL."""
-    doomed = {name: {key[0] for key in keys}
-              for name, keys in missing.items() if keys and name != "citations"}
+    doomed = {
+        name: {key[0] for key in keys} for name, keys in missing.items() if keys and name != "citations"
+    }
     if not doomed:
         return []
     out = []
@@ -557,7 +557,7 @@ def prune_problems(parsed: dict[str, list[Row]], missing: dict[str, set[tuple]],
 
 def _chunks(values: list, size: int = 500):
     for i in range(0, len(values), size):
-        yield values[i:i + size]
+        yield values[i : i + size]
 
 
 def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadReport) -> None:
@@ -572,8 +572,7 @@ def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadRepor
             continue
         ids = sorted(id_ for key, id_ in ids_by_key(session, spec).items() if key in keys)
         table = spec.model.__table__
-        self_refs = {c.name: None for c in table.c
-                     if any(fk.column.table is table for fk in c.foreign_keys)}
+        self_refs = {c.name: None for c in table.c if any(fk.column.table is table for fk in c.foreign_keys)}
         for chunk in _chunks(ids) if self_refs else ():
             session.execute(update(table).where(table.c.id.in_(chunk)).values(**self_refs))
         for chunk in _chunks(ids):
@@ -590,12 +589,18 @@ def _given_id(ids: dict[str, dict[tuple, int]] | None, spec: FileSpec, row: Row)
     try:
         return ids[spec.name][key]
     except KeyError:
-        raise LoadError([f"{spec.filename}:{row.line}: {spec.key[-1]}: no id given for "
-                         f"{key_label(key)!r}"]) from None
+        raise LoadError(
+            [f"{spec.filename}:{row.line}: {spec.key[-1]}: no id given for {key_label(key)!r}"]
+        ) from None
 
 
-def _apply(directory: Path, parsed: dict[str, list[Row]], session: DbSession,
-           report: LoadReport, ids: dict[str, dict[tuple, int]] | None = None) -> None:
+def _apply(
+    directory: Path,
+    parsed: dict[str, list[Row]],
+    session: DbSession,
+    report: LoadReport,
+    ids: dict[str, dict[tuple, int]] | None = None,
+) -> None:
     by_slug: dict[str, dict[str, object]] = {}
     for spec in FILES:
         if spec.name != "citations":
@@ -611,9 +616,7 @@ def _apply(directory: Path, parsed: dict[str, list[Row]], session: DbSession,
             continue
         counts["rows"] = len(rows)
         if spec.name == "citations":
-            existing = {
-                (c.event.slug, c.source.slug): c for c in session.scalars(select(Citation))
-            }
+            existing = {(c.event.slug, c.source.slug): c for c in session.scalars(select(Citation))}
         # Rows may refer to rows further down the same file (an actor's parent, a
         # measure's replacement): create every new object first, then fill them in.
         fresh: set[int] = set()
@@ -673,4 +676,3 @@ def _set(spec: FileSpec, obj, v: dict, resolve, directory: Path) -> None:
         if v.get("has_text"):
             text = (directory / text_name(v["slug"])).read_bytes().decode("utf-8")
         obj.set_text(text)
-

@@ -179,9 +179,7 @@ class Actor(Timestamped, Base):
         CheckConstraint(_slug_check(), name="slug_shape"),
         CheckConstraint(_in("kind", vocab.ACTOR_KINDS), name="kind_vocab"),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
-        CheckConstraint(
-            "longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"
-        ),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_pair"),
         CheckConstraint("country IS NULL OR length(country) = 2", name="country_code"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
@@ -192,9 +190,7 @@ class Actor(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(300), nullable=False)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     aliases: Mapped[str | None] = mapped_column(Text)
-    parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("actors.id", ondelete="RESTRICT"), index=True
-    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="RESTRICT"), index=True)
     country: Mapped[str | None] = mapped_column(String(2), index=True)
     region: Mapped[str | None] = mapped_column(String(10), index=True)
     latitude: Mapped[float | None] = mapped_column(Float)
@@ -224,8 +220,7 @@ class Measure(Timestamped, Base):
         CheckConstraint(_codes_check("scope", vocab.SCOPES), name="scope_vocab"),
         CheckConstraint(_codes_check("requirements", vocab.REQUIREMENTS), name="requirements_vocab"),
         CheckConstraint("replaces_id IS NULL OR replaces_id <> id", name="not_self_replacing"),
-        CheckConstraint("session_end IS NULL OR legislative_session IS NOT NULL",
-                        name="session_named"),
+        CheckConstraint("session_end IS NULL OR legislative_session IS NOT NULL", name="session_named"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -261,9 +256,7 @@ class Measure(Timestamped, Base):
     technologies: Mapped[list[Technology]] = relationship(
         secondary=measure_technologies, order_by="Technology.slug"
     )
-    events: Mapped[list[Event]] = relationship(
-        back_populates="measure", order_by="(Event.date, Event.slug)"
-    )
+    events: Mapped[list[Event]] = relationship(back_populates="measure", order_by="(Event.date, Event.slug)")
 
     @property
     def identifier_list(self) -> list[str]:
@@ -307,9 +300,7 @@ class Event(Timestamped, Base):
     certainty: Mapped[str] = mapped_column(String(12), nullable=False, default="verified")
     date_note: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
-    measure_id: Mapped[int | None] = mapped_column(
-        ForeignKey("measures.id", ondelete="RESTRICT"), index=True
-    )
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id", ondelete="RESTRICT"), index=True)
     actor_id: Mapped[int] = mapped_column(
         ForeignKey("actors.id", ondelete="RESTRICT"), nullable=False, index=True
     )
@@ -369,15 +360,9 @@ class Source(Timestamped, Base):
             _in("published_precision", vocab.DATE_PRECISIONS, nullable=True),
             name="precision_vocab",
         ),
-        CheckConstraint(
-            "(published IS NULL) = (published_precision IS NULL)", name="published_pair"
-        ),
-        CheckConstraint(
-            _in("published_certainty", vocab.CERTAINTIES, nullable=True), name="certainty_vocab"
-        ),
-        CheckConstraint(
-            "published_certainty IS NULL OR published IS NOT NULL", name="certainty_dated"
-        ),
+        CheckConstraint("(published IS NULL) = (published_precision IS NULL)", name="published_pair"),
+        CheckConstraint(_in("published_certainty", vocab.CERTAINTIES, nullable=True), name="certainty_vocab"),
+        CheckConstraint("published_certainty IS NULL OR published IS NOT NULL", name="certainty_dated"),
         CheckConstraint("(text IS NULL) = (sha256 IS NULL)", name="text_hash_pair"),
     )
 
@@ -400,9 +385,7 @@ class Source(Timestamped, Base):
     text: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64))
 
-    citations: Mapped[list[Citation]] = relationship(
-        back_populates="source", order_by="Citation.id"
-    )
+    citations: Mapped[list[Citation]] = relationship(back_populates="source", order_by="Citation.id")
 
     def set_text(self, text: str | None) -> None:
         """Store a text with its hash, so readers can verify the archived copy."""
@@ -456,8 +439,11 @@ class DataVersion(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
 
-event.listen(DataVersion.__table__, "after_create", DDL(
-    "INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, CURRENT_TIMESTAMP)"))
+event.listen(
+    DataVersion.__table__,
+    "after_create",
+    DDL("INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, CURRENT_TIMESTAMP)"),
+)
 
 
 def new_session_token() -> str:
@@ -469,8 +455,7 @@ def new_session_token() -> str:
 def bump_data_version(session: DbSession) -> None:
     """Record that the public data changed (for writes that bypass the ORM: bulk loads,
     restores)."""
-    session.execute(update(DataVersion).values(version=DataVersion.version + 1,
-                                               changed_at=utcnow()))
+    session.execute(update(DataVersion).values(version=DataVersion.version + 1, changed_at=utcnow()))
 
 
 @event.listens_for(Session, "before_flush")
@@ -480,7 +465,8 @@ def _bump_on_record_changes(session: Session, flush_context, instances) -> None:
     the same transaction."""
     records = (Actor, Technology, Measure, Event, Source, Citation)
     changed = any(isinstance(o, records) for o in (*session.new, *session.deleted)) or any(
-        isinstance(o, records) and session.is_modified(o) for o in session.dirty)
+        isinstance(o, records) and session.is_modified(o) for o in session.dirty
+    )
     if changed:
         bump_data_version(session)
 
@@ -499,7 +485,6 @@ def join_multi(values: list[str]) -> str | None:
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
 
 
 # --- editors: accounts, revisions, public corrections (issue #5) ----------------------------
@@ -576,9 +561,7 @@ class Revision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     action: Mapped[str] = mapped_column(String(10), nullable=False)
     summary: Mapped[str] = mapped_column(String(500), nullable=False)
     reverts_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id", ondelete="SET NULL"))
@@ -634,12 +617,8 @@ class Correction(Base):
     __table_args__ = (
         CheckConstraint(_in("status", CORRECTION_STATUSES), name="status_vocab"),
         CheckConstraint(_url_check("source_url"), name="source_url_http"),
-        CheckConstraint(
-            "(event_slug IS NULL) <> (measure_slug IS NULL)", name="one_target"
-        ),
-        CheckConstraint(
-            "(status = 'open') = (decided_at IS NULL)", name="decided_when_closed"
-        ),
+        CheckConstraint("(event_slug IS NULL) <> (measure_slug IS NULL)", name="one_target"),
+        CheckConstraint("(status = 'open') = (decided_at IS NULL)", name="decided_when_closed"),
         CheckConstraint("status <> 'rejected' OR reason IS NOT NULL", name="rejection_reason"),
     )
 

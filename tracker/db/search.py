@@ -71,8 +71,7 @@ def _pg_document(columns: tuple[str, ...]) -> str:
 
 def postgresql_ddl() -> list[str]:
     return [
-        f"CREATE INDEX IF NOT EXISTS ix_{table}_fulltext ON {table} "
-        f"USING gin (({_pg_document(columns)}))"
+        f"CREATE INDEX IF NOT EXISTS ix_{table}_fulltext ON {table} USING gin (({_pg_document(columns)}))"
         for table, columns in INDEXED.values()
     ]
 
@@ -125,21 +124,29 @@ def matches(session: DbSession, collection: str, query: str) -> CTE:
     stmt: Select
     if session.get_bind().dialect.name == "sqlite":
         fts = f"{table}_fts"
-        stmt = select(
-            literal_column(f"{fts}.rowid").label("id"),
-            literal_column(f"bm25({fts})").label("rank"),
-        ).select_from(text(fts)).where(
-            text(f"{fts} MATCH :fts_query").bindparams(
-                bindparam("fts_query", sqlite_match_expression(query))
+        stmt = (
+            select(
+                literal_column(f"{fts}.rowid").label("id"),
+                literal_column(f"bm25({fts})").label("rank"),
+            )
+            .select_from(text(fts))
+            .where(
+                text(f"{fts} MATCH :fts_query").bindparams(
+                    bindparam("fts_query", sqlite_match_expression(query))
+                )
             )
         )
     else:
         document: ColumnClause[Any] = literal_column(_pg_document(columns))
         tsquery = func.websearch_to_tsquery(literal_column(f"'{PG_CONFIG}'"), query)
-        stmt = select(
-            literal_column(f"{table}.id").label("id"),
-            (-func.ts_rank_cd(document, tsquery)).label("rank"),
-        ).select_from(text(table)).where(document.op("@@")(tsquery))
+        stmt = (
+            select(
+                literal_column(f"{table}.id").label("id"),
+                (-func.ts_rank_cd(document, tsquery)).label("rank"),
+            )
+            .select_from(text(table))
+            .where(document.op("@@")(tsquery))
+        )
     # MATERIALIZED: run the search once, not once per candidate row (SQLite otherwise
     # re-evaluates an FTS subquery inside a join: minutes at 100,000 events).
     return stmt.cte(f"{collection}_matches").prefix_with("MATERIALIZED")
@@ -161,8 +168,10 @@ def snippets(session: DbSession, collection: str, query: str, ids: list[int]) ->
         ).all()
     else:
         concat = " || ' … ' || ".join(f"coalesce({c}, '')" for c in columns)
-        options = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, "
-                   "MaxFragments=2, FragmentDelimiter=' … '")
+        options = (
+            f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, "
+            "MaxFragments=2, FragmentDelimiter=' … '"
+        )
         rows = session.execute(
             text(
                 f"SELECT id, ts_headline('{PG_CONFIG}', {concat}, websearch_to_tsquery('{PG_CONFIG}', :q), "
@@ -205,8 +214,12 @@ class Match:
     def __html__(self) -> Markup:
         out, position = [], 0
         for start, end in self.spans:
-            out += [str(escape(self.text[position:start])), "<mark>",
-                    str(escape(self.text[start:end])), "</mark>"]
+            out += [
+                str(escape(self.text[position:start])),
+                "<mark>",
+                str(escape(self.text[start:end])),
+                "</mark>",
+            ]
             position = end
         out.append(str(escape(self.text[position:])))
         return Markup("".join(out))

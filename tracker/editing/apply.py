@@ -49,9 +49,9 @@ def unique_slug(session: DbSession, model: type[Any], base: str) -> str:
     slug = slugify(base)
     if slug in vocab.RESERVED_SLUGS:
         slug = f"{slug}-1"
-    taken = set(session.scalars(
-        select(model.slug).where(or_(model.slug == slug, model.slug.like(f"{slug}-%")))
-    ))
+    taken = set(
+        session.scalars(select(model.slug).where(or_(model.slug == slug, model.slug.like(f"{slug}-%"))))
+    )
     if slug not in taken:
         return slug
     n = 2
@@ -138,21 +138,40 @@ def dependents(session: DbSession, collection: str, obj: Any) -> Dependents:
     if collection in ("events", "sources"):
         deps.cascade = [("citations", c) for c in obj.citations]
     elif collection == "measures":
-        deps.blocking = [("events", e) for e in session.scalars(
-            select(Event).where(Event.measure_id == obj.id).order_by(Event.date, Event.slug))]
-        deps.cleared = [("measures", m) for m in session.scalars(
-            select(Measure).where(Measure.replaces_id == obj.id).order_by(Measure.slug))]
+        deps.blocking = [
+            ("events", e)
+            for e in session.scalars(
+                select(Event).where(Event.measure_id == obj.id).order_by(Event.date, Event.slug)
+            )
+        ]
+        deps.cleared = [
+            ("measures", m)
+            for m in session.scalars(
+                select(Measure).where(Measure.replaces_id == obj.id).order_by(Measure.slug)
+            )
+        ]
     elif collection == "actors":
         deps.blocking = (
-            [("events", e) for e in session.scalars(
-                select(Event).where(or_(Event.actor_id == obj.id, Event.jurisdiction_id == obj.id))
-                .order_by(Event.date, Event.slug))]
-            + [("measures", m) for m in session.scalars(
-                select(Measure).where(or_(Measure.adopted_by_id == obj.id,
-                                          Measure.jurisdiction_id == obj.id))
-                .order_by(Measure.slug))]
-            + [("actors", a) for a in session.scalars(
-                select(Actor).where(Actor.parent_id == obj.id).order_by(Actor.slug))]
+            [
+                ("events", e)
+                for e in session.scalars(
+                    select(Event)
+                    .where(or_(Event.actor_id == obj.id, Event.jurisdiction_id == obj.id))
+                    .order_by(Event.date, Event.slug)
+                )
+            ]
+            + [
+                ("measures", m)
+                for m in session.scalars(
+                    select(Measure)
+                    .where(or_(Measure.adopted_by_id == obj.id, Measure.jurisdiction_id == obj.id))
+                    .order_by(Measure.slug)
+                )
+            ]
+            + [
+                ("actors", a)
+                for a in session.scalars(select(Actor).where(Actor.parent_id == obj.id).order_by(Actor.slug))
+            ]
         )
     return deps
 

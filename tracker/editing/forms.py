@@ -148,8 +148,12 @@ class VocabMultiField(SelectMultipleField):
     the stored cell: codes '; '-joined in vocabulary order, or None."""
 
     def __init__(self, label, vocabulary: vocab.Vocabulary, **kwargs):
-        super().__init__(label, choices=[SelectChoice(code, text) for code, text in vocabulary.choices()],
-                         validate_choice=False, **kwargs)
+        super().__init__(
+            label,
+            choices=[SelectChoice(code, text) for code, text in vocabulary.choices()],
+            validate_choice=False,
+            **kwargs,
+        )
         self.vocabulary = vocabulary
 
     def process_data(self, value):
@@ -158,8 +162,7 @@ class VocabMultiField(SelectMultipleField):
     def pre_validate(self, form):
         unknown = [c for c in self.data or [] if c not in self.vocabulary]
         if unknown:
-            raise ValidationError(
-                f"Unknown {self.vocabulary.name} {unknown[0]!r}: choose from the list.")
+            raise ValidationError(f"Unknown {self.vocabulary.name} {unknown[0]!r}: choose from the list.")
 
     @property
     def stored(self) -> str | None:
@@ -211,7 +214,8 @@ def _clean(text: str | None) -> str | None:
 def _ref_choices(session: DbSession, model: type[Any], label_attr: str, empty: bool = True):
     rows = session.execute(select(model.slug, getattr(model, label_attr)).order_by(model.slug)).all()
     return ([SelectChoice("", "—")] if empty else []) + [
-        SelectChoice(slug, f"{name} ({slug})") for slug, name in rows]
+        SelectChoice(slug, f"{name} ({slug})") for slug, name in rows
+    ]
 
 
 # --- record forms -----------------------------------------------------------------------------
@@ -248,11 +252,15 @@ class ActorForm(RecordForm):
     collection = "actors"
     name = StringField("Name", validators=[DataRequired(), Length(max=300)])
     kind = VocabSelectField("Kind", vocab.ACTOR_KINDS)
-    aliases = TextAreaField("Other names", description="One per line: IBM, International "
-                            "Business Machines…", validators=[Optional(), Length(max=5000)])
+    aliases = TextAreaField(
+        "Other names",
+        description="One per line: IBM, International Business Machines…",
+        validators=[Optional(), Length(max=5000)],
+    )
     parent = RefSelectField("Part of", "actor", description="City → county or state → country")
-    country = StringField("Country", description="ISO 3166-1 alpha-2 (US, GB) or EU",
-                          validators=[Optional(), Length(max=2)])
+    country = StringField(
+        "Country", description="ISO 3166-1 alpha-2 (US, GB) or EU", validators=[Optional(), Length(max=2)]
+    )
     region = StringField("Region", description="ISO 3166-2 (US-CA)", validators=[Optional()])
     latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)])
     longitude = FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)])
@@ -283,10 +291,14 @@ class ActorForm(RecordForm):
 
     def values(self):
         return {
-            "name": self.name.data.strip(), "kind": self.kind.data,
-            "aliases": _lines_to_multi(self.aliases.data), "parent": self.parent.data or None,
-            "country": _clean(self.country.data), "region": _clean(self.region.data),
-            "latitude": self.latitude.data, "longitude": self.longitude.data,
+            "name": self.name.data.strip(),
+            "kind": self.kind.data,
+            "aliases": _lines_to_multi(self.aliases.data),
+            "parent": self.parent.data or None,
+            "country": _clean(self.country.data),
+            "region": _clean(self.region.data),
+            "latitude": self.latitude.data,
+            "longitude": self.longitude.data,
             "coordinates_source": _clean(self.coordinates_source.data),
         }
 
@@ -303,19 +315,29 @@ class MeasureForm(RecordForm):
     adopted_by = RefSelectField("Adopted by", "actor", optional=False)
     jurisdiction = RefSelectField("Applies in", "place")
     technologies = SelectMultipleField("Technologies", choices=[])
-    identifiers = TextAreaField("Identifiers", description="Bill or ordinance numbers, one per "
-                                "line (AB 1215)", validators=[Optional(), Length(max=5000)])
-    aliases = TextAreaField("Other names", description="One per line (Justice in Policing Act)",
-                            validators=[Optional(), Length(max=5000)])
+    identifiers = TextAreaField(
+        "Identifiers",
+        description="Bill or ordinance numbers, one per line (AB 1215)",
+        validators=[Optional(), Length(max=5000)],
+    )
+    aliases = TextAreaField(
+        "Other names",
+        description="One per line (Justice in Policing Act)",
+        validators=[Optional(), Length(max=5000)],
+    )
     sunset = DayDateField("Sunset", description="YYYY-MM-DD: the first day it is no longer in force")
     replaces = RefSelectField("Replaces", "measure")
     legislative_session = StringField(
-        "Legislative session", description="For a bill: the session it belongs to (116th Congress)",
-        validators=[Optional(), Length(max=200)])
-    session_end = DayDateField("Session ends", description="YYYY-MM-DD: its last day; a bill not "
-                               "enacted by then has failed")
-    requirements = VocabMultiField("Requirements", vocab.REQUIREMENTS,
-                                   description="For oversight measures: what they require")
+        "Legislative session",
+        description="For a bill: the session it belongs to (116th Congress)",
+        validators=[Optional(), Length(max=200)],
+    )
+    session_end = DayDateField(
+        "Session ends", description="YYYY-MM-DD: its last day; a bill not enacted by then has failed"
+    )
+    requirements = VocabMultiField(
+        "Requirements", vocab.REQUIREMENTS, description="For oversight measures: what they require"
+    )
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20000)])
 
     def setup(self, session, obj):
@@ -331,16 +353,20 @@ class MeasureForm(RecordForm):
 
     def values(self):
         return {
-            "title": self.title.data.strip(), "measure_type": self.measure_type.data,
+            "title": self.title.data.strip(),
+            "measure_type": self.measure_type.data,
             "adopted_by": self.adopted_by.data,
             "jurisdiction": self.jurisdiction.data or None,
             "technologies": sorted(self.technologies.data or []),
             "identifiers": _lines_to_multi(self.identifiers.data),
             "aliases": _lines_to_multi(self.aliases.data),
-            "sunset": self.sunset.data, "replaces": self.replaces.data or None,
+            "sunset": self.sunset.data,
+            "replaces": self.replaces.data or None,
             "legislative_session": _clean(self.legislative_session.data),
-            "session_end": self.session_end.data, "requirements": self.requirements.stored,
-            "summary": _clean(self.summary.data), "scope": self.scope.stored,
+            "session_end": self.session_end.data,
+            "requirements": self.requirements.stored,
+            "summary": _clean(self.summary.data),
+            "scope": self.scope.stored,
         }
 
     def validate_session_end(self, field):
@@ -349,10 +375,13 @@ class MeasureForm(RecordForm):
 
     @classmethod
     def data_from(cls, snap):
-        return {**snap, "aliases": _multi_to_lines(snap.get("aliases")),
-                "identifiers": _multi_to_lines(snap.get("identifiers")),
-                "sunset": _iso_date(snap.get("sunset")),
-                "session_end": _iso_date(snap.get("session_end"))}
+        return {
+            **snap,
+            "aliases": _multi_to_lines(snap.get("aliases")),
+            "identifiers": _multi_to_lines(snap.get("identifiers")),
+            "sunset": _iso_date(snap.get("sunset")),
+            "session_end": _iso_date(snap.get("session_end")),
+        }
 
 
 class EventForm(RecordForm):
@@ -360,8 +389,9 @@ class EventForm(RecordForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=400)])
     date = PartialDateField("Date", validators=[InputRequired("Give the date.")])
     certainty = VocabSelectField("Certainty", vocab.CERTAINTIES)
-    date_note = StringField("Date note", description="What is uncertain about the date",
-                            validators=[Optional(), Length(max=2000)])
+    date_note = StringField(
+        "Date note", description="What is uncertain about the date", validators=[Optional(), Length(max=2000)]
+    )
     kind = VocabSelectField("Kind", vocab.EVENT_KINDS)
     measure = RefSelectField("Measure", "measure", description="The measure this is a step of")
     actor = RefSelectField("Actor", "actor", optional=False, description="Who acted")
@@ -369,13 +399,15 @@ class EventForm(RecordForm):
     technologies = SelectMultipleField("Technologies", choices=[])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20000)])
     new_sunset = DayDateField("New sunset", description="Only for an extension: YYYY-MM-DD")
-    new_scope = VocabMultiField("New scope", vocab.SCOPES,
-                                description="The measure's scope from this event on")
+    new_scope = VocabMultiField(
+        "New scope", vocab.SCOPES, description="The measure's scope from this event on"
+    )
     technologies_added = SelectMultipleField(
-        "Technologies added", choices=[], description="The measure covers them from this event on")
+        "Technologies added", choices=[], description="The measure covers them from this event on"
+    )
     technologies_removed = SelectMultipleField(
-        "Technologies removed", choices=[],
-        description="The measure no longer covers them from this event on")
+        "Technologies removed", choices=[], description="The measure no longer covers them from this event on"
+    )
 
     def setup(self, session, obj):
         super().setup(session, obj)
@@ -408,12 +440,18 @@ class EventForm(RecordForm):
     def values(self):
         date, precision = self.date.data
         return {
-            "title": self.title.data.strip(), "date": date, "date_precision": precision,
-            "certainty": self.certainty.data, "date_note": _clean(self.date_note.data),
-            "kind": self.kind.data, "measure": self.measure.data or None,
-            "actor": self.actor.data, "jurisdiction": self.jurisdiction.data or None,
+            "title": self.title.data.strip(),
+            "date": date,
+            "date_precision": precision,
+            "certainty": self.certainty.data,
+            "date_note": _clean(self.date_note.data),
+            "kind": self.kind.data,
+            "measure": self.measure.data or None,
+            "actor": self.actor.data,
+            "jurisdiction": self.jurisdiction.data or None,
             "technologies": sorted(self.technologies.data or []),
-            "summary": _clean(self.summary.data), "new_sunset": self.new_sunset.data,
+            "summary": _clean(self.summary.data),
+            "new_sunset": self.new_sunset.data,
             "new_scope": self.new_scope.stored,
             "technologies_added": sorted(self.technologies_added.data or []),
             "technologies_removed": sorted(self.technologies_removed.data or []),
@@ -430,24 +468,34 @@ class EventForm(RecordForm):
 
 class SourceForm(RecordForm):
     collection = "sources"
-    title = StringField("Title", description="Leave empty when unknown",
-                        validators=[Optional(), Length(max=500)])
+    title = StringField(
+        "Title", description="Leave empty when unknown", validators=[Optional(), Length(max=500)]
+    )
     publisher = StringField("Publisher", validators=[Optional(), Length(max=300)])
     kind = VocabSelectField("Kind", vocab.SOURCE_KINDS)
     url = StringField("URL", validators=[Optional(), Length(max=2000), http_url])
     published = PartialDateField("Published")
     published_certainty = VocabSelectField(
-        "How the date is known", vocab.CERTAINTIES, optional=True,
-        description="Verified: shown on the page; derived: read from its web address")
+        "How the date is known",
+        vocab.CERTAINTIES,
+        optional=True,
+        description="Verified: shown on the page; derived: read from its web address",
+    )
     accessed = DayDateField("Accessed")
     archive_url = StringField("Archived copy", validators=[Optional(), Length(max=2000), http_url])
-    note = TextAreaField("Note", description="What a reader should know about this source (a copy "
-                         "of another page, a date read from the address)",
-                         validators=[Optional(), Length(max=5000)])
+    note = TextAreaField(
+        "Note",
+        description="What a reader should know about this source (a copy "
+        "of another page, a date read from the address)",
+        validators=[Optional(), Length(max=5000)],
+    )
     # No Optional(): it would stop the chain on an empty text before validate_text, which
     # must refuse clearing a text that citations quote.
-    text = TextAreaField("Text", description="The statement's full text, or the quoted passages",
-                         validators=[Length(max=2_000_000)])
+    text = TextAreaField(
+        "Text",
+        description="The statement's full text, or the quoted passages",
+        validators=[Length(max=2_000_000)],
+    )
 
     def validate_text(self, field):
         """Existing citations quote this text: an edit must not orphan their quotes, and
@@ -476,20 +524,27 @@ class SourceForm(RecordForm):
         published, precision = self.published.data or (None, None)
         text = self.text.data.replace("\r\n", "\n") if self.text.data and self.text.data.strip() else None
         return {
-            "title": _clean(self.title.data), "publisher": _clean(self.publisher.data),
-            "kind": self.kind.data, "url": _clean(self.url.data), "published": published,
+            "title": _clean(self.title.data),
+            "publisher": _clean(self.publisher.data),
+            "kind": self.kind.data,
+            "url": _clean(self.url.data),
+            "published": published,
             "published_precision": precision,
             "published_certainty": self.published_certainty.data or None,
-            "accessed": self.accessed.data, "archive_url": _clean(self.archive_url.data),
-            "note": _clean(self.note.data), "text": text,
+            "accessed": self.accessed.data,
+            "archive_url": _clean(self.archive_url.data),
+            "note": _clean(self.note.data),
+            "text": text,
         }
 
     @classmethod
     def data_from(cls, snap):
         data = dict(snap)
         if snap.get("published"):
-            data["published"] = (dt.date.fromisoformat(snap["published"]),
-                                 snap.get("published_precision") or "day")
+            data["published"] = (
+                dt.date.fromisoformat(snap["published"]),
+                snap.get("published_precision") or "day",
+            )
         data["accessed"] = _iso_date(snap.get("accessed"))
         return data
 
@@ -499,8 +554,11 @@ class CitationForm(RecordForm):
     event = RefSelectField("Event", "event", optional=False)
     source = RefSelectField("Source", "source", optional=False)
     role = VocabSelectField("Role", vocab.CITATION_ROLES)
-    quote = TextAreaField("Quote", description="The passage that supports the event, verbatim",
-                          validators=[Optional(), Length(max=20000)])
+    quote = TextAreaField(
+        "Quote",
+        description="The passage that supports the event, verbatim",
+        validators=[Optional(), Length(max=20000)],
+    )
     note = TextAreaField("Note", validators=[Optional(), Length(max=5000)])
 
     def setup(self, session, obj):
@@ -523,20 +581,30 @@ class CitationForm(RecordForm):
         obj = getattr(self, "_obj", None)
 
         existing = self._session.scalar(
-            select(Citation).join(Citation.event).join(Citation.source)
+            select(Citation)
+            .join(Citation.event)
+            .join(Citation.source)
             .where(Event.slug == self.event.data, Source.slug == field.data)
         )
         if existing is not None and existing is not obj:
             raise ValidationError("This event already cites this source.")
 
     def values(self):
-        return {"event": self.event.data, "source": self.source.data, "role": self.role.data,
-                "quote": _clean(self.quote.data), "note": _clean(self.note.data)}
+        return {
+            "event": self.event.data,
+            "source": self.source.data,
+            "role": self.role.data,
+            "quote": _clean(self.quote.data),
+            "note": _clean(self.note.data),
+        }
 
 
 FORMS: dict[str, type[RecordForm]] = {
-    "actors": ActorForm, "measures": MeasureForm, "events": EventForm,
-    "sources": SourceForm, "citations": CitationForm,
+    "actors": ActorForm,
+    "measures": MeasureForm,
+    "events": EventForm,
+    "sources": SourceForm,
+    "citations": CitationForm,
 }
 
 
@@ -556,8 +624,10 @@ class IngestForm(FlaskForm):
     """Step 1: the statement's text (pasted or uploaded) and its address."""
 
     text = TextAreaField("Statement text", validators=[Optional(), Length(max=2_000_000)])
-    upload = FileField("…or upload a .txt or .html file",
-                       validators=[FileAllowed(["txt", "html", "htm"], "Upload a .txt or .html file.")])
+    upload = FileField(
+        "…or upload a .txt or .html file",
+        validators=[FileAllowed(["txt", "html", "htm"], "Upload a .txt or .html file.")],
+    )
     url = StringField("URL", validators=[Optional(), Length(max=2000), http_url])
     submit = SubmitField("Propose citations")
 

@@ -47,7 +47,8 @@ def _record_id(collection: str, key: str) -> tuple[Any, int]:
     record_id = db.session.scalar(
         select(RevisionChange.record_id)
         .where(RevisionChange.collection == collection, RevisionChange.record_key == key)
-        .order_by(RevisionChange.id.desc()).limit(1)
+        .order_by(RevisionChange.id.desc())
+        .limit(1)
     )
     if record_id is None:
         abort(404, f"There is no {NOUN[collection]} {key!r}.")
@@ -61,9 +62,14 @@ def history_view(collection: str, key: str):
         abort(404, f"There is no {NOUN[collection]} {key!r}.")
     entries = [{"change": c, "rows": field_diff(c.before, c.after)} for c in changes]
     return render_template(
-        "editor/history.html", collection=collection, obj=obj, key=key, entries=entries,
+        "editor/history.html",
+        collection=collection,
+        obj=obj,
+        key=key,
+        entries=entries,
         label=editing.label(collection, obj) if obj is not None else key,
-        noun=NOUN[collection], revert_form=RevertForm(),
+        noun=NOUN[collection],
+        revert_form=RevertForm(),
         record_url=editing.record_url(collection, obj) if obj is not None else None,
     )
 
@@ -86,9 +92,13 @@ def revert(collection: str, key: str, revision_id: int):
         return _restore(collection, key, record_id, changes, target_revision)
     current = snapshot(obj)
     target = state_after(changes, current, revision_id)
-    recorder = Recorder(db.session, _user(), "revert",
-                        f"Reverted {NOUN[collection]} {record_key(obj)} "
-                        f"to revision {revision_id}", reverts=target_revision)
+    recorder = Recorder(
+        db.session,
+        _user(),
+        "revert",
+        f"Reverted {NOUN[collection]} {record_key(obj)} to revision {revision_id}",
+        reverts=target_revision,
+    )
     try:
         editing.apply_values(db.session, collection, obj, target)
         change = recorder.updated(obj, current)
@@ -121,9 +131,13 @@ def _restore(collection: str, key: str, record_id: int, changes: list, target_re
     try:
         editing.apply_values(db.session, collection, obj, target)
         db.session.add(obj)
-        recorder = Recorder(db.session, _user(), "revert",
-                            f"Restored {NOUN[collection]} {record_key(obj)} "
-                            f"as after revision {target_revision.id}", reverts=target_revision)
+        recorder = Recorder(
+            db.session,
+            _user(),
+            "revert",
+            f"Restored {NOUN[collection]} {record_key(obj)} as after revision {target_revision.id}",
+            reverts=target_revision,
+        )
         recorder.created(obj)
         db.session.commit()
     except editing.EditError as exc:
@@ -143,8 +157,7 @@ def changes():
     before = id_parameter("before", request.args.get("before"))
     revisions = recent(db.session, limit=50, before_id=before)
     older = revisions[-1].id if len(revisions) == 50 else None
-    return render_template("editor/changes.html", revisions=revisions, older=older,
-                           history_key=_history_key)
+    return render_template("editor/changes.html", revisions=revisions, older=older, history_key=_history_key)
 
 
 @bp.get("/revisions/<id:revision_id>")
@@ -161,7 +174,11 @@ def _history_key(change: RevisionChange) -> str:
 
 
 for _c in (*SLUGGED, "citations"):
-    bp.add_url_rule(f"/{_c}/<key>/history", f"history_{_c}", history_view,
-                    defaults={"collection": _c})
-    bp.add_url_rule(f"/{_c}/<key>/revert/<id:revision_id>", f"revert_{_c}", revert,
-                    defaults={"collection": _c}, methods=["POST"])
+    bp.add_url_rule(f"/{_c}/<key>/history", f"history_{_c}", history_view, defaults={"collection": _c})
+    bp.add_url_rule(
+        f"/{_c}/<key>/revert/<id:revision_id>",
+        f"revert_{_c}",
+        revert,
+        defaults={"collection": _c},
+        methods=["POST"],
+    )

@@ -99,11 +99,18 @@ class Recorder:
     then ``session.commit()`` once for the edit and its revision.
     """
 
-    def __init__(self, session: DbSession, user: User | None, action: str, summary: str,
-                 reverts: Revision | None = None):
+    def __init__(
+        self,
+        session: DbSession,
+        user: User | None,
+        action: str,
+        summary: str,
+        reverts: Revision | None = None,
+    ):
         self.session = session
-        self.revision = Revision(user=user, action=action, summary=summary[:500],
-                                 reverts_id=reverts.id if reverts else None)
+        self.revision = Revision(
+            user=user, action=action, summary=summary[:500], reverts_id=reverts.id if reverts else None
+        )
 
     def _add(self, obj: object, action: str, before: dict, after: dict) -> RevisionChange | None:
         old, new = diff(before, after)
@@ -122,8 +129,12 @@ class Recorder:
             obj.updated_at = utcnow()  # type: ignore[attr-defined]
         self.session.flush()  # a new record needs its id
         change = RevisionChange(
-            collection=collection_of(obj), record_id=obj.id,  # type: ignore[attr-defined]
-            record_key=record_key(obj)[:400], action=action, before=old, after=new,
+            collection=collection_of(obj),
+            record_id=obj.id,  # type: ignore[attr-defined]
+            record_key=record_key(obj)[:400],
+            action=action,
+            before=old,
+            after=new,
         )
         self.revision.changes.append(change)
         if self.revision not in self.session:
@@ -147,16 +158,19 @@ class Recorder:
 
 def history(session: DbSession, collection: str, record_id: int) -> list[RevisionChange]:
     """A record's changes, newest first."""
-    return list(session.scalars(
-        select(RevisionChange)
-        .join(RevisionChange.revision)
-        .where(RevisionChange.collection == collection, RevisionChange.record_id == record_id)
-        .order_by(Revision.id.desc(), RevisionChange.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(RevisionChange)
+            .join(RevisionChange.revision)
+            .where(RevisionChange.collection == collection, RevisionChange.record_id == record_id)
+            .order_by(Revision.id.desc(), RevisionChange.id.desc())
+        )
+    )
 
 
-def state_after(changes_newest_first: list[RevisionChange], current: dict[str, Any],
-                revision_id: int) -> dict[str, Any]:
+def state_after(
+    changes_newest_first: list[RevisionChange], current: dict[str, Any], revision_id: int
+) -> dict[str, Any]:
     """The record's values right after revision ``revision_id``: the current values with
     every later change undone (pure; ``changes`` as returned by :func:`history`)."""
     state = dict(current)

@@ -28,8 +28,13 @@ from tracker.read.parameters import id_parameter, parse_id, reject_unknown
 bp = Blueprint("editor", __name__)
 
 SLUGGED = ("events", "measures", "actors", "sources")
-NOUN = {"events": "event", "measures": "measure", "actors": "actor", "sources": "source",
-        "citations": "citation"}
+NOUN = {
+    "events": "event",
+    "measures": "measure",
+    "actors": "actor",
+    "sources": "source",
+    "citations": "citation",
+}
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -83,8 +88,10 @@ def _form(collection: str, obj=None, data: dict | None = None) -> RecordForm:
 
 
 def _integrity_message(exc: IntegrityError) -> str:
-    return ("The database refused the change (a rule on the data was broken: "
-            f"{str(exc.orig).splitlines()[0][:200]}).")
+    return (
+        "The database refused the change (a rule on the data was broken: "
+        f"{str(exc.orig).splitlines()[0][:200]})."
+    )
 
 
 def _commit_created(obj: Any, summary: str, saved: str) -> bool:
@@ -118,8 +125,8 @@ def field_diff(before: dict, after: dict) -> list[dict]:
         row: dict[str, Any] = {"field": name, "before": old, "after": new, "lines": None}
         if "\n" in old + new or len(old) + len(new) > 400:
             row["lines"] = [
-                line for line in difflib.unified_diff(
-                    old.splitlines(), new.splitlines(), lineterm="", n=1)
+                line
+                for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=1)
                 if not line.startswith(("---", "+++"))
             ]
         rows.append(row)
@@ -135,9 +142,15 @@ def _conflict(collection: str, obj, yours: dict[str, Any], base_version: int | N
     rows = [r for r in field_diff(current, {**current, **yours}) if r["before"] != r["after"]]
     since = history(db.session, collection, obj.id)
     return render_template(
-        "editor/conflict.html", collection=collection, obj=obj, key=_key(collection, obj),
-        label=editing.label(collection, obj), rows=rows, base_version=base_version,
-        since=since[:10], current=current,
+        "editor/conflict.html",
+        collection=collection,
+        obj=obj,
+        key=_key(collection, obj),
+        label=editing.label(collection, obj),
+        rows=rows,
+        base_version=base_version,
+        since=since[:10],
+        current=current,
     ), 409
 
 
@@ -149,15 +162,16 @@ def create(collection: str):
     if form.validate_on_submit():
         values = form.values()
         obj = MODELS[collection]()
-        obj.slug = editing.unique_slug(db.session, MODELS[collection],
-                                       editing.slug_base(collection, values))
+        obj.slug = editing.unique_slug(db.session, MODELS[collection], editing.slug_base(collection, values))
         editing.apply_values(db.session, collection, obj, values)
         db.session.add(obj)
-        if _commit_created(obj, f"Created {NOUN[collection]} {obj.slug}",
-                           f"Saved {NOUN[collection]} {obj.slug}."):
+        if _commit_created(
+            obj, f"Created {NOUN[collection]} {obj.slug}", f"Saved {NOUN[collection]} {obj.slug}."
+        ):
             return redirect(editing.record_url(collection, obj))
-    return render_template("editor/form.html", form=form, collection=collection, obj=None,
-                           title=f"New {NOUN[collection]}")
+    return render_template(
+        "editor/form.html", form=form, collection=collection, obj=None, title=f"New {NOUN[collection]}"
+    )
 
 
 def create_citation(parent: str, key: str):
@@ -174,9 +188,15 @@ def create_citation(parent: str, key: str):
         db.session.add(obj)
         if _commit_created(obj, f"Cited {obj.source.slug} for {obj.event.slug}", "Citation saved."):
             return redirect(editing.record_url(parent, owner))
-    return render_template("editor/form.html", form=form, collection="citations", obj=None,
-                           fixed=side, owner=owner,
-                           title=f"New citation for {editing.label(parent, owner)}")
+    return render_template(
+        "editor/form.html",
+        form=form,
+        collection="citations",
+        obj=None,
+        fixed=side,
+        owner=owner,
+        title=f"New citation for {editing.label(parent, owner)}",
+    )
 
 
 # --- edit --------------------------------------------------------------------------------------
@@ -198,8 +218,7 @@ def edit(collection: str, key: str):
         if form.base_version != obj.version:
             return _conflict(collection, obj, values, form.base_version)
         editing.apply_values(db.session, collection, obj, values)
-        recorder = Recorder(db.session, _user(), "update",
-                            f"Edited {NOUN[collection]} {record_key(obj)}")
+        recorder = Recorder(db.session, _user(), "update", f"Edited {NOUN[collection]} {record_key(obj)}")
         try:
             change = recorder.updated(obj, before)
             if change is None:
@@ -216,9 +235,15 @@ def edit(collection: str, key: str):
         else:
             flash("Saved.", "info")
             return redirect(editing.record_url(collection, obj))
-    return render_template("editor/form.html", form=form, collection=collection, obj=obj,
-                           key=_key(collection, obj), correction=correction,
-                           title=f"Edit {NOUN[collection]}: {editing.label(collection, obj)}")
+    return render_template(
+        "editor/form.html",
+        form=form,
+        collection=collection,
+        obj=obj,
+        key=_key(collection, obj),
+        correction=correction,
+        title=f"Edit {NOUN[collection]}: {editing.label(collection, obj)}",
+    )
 
 
 # --- delete ------------------------------------------------------------------------------------
@@ -236,8 +261,9 @@ def delete(collection: str, key: str):
         if deps.blocking:
             status = 409
         else:
-            recorder = Recorder(db.session, _user(), "delete",
-                                f"Deleted {NOUN[collection]} {record_key(obj)}")
+            recorder = Recorder(
+                db.session, _user(), "delete", f"Deleted {NOUN[collection]} {record_key(obj)}"
+            )
             # Record everything first (recording flushes), then delete in one go.
             for _, dep in deps.cleared:
                 dep_before = snapshot(dep)
@@ -259,9 +285,16 @@ def delete(collection: str, key: str):
             if parent is not None:
                 return redirect(editing.record_url("events", parent))
             return redirect(url_for("editor.changes"))
-    return render_template("editor/delete.html", form=form, collection=collection, obj=obj,
-                           key=_key(collection, obj), label=label, deps=deps,
-                           noun=NOUN[collection]), status
+    return render_template(
+        "editor/delete.html",
+        form=form,
+        collection=collection,
+        obj=obj,
+        key=_key(collection, obj),
+        label=label,
+        deps=deps,
+        noun=NOUN[collection],
+    ), status
 
 
 # --- routes ------------------------------------------------------------------------------------
@@ -269,14 +302,34 @@ def delete(collection: str, key: str):
 # public detail rule /events/<slug> never captures "new".
 
 for _c in SLUGGED:
-    bp.add_url_rule(f"/{_c}/new", f"create_{_c}", editor_required(create),
-                    defaults={"collection": _c}, methods=["GET", "POST"])
+    bp.add_url_rule(
+        f"/{_c}/new",
+        f"create_{_c}",
+        editor_required(create),
+        defaults={"collection": _c},
+        methods=["GET", "POST"],
+    )
 for _c in (*SLUGGED, "citations"):
     conv = "<key>"
-    bp.add_url_rule(f"/{_c}/{conv}/edit", f"edit_{_c}", editor_required(edit),
-                    defaults={"collection": _c}, methods=["GET", "POST"])
-    bp.add_url_rule(f"/{_c}/{conv}/delete", f"delete_{_c}", editor_required(delete),
-                    defaults={"collection": _c}, methods=["GET", "POST"])
+    bp.add_url_rule(
+        f"/{_c}/{conv}/edit",
+        f"edit_{_c}",
+        editor_required(edit),
+        defaults={"collection": _c},
+        methods=["GET", "POST"],
+    )
+    bp.add_url_rule(
+        f"/{_c}/{conv}/delete",
+        f"delete_{_c}",
+        editor_required(delete),
+        defaults={"collection": _c},
+        methods=["GET", "POST"],
+    )
 for _c in ("events", "sources"):
-    bp.add_url_rule(f"/{_c}/<key>/citations/new", f"cite_{_c}", editor_required(create_citation),
-                    defaults={"parent": _c}, methods=["GET", "POST"])
+    bp.add_url_rule(
+        f"/{_c}/<key>/citations/new",
+        f"cite_{_c}",
+        editor_required(create_citation),
+        defaults={"parent": _c},
+        methods=["GET", "POST"],
+    )

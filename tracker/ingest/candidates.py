@@ -22,8 +22,11 @@ def candidate_from_event(event) -> Candidate:
     actor_weight = {"region": 0.85, "country": 0.7}.get(actor.kind, 1.0)
     for name in _names(actor):
         terms.append(Term(name, f"actor:{actor.slug}", actor_weight))
-    if actor.kind in ("legislature", "agency", "court") and actor.parent is not None \
-            and actor.parent.kind != "country":
+    if (
+        actor.kind in ("legislature", "agency", "court")
+        and actor.parent is not None
+        and actor.parent.kind != "country"
+    ):
         for name in _names(actor.parent):
             terms.append(Term(name, f"place:{actor.parent.slug}", 0.9))
     if actor.kind in ("company", "organisation") and actor.parent is not None:
@@ -31,8 +34,9 @@ def candidate_from_event(event) -> Candidate:
             terms.append(Term(name, f"actor:{actor.parent.slug}", 0.9))
     place = event.place
     if place is not None and place.kind != "country":
-        context = tuple(_names(place.parent)) if place.parent is not None and \
-            place.parent.kind != "country" else ()
+        context = (
+            tuple(_names(place.parent)) if place.parent is not None and place.parent.kind != "country" else ()
+        )
         weight = 1.0 if place.kind in ("city", "county") else 0.85
         for name in _names(place):
             terms.append(Term(name, f"place:{place.slug}", weight, context))
@@ -51,9 +55,16 @@ def candidate_from_event(event) -> Candidate:
             unique.append(term)
     technologies = tuple(t.slug for t in event.all_technologies)
     return Candidate(
-        slug=event.slug, date=event.date, precision=event.date_precision, kind=event.kind,
-        title=event.title, measure_type=measure.measure_type if measure else None, actor=actor.slug,
-        scope=measure.scope if measure else None, technologies=technologies, terms=unique,
+        slug=event.slug,
+        date=event.date,
+        precision=event.date_precision,
+        kind=event.kind,
+        title=event.title,
+        measure_type=measure.measure_type if measure else None,
+        actor=actor.slug,
+        scope=measure.scope if measure else None,
+        technologies=technologies,
+        terms=unique,
     )
 
 
@@ -62,26 +73,24 @@ def load_candidates(session) -> list[Candidate]:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-
     events = session.scalars(
-        select(Event).options(
+        select(Event)
+        .options(
             selectinload(Event.actor).selectinload(Actor.parent),
             selectinload(Event.jurisdiction).selectinload(Actor.parent),
             selectinload(Event.measure).selectinload(Measure.jurisdiction).selectinload(Actor.parent),
             selectinload(Event.measure).selectinload(Measure.adopted_by),
             selectinload(Event.measure).selectinload(Measure.technologies),
             selectinload(Event.technologies),
-        ).order_by(Event.date, Event.slug)
+        )
+        .order_by(Event.date, Event.slug)
     ).all()
     return [candidate_from_event(e) for e in events]
-
-
 
 
 def load_publishers(session) -> list[Publisher]:
     """The record's possible publishers: names and aliases of its non-place actors."""
     from sqlalchemy import select
-
 
     rows = session.execute(
         select(Actor.name, Actor.aliases).where(Actor.kind.in_(PUBLISHER_KINDS)).order_by(Actor.slug)

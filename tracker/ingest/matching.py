@@ -49,14 +49,14 @@ TOPIC_WORDS = {
 
 KIND_WORDS: dict[str, str] = {
     "ban": r"\bban(?:s|ned|ning)?\b|\bprohibit\w*|\bblock(?:s|ed|ing)?\b|\boutlaw\w*|\bbarr?(?:ed|ing|s)?\b"
-           r"|\bforbid\w*",
+    r"|\bforbid\w*",
     "moratorium": r"\bmoratori(?:um|a|ums)\b|\bpaus(?:e|es|ed|ing)\b|\bsuspend\w*|\bhalt\w*",
     "restriction": r"\brestrict\w*|\blimit(?:s|ed|ing)?\b|\bregulat\w*|\bguardrails?\b",
     "oversight": r"\boversight\b|\bapprov(?:al|e)\b|\baudits?\b",
     "exit": r"\bexit\w*|\bno longer\b|\bstop(?:s|ped|ping)?\b|\babandon\w*|\bwill not (?:offer|sell)"
-            r"|\bshut(?:s|ting)? down\b|\bget(?:ting)? out of\b|\bquit\w*|\bsunset(?:s|ting)? (?:its|their)",
+    r"|\bshut(?:s|ting)? down\b|\bget(?:ting)? out of\b|\bquit\w*|\bsunset(?:s|ting)? (?:its|their)",
     "adopted": r"\badopt\w*|\benact\w*|\bsign(?:s|ed|ing)?\b|\bapprov\w*|\bannounc\w*|\bpass(?:ed|es)\b"
-               r"|\bvot(?:ed|es) to\b",
+    r"|\bvot(?:ed|es) to\b",
     "introduced": r"\bintroduc\w*|\bunveil\w*|\bfiled\b|\bproposed\b",
     "passed": r"\bpass(?:ed|es)\b|\bapprov\w*|\bsent .* to the governor\b|\bvot(?:ed|es)\b",
     "effective": r"\btak(?:es|e|ing|en) effect\b|\bin effect\b|\beffective\b|\bin force\b",
@@ -65,7 +65,7 @@ KIND_WORDS: dict[str, str] = {
     "repealed": r"\brepeal\w*|\breplac\w*|\boverturn\w*|\brevers\w*|\blift(?:s|ed)?\b",
     "failed": r"\bfail\w*|\bdied\b|\bwithdr[ae]w\w*|\bveto\w*",
     "report": r"\breport\w*|\bstud(?:y|ies)\b|\btest(?:s|ed)?\b|\binvestigation\b|\breveal\w*|\bfound\b"
-              r"|\bfindings?\b|\bresults?\b|\baudit\b|\bmatched\b",
+    r"|\bfindings?\b|\bresults?\b|\baudit\b|\bmatched\b",
     "hearing": r"\bhearings?\b|\btestif\w*",
     "lawsuit": r"\bsu(?:e|ed|es|ing)\b|\blawsuit\w*|\bcomplaint\b|\bfiled suit\b",
     "ruling": r"\brul(?:ed|ing)\b|\bjudge\b|\bdecision\b|\bdecided\b",
@@ -94,27 +94,54 @@ MEASURE_TYPE_WORDS = {
 }
 
 EVENT_KIND_WORDS = {
-    "proposed": [("introduced", 0.8)], "introduced": [("introduced", 1.0)],
+    "proposed": [("introduced", 0.8)],
+    "introduced": [("introduced", 1.0)],
     "first_reading": [("passed", 0.8), ("introduced", 0.6)],
-    "hearing": [("hearing", 1.0)], "committee_action": [("passed", 0.6)],
-    "passed_chamber": [("passed", 1.0)], "passed": [("passed", 1.0)], "vetoed": [("failed", 1.0)],
-    "veto_overridden": [("passed", 0.6)], "effective": [("effective", 1.0)],
-    "amended": [("restriction", 0.4)], "extended": [("extended", 1.0)], "expired": [("expired", 1.0)],
-    "repealed": [("repealed", 1.0)], "withdrawn": [("failed", 1.0)], "failed": [("failed", 1.0)],
-    "struck_down": [("ruling", 0.8), ("repealed", 0.6)], "announcement": [("announcement", 0.7)],
-    "report": [("report", 1.0)], "lawsuit_filed": [("lawsuit", 1.0)], "ruling": [("ruling", 1.0)],
-    "settlement": [("settlement", 1.0)], "enforcement": [("enforcement", 1.0)], "fine": [("fine", 1.0)],
-    "advocacy": [("advocacy", 1.0)], "shareholder_vote": [("shareholder", 1.0)],
-    "deployment": [("deployment", 1.0)], "investigation": [("investigation", 1.0)],
+    "hearing": [("hearing", 1.0)],
+    "committee_action": [("passed", 0.6)],
+    "passed_chamber": [("passed", 1.0)],
+    "passed": [("passed", 1.0)],
+    "vetoed": [("failed", 1.0)],
+    "veto_overridden": [("passed", 0.6)],
+    "effective": [("effective", 1.0)],
+    "amended": [("restriction", 0.4)],
+    "extended": [("extended", 1.0)],
+    "expired": [("expired", 1.0)],
+    "repealed": [("repealed", 1.0)],
+    "withdrawn": [("failed", 1.0)],
+    "failed": [("failed", 1.0)],
+    "struck_down": [("ruling", 0.8), ("repealed", 0.6)],
+    "announcement": [("announcement", 0.7)],
+    "report": [("report", 1.0)],
+    "lawsuit_filed": [("lawsuit", 1.0)],
+    "ruling": [("ruling", 1.0)],
+    "settlement": [("settlement", 1.0)],
+    "enforcement": [("enforcement", 1.0)],
+    "fine": [("fine", 1.0)],
+    "advocacy": [("advocacy", 1.0)],
+    "shareholder_vote": [("shareholder", 1.0)],
+    "deployment": [("deployment", 1.0)],
+    "investigation": [("investigation", 1.0)],
 }
 
 # How much an event of each kind is, a priori, the thing a statement is about.
-KIND_PRIOR = {**{k: 1.0 for k in ("adopted", "effective", "extended", "expired", "repealed", "vetoed",
-                                  "veto_overridden", "struck_down")},
-              **{k: 0.85 for k in ("introduced", "first_reading", "passed", "passed_chamber", "failed",
-                                   "withdrawn")},
-              **{k: 0.75 for k in ("report", "lawsuit_filed", "ruling", "settlement", "fine",
-                                   "enforcement")}}
+KIND_PRIOR = {
+    **{
+        k: 1.0
+        for k in (
+            "adopted",
+            "effective",
+            "extended",
+            "expired",
+            "repealed",
+            "vetoed",
+            "veto_overridden",
+            "struck_down",
+        )
+    },
+    **{k: 0.85 for k in ("introduced", "first_reading", "passed", "passed_chamber", "failed", "withdrawn")},
+    **{k: 0.75 for k in ("report", "lawsuit_filed", "ruling", "settlement", "fine", "enforcement")},
+}
 
 _STOPWORD_TEXT = """
 a an the of to in on for and or by with from at as its it is are was were be been this that these
@@ -127,8 +154,10 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 def kind_words(candidate: Candidate) -> list[tuple[str, float]]:
     """Which word families describe this event, with how well each fits."""
     words = list(EVENT_KIND_WORDS.get(candidate.kind, []))
-    if candidate.kind in ("adopted", "effective", "extended", "passed", "first_reading") \
-            and candidate.measure_type:
+    if (
+        candidate.kind in ("adopted", "effective", "extended", "passed", "first_reading")
+        and candidate.measure_type
+    ):
         # The measure's own words ("ban", "moratorium") fit its adoption best.
         scale = {"adopted": 1.0, "first_reading": 0.5}.get(candidate.kind, 0.7)
         words += [(f, w * scale) for f, w in MEASURE_TYPE_WORDS.get(candidate.measure_type, [])]
@@ -160,8 +189,11 @@ def term_match(term: str, sentence: str) -> float:
 
 def detail_match(title: str, sentence: str, exclude: set[str]) -> float:
     """The share of the title's distinctive words that occur in the sentence."""
-    words = {w for w in re.findall(r"[a-z0-9]+", _norm(title).lower())
-             if (len(w) >= 4 or w.isdigit()) and w not in STOPWORDS and w not in exclude}
+    words = {
+        w
+        for w in re.findall(r"[a-z0-9]+", _norm(title).lower())
+        if (len(w) >= 4 or w.isdigit()) and w not in STOPWORDS and w not in exclude
+    }
     if not words:
         return 0.0
     present = set(re.findall(r"[a-z0-9]+", _norm(sentence).lower()))
@@ -179,8 +211,14 @@ class Suggestion:
     reasons: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"event": self.event, "date": self.date, "title": self.title, "role": self.role,
-                "score": round(self.score, 3), "quote": self.quote}
+        return {
+            "event": self.event,
+            "date": self.date,
+            "title": self.title,
+            "role": self.role,
+            "score": round(self.score, 3),
+            "quote": self.quote,
+        }
 
 
 @dataclass
@@ -203,13 +241,24 @@ class _Hit:
     @property
     def score(self) -> float:
         prior = KIND_PRIOR.get(self.candidate.kind, 0.6)
-        raw = self.entity * (0.4 + 0.18 * self.kind + 0.2 * self.date + 0.12 * self.detail
-                             + 0.08 * self.topic + 0.15 * self.specificity)
+        raw = self.entity * (
+            0.4
+            + 0.18 * self.kind
+            + 0.2 * self.date
+            + 0.12 * self.detail
+            + 0.08 * self.topic
+            + 0.15 * self.specificity
+        )
         return raw * (0.7 + 0.3 * prior)
 
 
-def _hits_in_sentence(sentence: Sentence, dates: list[ProseDate], candidates: list[Candidate],
-                      term_cache: dict[str, float], context: _Context) -> list[_Hit]:
+def _hits_in_sentence(
+    sentence: Sentence,
+    dates: list[ProseDate],
+    candidates: list[Candidate],
+    term_cache: dict[str, float],
+    context: _Context,
+) -> list[_Hit]:
     text = _norm(sentence.text)
     hits = []
     for cand in candidates:
@@ -239,8 +288,9 @@ def _hits_in_sentence(sentence: Sentence, dates: list[ProseDate], candidates: li
         topic = 0.0
         if cand.scope in TOPIC_WORDS and re.search(TOPIC_WORDS[cand.scope], text, re.IGNORECASE):
             topic = 1.0
-        elif any(re.search(TOPIC_WORDS[t], text, re.IGNORECASE)
-                 for t in cand.technologies if t in TOPIC_WORDS):
+        elif any(
+            re.search(TOPIC_WORDS[t], text, re.IGNORECASE) for t in cand.technologies if t in TOPIC_WORDS
+        ):
             topic = 0.4
         reasons = [f"names {matched!r}"]
         if kind:
@@ -290,10 +340,19 @@ def propose_role(candidate: Candidate, statement: Statement, hit_date: float) ->
     kind = statement.meta.get("kind") or "statement"
     ref = statement.date
     recent = ref is not None and 0 <= (ref - candidate.date).days <= 7
-    if recent and publisher and any(t.group == f"actor:{candidate.actor}" and
-                                    term_match(t.text, publisher) >= 0.9 for t in candidate.terms):
-        return "primary_record" if kind in ("legislation", "government_record", "court_document") \
+    if (
+        recent
+        and publisher
+        and any(
+            t.group == f"actor:{candidate.actor}" and term_match(t.text, publisher) >= 0.9
+            for t in candidate.terms
+        )
+    ):
+        return (
+            "primary_record"
+            if kind in ("legislation", "government_record", "court_document")
             else "announcement"
+        )
     if ref is not None and abs((ref - candidate.date).days) <= 2 and candidate.precision == "day":
         return "news_report" if kind == "news_article" else "reaction"
     if kind == "news_article" and hit_date >= 0.9:
@@ -304,8 +363,9 @@ def propose_role(candidate: Candidate, statement: Statement, hit_date: float) ->
 DEFAULT_MIN_SCORE = 0.4
 
 
-def suggest(statement: Statement, candidates: list[Candidate], limit: int = 20,
-            min_score: float = DEFAULT_MIN_SCORE) -> list[Suggestion]:
+def suggest(
+    statement: Statement, candidates: list[Candidate], limit: int = 20, min_score: float = DEFAULT_MIN_SCORE
+) -> list[Suggestion]:
     """Ranked citation suggestions: at most one per event, its best sentence as the quote."""
     ref = statement.date
     if ref is not None:
@@ -328,10 +388,16 @@ def suggest(statement: Statement, candidates: list[Candidate], limit: int = 20,
         if score < min_score:
             continue
         cand = hit.candidate
-        out.append(Suggestion(
-            event=slug, date=cand.date.isoformat(), title=cand.title,
-            role=propose_role(cand, statement, hit.date), score=round(score, 3),
-            quote=hit.sentence.text, reasons=hit.reasons,
-        ))
+        out.append(
+            Suggestion(
+                event=slug,
+                date=cand.date.isoformat(),
+                title=cand.title,
+                role=propose_role(cand, statement, hit.date),
+                score=round(score, 3),
+                quote=hit.sentence.text,
+                reasons=hit.reasons,
+            )
+        )
     out.sort(key=lambda s: (-s.score, s.date, s.event))
     return out[:limit]

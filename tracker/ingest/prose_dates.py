@@ -7,13 +7,31 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-     "october", "november", "december"], start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
 MONTH_ABBR = {m[:3]: i for m, i in MONTHS.items()} | {"sept": 9}
-_MONTH = r"(January|February|March|April|May|June|July|August|September|October|November|December" \
-         r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
-
+_MONTH = (
+    r"(January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+)
 
 
 def _month_number(name: str) -> int:
@@ -21,11 +39,24 @@ def _month_number(name: str) -> int:
     return MONTHS.get(name) or MONTH_ABBR[name[:4] if name.startswith("sept") else name[:3]]
 
 
-
 # --- dates in prose -----------------------------------------------------------------------------
 
-NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                "seven": 7, "eight": 8, "nine": 9, "ten": 10, "several": 3, "a few": 2}
+NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "several": 3,
+    "a few": 2,
+}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -81,8 +112,9 @@ def find_dates(text: str, ref: dt.date | None) -> list[ProseDate]:
     for m in re.finditer(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", text, re.IGNORECASE):
         d = _safe_date(int(m[3]), _month_number(m[1]), int(m[2]))
         add(m, ProseDate(d, d + dt.timedelta(days=1), "day", m[0]) if d else None)
-    for m in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})\b", text,
-                         re.IGNORECASE):
+    for m in re.finditer(
+        r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})\b", text, re.IGNORECASE
+    ):
         d = _safe_date(int(m[3]), _month_number(m[2]), int(m[1]))
         add(m, ProseDate(d, d + dt.timedelta(days=1), "day", m[0]) if d else None)
     for m in re.finditer(_MONTH + r",?\s+(?:of\s+)?(\d{4})\b", text, re.IGNORECASE):
@@ -90,15 +122,19 @@ def find_dates(text: str, ref: dt.date | None) -> list[ProseDate]:
             continue  # "may 2020" in lower case is more likely the verb
         d = dt.date(int(m[2]), _month_number(m[1]), 1)
         add(m, ProseDate(d, _month_end(d), "month", m[0]))
-    for m in re.finditer(r"\b(?:in|since|during|by|of|early|late|mid-?)\s+(19[89]\d|20[0-4]\d)\b", text,
-                         re.IGNORECASE):
+    for m in re.finditer(
+        r"\b(?:in|since|during|by|of|early|late|mid-?)\s+(19[89]\d|20[0-4]\d)\b", text, re.IGNORECASE
+    ):
         y = int(m[1])
         add(m, ProseDate(dt.date(y, 1, 1), dt.date(y + 1, 1, 1), "year", m[0]))
     if ref is None:
         return found
-    for m in re.finditer(r"\b(today|yesterday|this week|last week|this month|last month|this year"
-                         r"|last year|next week|next month|next year|earlier this (?:year|month))\b",
-                         text, re.IGNORECASE):
+    for m in re.finditer(
+        r"\b(today|yesterday|this week|last week|this month|last month|this year"
+        r"|last year|next week|next month|next year|earlier this (?:year|month))\b",
+        text,
+        re.IGNORECASE,
+    ):
         word = m[1].lower()
         if word == "today":
             value = ProseDate(ref, ref + dt.timedelta(days=1), "day", m[0], True)
@@ -117,8 +153,12 @@ def find_dates(text: str, ref: dt.date | None) -> list[ProseDate]:
             year = ref.year + {"last year": -1, "next year": 1}.get(word, 0)
             value = ProseDate(dt.date(year, 1, 1), dt.date(year + 1, 1, 1), "year", m[0], True)
         add(m, value)
-    for m in re.finditer(r"\b(a few|an?|one|two|three|four|five|six|seven|eight|nine|ten|several|\d+)\s+"
-                         r"(year|month|week|day)s?\s+(?:ago|earlier|before)\b", text, re.IGNORECASE):
+    for m in re.finditer(
+        r"\b(a few|an?|one|two|three|four|five|six|seven|eight|nine|ten|several|\d+)\s+"
+        r"(year|month|week|day)s?\s+(?:ago|earlier|before)\b",
+        text,
+        re.IGNORECASE,
+    ):
         n = NUMBER_WORDS.get(m[1].lower()) or int(m[1]) if not m[1].isdigit() else int(m[1])
         unit = m[2].lower()
         days = {"year": 365, "month": 30, "week": 7, "day": 1}[unit] * n

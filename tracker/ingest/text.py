@@ -123,10 +123,16 @@ def read_statement(raw: str, html: bool = False, publishers: Sequence[Publisher]
 
 
 # Actor kinds that publish statements (places do not; their councils and agencies do).
-PUBLISHER_KINDS = ("organisation", "company", "agency", "legislature", "court",
-                   "international_body", "person")
+PUBLISHER_KINDS = (
+    "organisation",
+    "company",
+    "agency",
+    "legislature",
+    "court",
+    "international_body",
+    "person",
+)
 Publisher = tuple[list[str], str]  # (names and aliases to look for, name to propose)
-
 
 
 def propose_metadata(text: str, publishers: Sequence[Publisher] = ()) -> dict[str, Any]:
@@ -164,9 +170,40 @@ def propose_metadata(text: str, publishers: Sequence[Publisher] = ()) -> dict[st
 
 # --- sentences ---------------------------------------------------------------------------------
 
-ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "sen", "sens", "rep", "reps", "gov", "jr", "sr",
-                 "inc", "co", "corp", "no", "vs", "v", "u.s", "mass", "calif", "gen", "lt",
-                 "asm", "assemblymember", "ald", "cllr", "h.r", "s", "e.g", "i.e", "ave"}
+ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "sen",
+    "sens",
+    "rep",
+    "reps",
+    "gov",
+    "jr",
+    "sr",
+    "inc",
+    "co",
+    "corp",
+    "no",
+    "vs",
+    "v",
+    "u.s",
+    "mass",
+    "calif",
+    "gen",
+    "lt",
+    "asm",
+    "assemblymember",
+    "ald",
+    "cllr",
+    "h.r",
+    "s",
+    "e.g",
+    "i.e",
+    "ave",
+}
 
 
 @dataclass(frozen=True)
@@ -185,12 +222,12 @@ def split_sentences(text: str) -> list[Sentence]:
             continue
         start = 0
         for match in re.finditer(r"[.!?][\"”’')\]]*\s+(?=[\"“‘(]?[A-Z0-9])", block):
-            before = block[start:match.start() + 1]
+            before = block[start : match.start() + 1]
             last_word = re.findall(r"([A-Za-z.]+)\.$", before)
             word = last_word[0].lower() if last_word else ""
             if word in ABBREVIATIONS or re.fullmatch(r"[a-z]", word):
                 continue
-            out.append(block[start:match.end()].strip())
+            out.append(block[start : match.end()].strip())
             start = match.end()
         if block[start:].strip():
             out.append(block[start:].strip())

@@ -67,8 +67,11 @@ def _ids(ids: Select | Subquery | Iterable[int]) -> Select | list[int]:
     return ids if isinstance(ids, Select) else list(ids)
 
 
-def lifecycles(session: DbSession, measure_ids: Select | Subquery | Iterable[int],
-               technologies: Iterable[str] | None = None) -> dict[int, list[Period]]:
+def lifecycles(
+    session: DbSession,
+    measure_ids: Select | Subquery | Iterable[int],
+    technologies: Iterable[str] | None = None,
+) -> dict[int, list[Period]]:
     """``{measure id: lifecycle periods}`` for the given measures (those with events).
 
     The lifecycles come from :func:`tracker.queries.measure_lifecycles`, derived once per
@@ -79,8 +82,7 @@ def lifecycles(session: DbSession, measure_ids: Select | Subquery | Iterable[int
     ids = _ids(measure_ids)
     if not isinstance(ids, list):
         ids = list(session.scalars(ids))
-    return {mid: ps for mid, ps in queries.measure_lifecycles(session, ids, technologies).items()
-            if ps}
+    return {mid: ps for mid, ps in queries.measure_lifecycles(session, ids, technologies).items() if ps}
 
 
 def precisions(
@@ -334,8 +336,12 @@ def _display_segments(
     # ended ones): O(n log n) per place instead of scanning every period at every cut, which
     # took seconds for places with hundreds of measures.
     live = sorted(
-        ((p.start, p.end, (0 if p.status in MAP_FILLED else 1, strength[mid], p.start, mid), mid, p)
-         for mid, ps in periods_by_measure.items() for p in ps if p.status in MAP_LIVE),
+        (
+            (p.start, p.end, (0 if p.status in MAP_FILLED else 1, strength[mid], p.start, mid), mid, p)
+            for mid, ps in periods_by_measure.items()
+            for p in ps
+            if p.status in MAP_LIVE
+        ),
         key=lambda item: item[0],
     )
     heap: list[tuple[tuple, int]] = []

@@ -38,8 +38,7 @@ class EventDetail:
 
     @property
     def statuses(self) -> dict[int, str | None]:
-        return {self.event.measure_id: self.history.status} if self.history and self.event.measure_id \
-            else {}
+        return {self.event.measure_id: self.history.status} if self.history and self.event.measure_id else {}
 
 
 @dataclass(frozen=True)
@@ -88,9 +87,13 @@ def event_detail(session: DbSession, slug: str, on: dt.date) -> EventDetail:
 
 
 def measure_detail(session: DbSession, slug: str, on: dt.date) -> MeasureDetail:
-    measure = _get(session, Measure, slug, *queries.MEASURE_LOAD,
-                   selectinload(Measure.events).selectinload(Event.citations)
-                   .selectinload(Citation.source))
+    measure = _get(
+        session,
+        Measure,
+        slug,
+        *queries.MEASURE_LOAD,
+        selectinload(Measure.events).selectinload(Event.citations).selectinload(Citation.source),
+    )
     replaced_by = list(session.scalars(select(Measure).where(Measure.replaces_id == measure.id)))
     return MeasureDetail(measure, on, measure_history(session, measure, on), replaced_by)
 
@@ -100,23 +103,34 @@ def actor_detail(session: DbSession, slug: str, on: dt.date) -> ActorDetail:
     and bodies under it (``below``), its events, and the sources it published."""
     actor = _get(session, Actor, slug, selectinload(Actor.children), selectinload(Actor.parent))
     tree = queries.actor_and_descendants([actor.slug])
-    own = list(session.scalars(
-        select(Measure).where(or_(Measure.adopted_by_id == actor.id,
-                                  Measure.jurisdiction_id == actor.id))
-        .options(*queries.MEASURE_LOAD).order_by(Measure.title)
-    ))
+    own = list(
+        session.scalars(
+            select(Measure)
+            .where(or_(Measure.adopted_by_id == actor.id, Measure.jurisdiction_id == actor.id))
+            .options(*queries.MEASURE_LOAD)
+            .order_by(Measure.title)
+        )
+    )
     below_query = select(Measure).where(
-        or_(Measure.adopted_by_id.in_(tree), Measure.jurisdiction_id.in_(tree)))
+        or_(Measure.adopted_by_id.in_(tree), Measure.jurisdiction_id.in_(tree))
+    )
     if own:
         below_query = below_query.where(Measure.id.not_in([m.id for m in own]))
     below = list(session.scalars(below_query.options(*queries.MEASURE_LOAD).order_by(Measure.title)))
     statuses = queries.measure_statuses(session, on, [m.id for m in own + below])
-    events = list(session.scalars(
-        select(Event).where(Event.actor_id == actor.id).order_by(Event.date.desc(), Event.slug)))
+    events = list(
+        session.scalars(
+            select(Event).where(Event.actor_id == actor.id).order_by(Event.date.desc(), Event.slug)
+        )
+    )
     names = [actor.name, *actor.alias_list]
-    published = list(session.scalars(
-        select(Source).where(Source.publisher.in_(names))
-        .order_by(Source.published.desc().nulls_last(), Source.slug)))
+    published = list(
+        session.scalars(
+            select(Source)
+            .where(Source.publisher.in_(names))
+            .order_by(Source.published.desc().nulls_last(), Source.slug)
+        )
+    )
     return ActorDetail(actor, on, own, below, statuses, events, published)
 
 

@@ -31,16 +31,43 @@ MULTI = ("kind", "measure_type", "status", "technology", "actor", "country", "re
 # Which parameters each collection accepts, and what its `kind` means.
 COLLECTIONS: dict[str, dict] = {
     "events": {
-        "params": {"q", "kind", "measure_type", "status", "technology", "actor", "country",
-                   "region", "date_from", "date_to", "as_of", "sort", "page", "per_page"},
+        "params": {
+            "q",
+            "kind",
+            "measure_type",
+            "status",
+            "technology",
+            "actor",
+            "country",
+            "region",
+            "date_from",
+            "date_to",
+            "as_of",
+            "sort",
+            "page",
+            "per_page",
+        },
         "kind": vocab.EVENT_KINDS,
         "sorts": ("-date", "date", "title"),
         "default_sort": "-date",
         "noun": "events",
     },
     "measures": {
-        "params": {"q", "measure_type", "status", "technology", "actor", "country", "region",
-                   "date_from", "date_to", "as_of", "sort", "page", "per_page"},
+        "params": {
+            "q",
+            "measure_type",
+            "status",
+            "technology",
+            "actor",
+            "country",
+            "region",
+            "date_from",
+            "date_to",
+            "as_of",
+            "sort",
+            "page",
+            "per_page",
+        },
         "kind": None,
         "sorts": ("-date", "date", "title"),
         "default_sort": "-date",
@@ -157,8 +184,7 @@ class Filters:
     def query_string(self, **overrides) -> str:
         return urlencode(self.args(**overrides))
 
-    def url(self, base: str, *, paging: bool = True, extra: dict[str, str] | None = None,
-            **overrides) -> str:
+    def url(self, base: str, *, paging: bool = True, extra: dict[str, str] | None = None, **overrides) -> str:
         """``base`` (a path or absolute URL) with this filter's query string: the one way every
         list link, export, feed and chart link is built. ``paging=False`` leaves out ``page``
         and ``per_page`` (downloads, feeds and charts hold every matching row); ``overrides``
@@ -226,17 +252,23 @@ def _int(parameter: str, text: str, low: int, high: int) -> int:
     return value
 
 
-def accepted_params(collection: str, extra_params: frozenset = frozenset(),
-                    without: frozenset = frozenset()) -> frozenset[str]:
+def accepted_params(
+    collection: str, extra_params: frozenset = frozenset(), without: frozenset = frozenset()
+) -> frozenset[str]:
     """The parameters a route over ``collection`` takes (the OpenAPI description and
     :func:`parse_filters` both ask here, so they cannot disagree)."""
     return frozenset((COLLECTIONS[collection]["params"] - without) | extra_params)
 
 
-def parse_filters(args: MultiDict, collection: str, session: DbSession,
-                  per_page_max: int = PER_PAGE_MAX, extra_params: frozenset = frozenset(),
-                  blank_as_absent: frozenset = frozenset(),
-                  without: frozenset = frozenset()) -> Filters:
+def parse_filters(
+    args: MultiDict,
+    collection: str,
+    session: DbSession,
+    per_page_max: int = PER_PAGE_MAX,
+    extra_params: frozenset = frozenset(),
+    blank_as_absent: frozenset = frozenset(),
+    without: frozenset = frozenset(),
+) -> Filters:
     """Validate ``args`` for a collection; raises BadParameter naming the first bad one.
 
     ``extra_params`` are the route's own parameters (``bom`` on CSV, ``interval`` on the
@@ -255,8 +287,7 @@ def parse_filters(args: MultiDict, collection: str, session: DbSession,
             elif name in spec["params"]:
                 hint = f"; {name} applies to the lists, not here"
             raise BadParameter(
-                name, f"unknown parameter {name!r} (accepted here: {', '.join(sorted(allowed))})"
-                + hint
+                name, f"unknown parameter {name!r} (accepted here: {', '.join(sorted(allowed))})" + hint
             )
     values: dict = {"collection": collection, "raw": {}, "names": {}}
     # Form fields the browser sent empty (the search box cleared, the dates left blank).
@@ -270,8 +301,7 @@ def parse_filters(args: MultiDict, collection: str, session: DbSession,
                 if name in blank_as_absent:
                     blank.add(name)
                     continue
-                raise BadParameter(name, f"{name} is empty: give a value, or leave the "
-                                   "parameter out")
+                raise BadParameter(name, f"{name} is empty: give a value, or leave the parameter out")
             out.append(v)
         return out
 
@@ -293,13 +323,19 @@ def parse_filters(args: MultiDict, collection: str, session: DbSession,
         values["q"] = q
 
     kind_vocab = spec["kind"]
-    for name, vocabulary in (("kind", kind_vocab), ("measure_type", vocab.MEASURE_TYPES),
-                             ("status", vocab.STATUSES)):
+    for name, vocabulary in (
+        ("kind", kind_vocab),
+        ("measure_type", vocab.MEASURE_TYPES),
+        ("status", vocab.STATUSES),
+    ):
         codes = many(name) if name in allowed else ()
         for v in codes:
             if vocabulary is None or v not in vocabulary:
-                raise BadParameter(name, f"unknown {vocabulary.name if vocabulary else name} {v!r} "
-                                   f"(one of: {', '.join(vocabulary.codes) if vocabulary else ''})")
+                raise BadParameter(
+                    name,
+                    f"unknown {vocabulary.name if vocabulary else name} {v!r} "
+                    f"(one of: {', '.join(vocabulary.codes) if vocabulary else ''})",
+                )
         values[name] = codes
 
     for name in ("country", "region"):
@@ -318,9 +354,7 @@ def parse_filters(args: MultiDict, collection: str, session: DbSession,
             if not SLUG_RE.match(v):
                 raise BadParameter(name, f"{v!r} is not a slug")
         if slugs:
-            found = dict(session.execute(
-                select(model.slug, model.name).where(model.slug.in_(slugs))
-            ).all())
+            found = dict(session.execute(select(model.slug, model.name).where(model.slug.in_(slugs))).all())
             for v in slugs:
                 if v not in found:
                     raise BadParameter(name, f"unknown {name} {v!r}")
@@ -347,8 +381,11 @@ def parse_filters(args: MultiDict, collection: str, session: DbSession,
         sort = None
     if sort is not None:
         if sort == "relevance" and q is None:
-            raise BadParameter("sort", "sort=relevance ranks the matches of a search: give q, "
-                               f"or sort by one of: {', '.join(spec['sorts'])}")
+            raise BadParameter(
+                "sort",
+                "sort=relevance ranks the matches of a search: give q, "
+                f"or sort by one of: {', '.join(spec['sorts'])}",
+            )
         sorts = spec["sorts"] + (("relevance",) if q else ())
         if sort not in sorts:
             raise BadParameter("sort", f"unknown sort {sort!r} (one of: {', '.join(sorts)})")
@@ -409,11 +446,9 @@ def _period(f: Filters) -> str:
             return f"{start.year}" if start.year == end.year else f"{start.year}–{end.year}"
         return f"from {date_label(start)} to {date_label(end)}"
     if start:
-        return f"since {start.year}" if (start.month, start.day) == (1, 1) else \
-            f"since {date_label(start)}"
+        return f"since {start.year}" if (start.month, start.day) == (1, 1) else f"since {date_label(start)}"
     if end:
-        return f"until {end.year}" if (end.month, end.day) == (12, 31) else \
-            f"until {date_label(end)}"
+        return f"until {end.year}" if (end.month, end.day) == (12, 31) else f"until {date_label(end)}"
     return ""
 
 

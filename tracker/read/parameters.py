@@ -80,8 +80,9 @@ class Busy(ServiceUnavailable):
     a 503 with Retry-After, never a 500; nothing was written."""
 
     def __init__(self, retry_after: int = 5):
-        super().__init__(description="The database is busy; nothing was saved. Please try "
-                                     f"again in {retry_after} seconds.")
+        super().__init__(
+            description=f"The database is busy; nothing was saved. Please try again in {retry_after} seconds."
+        )
         self.retry_after = retry_after
 
     def get_headers(self, environ=None, scope=None):

@@ -72,7 +72,6 @@ CHUNK = 2000
 # --- statuses --------------------------------------------------------------------------
 
 
-
 def dataset_fingerprint(session: DbSession) -> tuple[str, dt.datetime | None]:
     """(version, last change) of the public data: one row, bumped with every change
     (:class:`~tracker.models.DataVersion`). Used for HTTP caching and to reuse derived
@@ -129,9 +128,9 @@ def _histories_of(session: DbSession, measure_ids: list[int] | None) -> Historie
         info_stmt = info_stmt.where(or_(_ids_in(Measure.id, measure_ids), Measure.id.in_(replacing)))
     info = {row.id: row for row in session.execute(info_stmt)}
     ids = list(info)
-    event_stmt = (select(Event.measure_id, Event.date, Event.kind, Event.new_sunset,
-                         Event.date_precision)
-                  .where(Event.measure_id.is_not(None)))
+    event_stmt = select(
+        Event.measure_id, Event.date, Event.kind, Event.new_sunset, Event.date_precision
+    ).where(Event.measure_id.is_not(None))
     if measure_ids is not None:
         event_stmt = event_stmt.where(_ids_in(Event.measure_id, ids))
     out: dict[int, list[Period]] = {mid: [] for mid in info}
@@ -160,29 +159,48 @@ def _histories_of(session: DbSession, measure_ids: list[int] | None) -> Historie
 def coverage_changes(session: DbSession, measure_ids: list[int] | None) -> dict[int, list[Change]]:
     """``{measure id: its events that change what it covers}``, for the measures that have any
     (one query: technologies added, removed and new scopes together)."""
-    def technologies(table, change: str):
-        return (select(Event.measure_id, Event.id, Event.date, Technology.slug.label("value"),
-                       literal(change).label("change"))
-                .join(table, table.c.event_id == Event.id)
-                .join(Technology, Technology.id == table.c.technology_id))
 
-    scopes = select(Event.measure_id, Event.id, Event.date, Event.new_scope.label("value"),
-                    literal("scope").label("change")).where(Event.new_scope.is_not(None))
-    parts = [technologies(event_technologies_added, "added"),
-             technologies(event_technologies_removed, "removed"), scopes]
+    def technologies(table, change: str):
+        return (
+            select(
+                Event.measure_id,
+                Event.id,
+                Event.date,
+                Technology.slug.label("value"),
+                literal(change).label("change"),
+            )
+            .join(table, table.c.event_id == Event.id)
+            .join(Technology, Technology.id == table.c.technology_id)
+        )
+
+    scopes = select(
+        Event.measure_id,
+        Event.id,
+        Event.date,
+        Event.new_scope.label("value"),
+        literal("scope").label("change"),
+    ).where(Event.new_scope.is_not(None))
+    parts = [
+        technologies(event_technologies_added, "added"),
+        technologies(event_technologies_removed, "removed"),
+        scopes,
+    ]
     if measure_ids is not None:
         parts = [part.where(_ids_in(Event.measure_id, measure_ids)) for part in parts]
     changes: dict[int, dict[int, dict]] = defaultdict(dict)
     for mid, eid, date, value, change in session.execute(union_all(*parts)):
-        entry = changes[mid].setdefault(eid, {"date": date, "added": set(), "removed": set(),
-                                              "scope": None})
+        entry = changes[mid].setdefault(eid, {"date": date, "added": set(), "removed": set(), "scope": None})
         if change == "scope":
             entry["scope"] = value
         else:
             entry[change].add(value)
-    return {mid: [Change(e["date"], frozenset(e["added"]), frozenset(e["removed"]), e["scope"])
-                  for e in by_event.values()]
-            for mid, by_event in changes.items()}
+    return {
+        mid: [
+            Change(e["date"], frozenset(e["added"]), frozenset(e["removed"]), e["scope"])
+            for e in by_event.values()
+        ]
+        for mid, by_event in changes.items()
+    }
 
 
 def _coverage_of(session: DbSession, measure_ids: list[int] | None) -> dict[int, dict[str, list[Interval]]]:
@@ -226,23 +244,32 @@ def histories(session: DbSession, measure_ids: Iterable[int] | None = None) -> H
     if ids is None:
         return cached
     wanted = set(ids)
-    return Histories({mid: ps for mid, ps in cached.lifecycles.items() if mid in wanted},
-                     {mid: c for mid, c in cached.coverage.items() if mid in wanted})
+    return Histories(
+        {mid: ps for mid, ps in cached.lifecycles.items() if mid in wanted},
+        {mid: c for mid, c in cached.coverage.items() if mid in wanted},
+    )
 
 
-def measure_lifecycles(session: DbSession, measure_ids: Iterable[int] | None = None,
-                       technologies: Iterable[str] | None = None) -> dict[int, list[Period]]:
+def measure_lifecycles(
+    session: DbSession, measure_ids: Iterable[int] | None = None, technologies: Iterable[str] | None = None
+) -> dict[int, list[Period]]:
     """``{measure id: its lifecycle periods}`` (:func:`tracker.status.lifecycle`, with
     replacements applied), clipped to the ``technologies`` asked about when given."""
     return histories(session, measure_ids).for_technologies(technologies)
 
 
-def measure_statuses(session: DbSession, on: dt.date, measure_ids: Iterable[int] | None = None,
-                     technologies: Iterable[str] | None = None) -> dict[int, str | None]:
+def measure_statuses(
+    session: DbSession,
+    on: dt.date,
+    measure_ids: Iterable[int] | None = None,
+    technologies: Iterable[str] | None = None,
+) -> dict[int, str | None]:
     """``{measure id: status on the date}`` (None: did not exist yet, or did not cover the
     technologies asked about then), from the lifecycles."""
-    return {mid: status_in(periods, on)
-            for mid, periods in measure_lifecycles(session, measure_ids, technologies).items()}
+    return {
+        mid: status_in(periods, on)
+        for mid, periods in measure_lifecycles(session, measure_ids, technologies).items()
+    }
 
 
 def _dated_technologies(f: Filters) -> tuple[str, ...] | None:
@@ -261,9 +288,12 @@ def _not_covering_ids(session: DbSession, f: Filters) -> list[int]:
     """Measures that cover one of the filter's technologies at some time but not on
     ``as_of`` (only measures whose coverage changes can be among them)."""
     found = histories(session).coverage
-    return sorted(mid for mid, by_tech in found.items()
-                  if any(t in by_tech for t in f.technology)
-                  and not any(covers(by_tech.get(t, []), f.as_of) for t in f.technology))
+    return sorted(
+        mid
+        for mid, by_tech in found.items()
+        if any(t in by_tech for t in f.technology)
+        and not any(covers(by_tech.get(t, []), f.as_of) for t in f.technology)
+    )
 
 
 # --- shared pieces ---------------------------------------------------------------------
@@ -321,8 +351,7 @@ def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -
     if needs_place or f.measure_type or f.actor:
         stmt = stmt.outerjoin(Measure, Event.measure_id == Measure.id)
     if needs_place:
-        stmt = stmt.outerjoin(place, place.id == place_id).join(
-            event_actor, event_actor.id == Event.actor_id)
+        stmt = stmt.outerjoin(place, place.id == place_id).join(event_actor, event_actor.id == Event.actor_id)
     conditions: list[ColumnElement[bool]] = []
     if f.kind:
         conditions.append(Event.kind.in_(f.kind))
@@ -332,16 +361,21 @@ def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -
         conditions.append(Event.measure_id.in_(_status_ids(session, f)))
     if f.technology:
         techs = _technology_ids(f.technology)
-        conditions.append(or_(
-            Event.id.in_(select(event_technologies.c.event_id)
-                         .where(event_technologies.c.technology_id.in_(techs))),
-            Event.measure_id.in_(select(measure_technologies.c.measure_id)
-                                 .where(measure_technologies.c.technology_id.in_(techs))),
-        ))
+        conditions.append(
+            or_(
+                Event.id.in_(
+                    select(event_technologies.c.event_id).where(event_technologies.c.technology_id.in_(techs))
+                ),
+                Event.measure_id.in_(
+                    select(measure_technologies.c.measure_id).where(
+                        measure_technologies.c.technology_id.in_(techs)
+                    )
+                ),
+            )
+        )
     if f.actor:
         ids = actor_and_descendants(f.actor)
-        conditions.append(or_(Event.actor_id.in_(ids), place_id.in_(ids),
-                              Measure.adopted_by_id.in_(ids)))
+        conditions.append(or_(Event.actor_id.in_(ids), place_id.in_(ids), Measure.adopted_by_id.in_(ids)))
     if f.country:
         conditions.append(func.coalesce(place.country, event_actor.country).in_(f.country))
     if f.region:
@@ -359,19 +393,26 @@ def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -
         via_measure = search.matches(session, "measures", f.q)
         hits = union_all(
             select(direct.c.id.label("event_id"), direct.c.rank.label("rank")),
-            select(Event.id.label("event_id"), (via_measure.c.rank + 1000).label("rank"))
-            .join(via_measure, via_measure.c.id == Event.measure_id),
+            select(Event.id.label("event_id"), (via_measure.c.rank + 1000).label("rank")).join(
+                via_measure, via_measure.c.id == Event.measure_id
+            ),
         ).subquery("event_hits")
-        best = (select(hits.c.event_id, func.min(hits.c.rank).label("rank"))
-                .group_by(hits.c.event_id).subquery("event_best"))
+        best = (
+            select(hits.c.event_id, func.min(hits.c.rank).label("rank"))
+            .group_by(hits.c.event_id)
+            .subquery("event_best")
+        )
         stmt = stmt.join(best, best.c.event_id == Event.id)
         rank = best.c.rank
     if conditions:
         stmt = stmt.where(and_(*conditions))
     if facet_columns:
         return stmt.with_only_columns(
-            Event.id.label("id"), Event.kind.label("kind"), Event.measure_id.label("measure_id"),
-            Event.date.label("date"), Measure.measure_type.label("measure_type"),
+            Event.id.label("id"),
+            Event.kind.label("kind"),
+            Event.measure_id.label("measure_id"),
+            Event.date.label("date"),
+            Measure.measure_type.label("measure_type"),
             func.coalesce(place.country, event_actor.country).label("country"),
             func.coalesce(place.region, event_actor.region).label("region"),
         )
@@ -442,21 +483,27 @@ def measures_select(session: DbSession, f: Filters, facet_columns: bool = False)
         stmt = stmt.outerjoin(start, start.c.measure_id == Measure.id)
     if facet_columns or f.country or f.region:
         stmt = stmt.outerjoin(place, place.id == Measure.jurisdiction_id).join(
-            adopter, adopter.id == Measure.adopted_by_id)
+            adopter, adopter.id == Measure.adopted_by_id
+        )
     conditions: list[ColumnElement[bool]] = []
     if f.measure_type:
         conditions.append(Measure.measure_type.in_(f.measure_type))
     if f.status:
         conditions.append(Measure.id.in_(_status_ids(session, f)))
     if f.as_of_given:
-        conditions.append(Measure.id.in_(
-            select(Event.measure_id).where(Event.date <= f.as_of, Event.measure_id.is_not(None))
-        ))
+        conditions.append(
+            Measure.id.in_(
+                select(Event.measure_id).where(Event.date <= f.as_of, Event.measure_id.is_not(None))
+            )
+        )
     if f.technology:
-        conditions.append(Measure.id.in_(
-            select(measure_technologies.c.measure_id)
-            .where(measure_technologies.c.technology_id.in_(_technology_ids(f.technology)))
-        ))
+        conditions.append(
+            Measure.id.in_(
+                select(measure_technologies.c.measure_id).where(
+                    measure_technologies.c.technology_id.in_(_technology_ids(f.technology))
+                )
+            )
+        )
         if f.as_of_given or f.status:
             # "As of" a date, a measure counts for a technology only while it covered it.
             not_covering = _not_covering_ids(session, f)
@@ -481,8 +528,10 @@ def measures_select(session: DbSession, f: Filters, facet_columns: bool = False)
         stmt = stmt.where(and_(*conditions))
     if facet_columns:
         return stmt.with_only_columns(
-            Measure.id.label("id"), Measure.id.label("measure_id"),
-            Measure.measure_type.label("measure_type"), start.c.start.label("date"),
+            Measure.id.label("id"),
+            Measure.id.label("measure_id"),
+            Measure.measure_type.label("measure_type"),
+            start.c.start.label("date"),
             func.coalesce(place.country, adopter.country).label("country"),
             func.coalesce(place.region, adopter.region).label("region"),
         )
@@ -525,8 +574,12 @@ def actors_select(session: DbSession, f: Filters, facet_columns: bool = False) -
     if conditions:
         stmt = stmt.where(and_(*conditions))
     if facet_columns:
-        return stmt.with_only_columns(Actor.id.label("id"), Actor.kind.label("kind"),
-                                      Actor.country.label("country"), Actor.region.label("region"))
+        return stmt.with_only_columns(
+            Actor.id.label("id"),
+            Actor.kind.label("kind"),
+            Actor.country.label("country"),
+            Actor.region.label("region"),
+        )
     if f.effective_sort == "relevance" and rank is not None:
         return stmt.order_by(rank.asc(), Actor.name.asc(), Actor.slug.asc())
     return stmt.order_by(Actor.name.asc(), Actor.slug.asc())
@@ -572,9 +625,11 @@ def page(session: DbSession, f: Filters) -> Page:
     last = max(1, -(-total // f.per_page))
     if f.page > last:
         raise PageNotFound(f"page {f.page} is past the end: there are {last} page(s)")
-    items = session.scalars(
-        stmt.options(*load).limit(f.per_page).offset((f.page - 1) * f.per_page)
-    ).unique().all()
+    items = (
+        session.scalars(stmt.options(*load).limit(f.per_page).offset((f.page - 1) * f.per_page))
+        .unique()
+        .all()
+    )
     extra: dict = {}
     if f.collection in ("events", "measures"):
         ids = {(i.measure_id if f.collection == "events" else i.id) for i in items}
@@ -593,7 +648,11 @@ def chunks(session: DbSession, f: Filters, size: int = CHUNK) -> Iterator[tuple[
     build, load = SELECTS[f.collection]
     stmt = build(session, f)
     models: dict[str, type[Event | Measure | Source | Actor]] = {
-        "events": Event, "measures": Measure, "sources": Source, "actors": Actor}
+        "events": Event,
+        "measures": Measure,
+        "sources": Source,
+        "actors": Actor,
+    }
     model = models[f.collection]
     id_stmt = stmt.with_only_columns(model.id)
     result = session.execute(id_stmt.execution_options(yield_per=size, stream_results=True))
@@ -603,9 +662,10 @@ def chunks(session: DbSession, f: Filters, size: int = CHUNK) -> Iterator[tuple[
             objects: dict[int, Any] = event_rows(session, ids)
         else:
             # select() of a union of models types its rows as their common Base.
-            loaded = cast("Iterable[Event | Measure | Source | Actor]", session.scalars(
-                select(model).where(model.id.in_(ids)).options(*load)
-            ).unique())
+            loaded = cast(
+                "Iterable[Event | Measure | Source | Actor]",
+                session.scalars(select(model).where(model.id.in_(ids)).options(*load)).unique(),
+            )
             objects = {o.id: o for o in loaded}
         rows = [objects[i] for i in ids]
         extra: dict = {}
@@ -630,13 +690,31 @@ def event_rows(session: DbSession, ids: list[int]) -> dict[int, SimpleNamespace]
     actor = aliased(Actor, name="actor")
     place_id = func.coalesce(Measure.jurisdiction_id, Event.jurisdiction_id)
     base = session.execute(
-        select(Event.id, Event.slug, Event.date, Event.date_precision, Event.certainty,
-               Event.date_note, Event.kind, Event.title, Event.summary, Event.new_sunset,
-               Event.new_scope, Event.measure_id, Event.actor_id, Measure.slug.label("m_slug"),
-               Measure.title.label("m_title"), Measure.measure_type.label("m_type"),
-               actor.slug.label("a_slug"), actor.name.label("a_name"),
-               place.id.label("p_id"), place.slug.label("p_slug"), place.name.label("p_name"),
-               place.country.label("p_country"), place.region.label("p_region"))
+        select(
+            Event.id,
+            Event.slug,
+            Event.date,
+            Event.date_precision,
+            Event.certainty,
+            Event.date_note,
+            Event.kind,
+            Event.title,
+            Event.summary,
+            Event.new_sunset,
+            Event.new_scope,
+            Event.measure_id,
+            Event.actor_id,
+            Measure.slug.label("m_slug"),
+            Measure.title.label("m_title"),
+            Measure.measure_type.label("m_type"),
+            actor.slug.label("a_slug"),
+            actor.name.label("a_name"),
+            place.id.label("p_id"),
+            place.slug.label("p_slug"),
+            place.name.label("p_name"),
+            place.country.label("p_country"),
+            place.region.label("p_region"),
+        )
         .outerjoin(Measure, Measure.id == Event.measure_id)
         .join(actor, actor.id == Event.actor_id)
         .outerjoin(place, place.id == place_id)
@@ -661,34 +739,71 @@ def event_rows(session: DbSession, ids: list[int]) -> dict[int, SimpleNamespace]
         for event_id, slug in session.execute(
             select(table.c.event_id, Technology.slug)
             .join(Technology, Technology.id == table.c.technology_id)
-            .where(table.c.event_id.in_(ids)).order_by(Technology.slug)
+            .where(table.c.event_id.in_(ids))
+            .order_by(Technology.slug)
         ):
             changed[(event_id, key)].append(SimpleNamespace(slug=slug))
     cites: dict[int, list[SimpleNamespace]] = defaultdict(list)
     for row in session.execute(
-        select(Citation.event_id, Citation.role, Citation.quote, Citation.note, Source.slug,
-               Source.url, Source.title, Source.publisher, Source.kind, Source.published)
+        select(
+            Citation.event_id,
+            Citation.role,
+            Citation.quote,
+            Citation.note,
+            Source.slug,
+            Source.url,
+            Source.title,
+            Source.publisher,
+            Source.kind,
+            Source.published,
+        )
         .join(Source, Source.id == Citation.source_id)
-        .where(Citation.event_id.in_(ids)).order_by(Citation.id)
+        .where(Citation.event_id.in_(ids))
+        .order_by(Citation.id)
     ):
-        source = SimpleNamespace(slug=row.slug, url=row.url, title=row.title,
-                                 publisher=row.publisher, kind=row.kind,
-                                 published=row.published)
-        cites[row.event_id].append(SimpleNamespace(role=row.role, quote=row.quote, note=row.note,
-                                                   source=source))
+        source = SimpleNamespace(
+            slug=row.slug,
+            url=row.url,
+            title=row.title,
+            publisher=row.publisher,
+            kind=row.kind,
+            published=row.published,
+        )
+        cites[row.event_id].append(
+            SimpleNamespace(role=row.role, quote=row.quote, note=row.note, source=source)
+        )
     out = {}
     for r in base:
-        measure = None if r.measure_id is None else SimpleNamespace(
-            id=r.measure_id, slug=r.m_slug, title=r.m_title, measure_type=r.m_type)
-        place_ns = None if r.p_id is None else SimpleNamespace(
-            id=r.p_id, slug=r.p_slug, name=r.p_name, country=r.p_country, region=r.p_region)
+        measure = (
+            None
+            if r.measure_id is None
+            else SimpleNamespace(id=r.measure_id, slug=r.m_slug, title=r.m_title, measure_type=r.m_type)
+        )
+        place_ns = (
+            None
+            if r.p_id is None
+            else SimpleNamespace(
+                id=r.p_id, slug=r.p_slug, name=r.p_name, country=r.p_country, region=r.p_region
+            )
+        )
         out[r.id] = SimpleNamespace(
-            id=r.id, slug=r.slug, date=r.date, date_precision=r.date_precision,
-            certainty=r.certainty, date_note=r.date_note, kind=r.kind, title=r.title,
-            summary=r.summary, new_sunset=r.new_sunset, new_scope=r.new_scope,
+            id=r.id,
+            slug=r.slug,
+            date=r.date,
+            date_precision=r.date_precision,
+            certainty=r.certainty,
+            date_note=r.date_note,
+            kind=r.kind,
+            title=r.title,
+            summary=r.summary,
+            new_sunset=r.new_sunset,
+            new_scope=r.new_scope,
             technologies_added=changed[(r.id, "added")],
-            technologies_removed=changed[(r.id, "removed")], measure_id=r.measure_id,
-            actor_id=r.actor_id, measure=measure, place=place_ns,
+            technologies_removed=changed[(r.id, "removed")],
+            measure_id=r.measure_id,
+            actor_id=r.actor_id,
+            measure=measure,
+            place=place_ns,
             actor=SimpleNamespace(slug=r.a_slug, name=r.a_name),
             all_technologies=[SimpleNamespace(slug=t) for t in sorted(techs[r.id])],
             citations=cites[r.id],
@@ -724,8 +839,7 @@ def facets(session: DbSession, f: Filters) -> dict[str, list[FacetValue]]:
     kind_vocab = COLLECTIONS[f.collection]["kind"]
 
     def grouped(column) -> list[tuple[str, int]]:
-        stmt = (select(column, func.count()).select_from(rows).where(column.is_not(None))
-                .group_by(column))
+        stmt = select(column, func.count()).select_from(rows).where(column.is_not(None)).group_by(column)
         return [(v, n) for v, n in session.execute(stmt)]
 
     for name in FACETS[f.collection]:
@@ -739,12 +853,14 @@ def facets(session: DbSession, f: Filters) -> dict[str, list[FacetValue]]:
         elif name == "region":
             pairs = [(v, region_name(v), n) for v, n in grouped(rows.c.region)]
         elif name == "status":
-            per_measure: dict[int, int] = dict(session.execute(
-                select(rows.c.measure_id, func.count()).where(rows.c.measure_id.is_not(None))
-                .group_by(rows.c.measure_id)
-            ).all())
-            statuses = measure_statuses(session, f.as_of, list(per_measure),
-                                        _dated_technologies(f))
+            per_measure: dict[int, int] = dict(
+                session.execute(
+                    select(rows.c.measure_id, func.count())
+                    .where(rows.c.measure_id.is_not(None))
+                    .group_by(rows.c.measure_id)
+                ).all()
+            )
+            statuses = measure_statuses(session, f.as_of, list(per_measure), _dated_technologies(f))
             counts: dict[str, int] = defaultdict(int)
             for mid, n in per_measure.items():
                 status = statuses.get(mid)
@@ -752,17 +868,24 @@ def facets(session: DbSession, f: Filters) -> dict[str, list[FacetValue]]:
                     counts[status] += n
             pairs = [(v, vocab.STATUSES.label(v), n) for v, n in counts.items()]
         elif name == "technology":
-            links = [
-                select(rows.c.id.label("row_id"), event_technologies.c.technology_id.label("tid"))
-                .join(event_technologies, event_technologies.c.event_id == rows.c.id)
-            ] if f.collection == "events" else []
+            links = (
+                [
+                    select(rows.c.id.label("row_id"), event_technologies.c.technology_id.label("tid")).join(
+                        event_technologies, event_technologies.c.event_id == rows.c.id
+                    )
+                ]
+                if f.collection == "events"
+                else []
+            )
             links.append(
-                select(rows.c.id.label("row_id"), measure_technologies.c.technology_id.label("tid"))
-                .join(measure_technologies, measure_technologies.c.measure_id == rows.c.measure_id)
+                select(rows.c.id.label("row_id"), measure_technologies.c.technology_id.label("tid")).join(
+                    measure_technologies, measure_technologies.c.measure_id == rows.c.measure_id
+                )
             )
             linked = union(*links).subquery("tech_links") if len(links) > 1 else links[0].subquery()
             pairs = [
-                (slug, name_, n) for slug, name_, n in session.execute(
+                (slug, name_, n)
+                for slug, name_, n in session.execute(
                     select(Technology.slug, Technology.name, func.count())
                     .join(linked, linked.c.tid == Technology.id)
                     .group_by(Technology.slug, Technology.name)

@@ -58,8 +58,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             # A list keeps the column's values as they are (map would turn 1 into 1.0).
-            out[column] = pd.Series([neutralise(v) for v in out[column]], index=out.index,
-                                    dtype=object)
+            out[column] = pd.Series([neutralise(v) for v in out[column]], index=out.index, dtype=object)
     return out
 
 
@@ -84,12 +83,15 @@ def rows_to_csv(rows: list[list], columns: list[str], bom: bool = False, safe: b
     return "".join(csv_chunks([rows], columns, bom=bom, safe=safe))
 
 
-
 # --- records: one dict per row, shared by JSON and CSV ---------------------------------------
 
+
 def _date(value, precision: str | None = "day") -> dict:
-    return {"date": value.isoformat() if value else None, "date_precision": precision if value else None,
-            "date_label": date_label(value, precision) if value else None}
+    return {
+        "date": value.isoformat() if value else None,
+        "date_precision": precision if value else None,
+        "date_label": date_label(value, precision) if value else None,
+    }
 
 
 def _ref(obj, name_attr: str = "name") -> dict | None:
@@ -118,7 +120,9 @@ def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
         "kind": event.kind,
         "title": event.title,
         "summary": event.summary,
-        "measure": None if measure is None else {
+        "measure": None
+        if measure is None
+        else {
             "slug": measure.slug,
             "title": measure.title,
             "measure_type": measure.measure_type,
@@ -135,31 +139,72 @@ def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
         "technologies_removed": [t.slug for t in event.technologies_removed],
         "evidence_caveat": evidence_caveat(event.citations),
         "citations": [
-            {"source": c.source.slug, "url": c.source.url, "title": c.source.title,
-             "publisher": c.source.publisher, "kind": c.source.kind, "role": c.role,
-             "quote": c.quote}
+            {
+                "source": c.source.slug,
+                "url": c.source.url,
+                "title": c.source.title,
+                "publisher": c.source.publisher,
+                "kind": c.source.kind,
+                "role": c.role,
+                "quote": c.quote,
+            }
             for c in strongest_first(event.citations)
         ],
     }
 
 
 EVENT_CSV_COLUMNS = [
-    "slug", "date", "date_precision", "date_label", "certainty", "date_caveat", "kind", "title",
+    "slug",
+    "date",
+    "date_precision",
+    "date_label",
+    "certainty",
+    "date_caveat",
+    "kind",
+    "title",
     "summary",
-    "measure", "measure_title", "measure_type", "status", "status_as_of", "actor", "actor_name",
-    "jurisdiction", "jurisdiction_name", "country", "region", "technologies", "source_titles",
-    "source_urls", "quotes", "url",
+    "measure",
+    "measure_title",
+    "measure_type",
+    "status",
+    "status_as_of",
+    "actor",
+    "actor_name",
+    "jurisdiction",
+    "jurisdiction_name",
+    "country",
+    "region",
+    "technologies",
+    "source_titles",
+    "source_urls",
+    "quotes",
+    "url",
 ]
 
 
 def event_csv_row(r: dict) -> list:
     m, j = r["measure"] or {}, r["jurisdiction"] or {}
     return [
-        r["slug"], r["date"], r["date_precision"], r["date_label"], r["certainty"],
-        r["date_caveat"], r["kind"], r["title"], r["summary"], m.get("slug"), m.get("title"),
+        r["slug"],
+        r["date"],
+        r["date_precision"],
+        r["date_label"],
+        r["certainty"],
+        r["date_caveat"],
+        r["kind"],
+        r["title"],
+        r["summary"],
+        m.get("slug"),
+        m.get("title"),
         m.get("measure_type"),
-        m.get("status"), m.get("status_as_of"), r["actor"]["slug"], r["actor"]["name"],
-        j.get("slug"), j.get("name"), j.get("country"), j.get("region"),
+        m.get("status"),
+        m.get("status_as_of"),
+        r["actor"]["slug"],
+        r["actor"]["name"],
+        j.get("slug"),
+        j.get("name"),
+        j.get("country"),
+        j.get("region"),
         "; ".join(r["technologies"]),
         " | ".join(c["title"] or c["publisher"] or c["source"] for c in r["citations"]),
         " ".join(c["url"] for c in r["citations"] if c["url"]),
@@ -193,31 +238,74 @@ def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None)
 
 def milestone_fields(found) -> dict:
     """A measure's milestones (``core.status.Milestones``, or None) as record fields."""
+
     def iso(day):
         return day.isoformat() if day else None
 
-    return {"first_event": iso(found.first) if found else None,
-            "in_effect_since": iso(found.in_effect_since) if found else None,
-            "ended": iso(found.ended) if found else None}
+    return {
+        "first_event": iso(found.first) if found else None,
+        "in_effect_since": iso(found.in_effect_since) if found else None,
+        "ended": iso(found.ended) if found else None,
+    }
 
 
 MEASURE_CSV_COLUMNS = [
-    "slug", "title", "measure_type", "scope", "status", "status_as_of", "adopted_by",
-    "adopted_by_name", "jurisdiction", "jurisdiction_name", "country", "region", "technologies",
-    "identifiers", "aliases", "sunset", "replaces", "legislative_session", "session_end",
-    "requirements", "summary", "url", "first_event", "in_effect_since", "ended",
+    "slug",
+    "title",
+    "measure_type",
+    "scope",
+    "status",
+    "status_as_of",
+    "adopted_by",
+    "adopted_by_name",
+    "jurisdiction",
+    "jurisdiction_name",
+    "country",
+    "region",
+    "technologies",
+    "identifiers",
+    "aliases",
+    "sunset",
+    "replaces",
+    "legislative_session",
+    "session_end",
+    "requirements",
+    "summary",
+    "url",
+    "first_event",
+    "in_effect_since",
+    "ended",
 ]
 
 
 def measure_csv_row(r: dict) -> list:
     j = r["jurisdiction"] or {}
     return [
-        r["slug"], r["title"], r["measure_type"], "; ".join(r["scope"]), r["status"],
-        r["status_as_of"], r["adopted_by"]["slug"], r["adopted_by"]["name"], j.get("slug"),
-        j.get("name"), j.get("country"), j.get("region"), "; ".join(r["technologies"]),
-        "; ".join(r["identifiers"]), "; ".join(r["aliases"]), r["sunset"], r["replaces"],
-        r["legislative_session"], r["session_end"], "; ".join(r["requirements"]),
-        r["summary"], r["url"], r.get("first_event"), r.get("in_effect_since"), r.get("ended"),
+        r["slug"],
+        r["title"],
+        r["measure_type"],
+        "; ".join(r["scope"]),
+        r["status"],
+        r["status_as_of"],
+        r["adopted_by"]["slug"],
+        r["adopted_by"]["name"],
+        j.get("slug"),
+        j.get("name"),
+        j.get("country"),
+        j.get("region"),
+        "; ".join(r["technologies"]),
+        "; ".join(r["identifiers"]),
+        "; ".join(r["aliases"]),
+        r["sunset"],
+        r["replaces"],
+        r["legislative_session"],
+        r["session_end"],
+        "; ".join(r["requirements"]),
+        r["summary"],
+        r["url"],
+        r.get("first_event"),
+        r.get("in_effect_since"),
+        r.get("ended"),
     ]
 
 
@@ -242,17 +330,42 @@ def source_record(source: Source, statuses: dict, as_of, url_for) -> dict:
 
 
 SOURCE_CSV_COLUMNS = [
-    "slug", "title", "publisher", "kind", "source_url", "published", "published_precision",
-    "published_certainty", "accessed", "archive_url", "note", "has_text", "sha256", "cites",
+    "slug",
+    "title",
+    "publisher",
+    "kind",
+    "source_url",
+    "published",
+    "published_precision",
+    "published_certainty",
+    "accessed",
+    "archive_url",
+    "note",
+    "has_text",
+    "sha256",
+    "cites",
     "url",
 ]
 
 
 def source_csv_row(r: dict) -> list:
-    return [r["slug"], r["title"], r["publisher"], r["kind"], r["source_url"], r["published"],
-            r["published_precision"], r["published_certainty"], r["accessed"],
-            r["archive_url"], r["note"], "1" if r["has_text"] else "", r["sha256"],
-            "; ".join(r["cites"]), r["url"]]
+    return [
+        r["slug"],
+        r["title"],
+        r["publisher"],
+        r["kind"],
+        r["source_url"],
+        r["published"],
+        r["published_precision"],
+        r["published_certainty"],
+        r["accessed"],
+        r["archive_url"],
+        r["note"],
+        "1" if r["has_text"] else "",
+        r["sha256"],
+        "; ".join(r["cites"]),
+        r["url"],
+    ]
 
 
 def actor_record(actor, statuses: dict, as_of, url_for) -> dict:
@@ -270,13 +383,33 @@ def actor_record(actor, statuses: dict, as_of, url_for) -> dict:
     }
 
 
-ACTOR_CSV_COLUMNS = ["slug", "name", "kind", "aliases", "parent", "country", "region",
-                     "latitude", "longitude", "url"]
+ACTOR_CSV_COLUMNS = [
+    "slug",
+    "name",
+    "kind",
+    "aliases",
+    "parent",
+    "country",
+    "region",
+    "latitude",
+    "longitude",
+    "url",
+]
 
 
 def actor_csv_row(r: dict) -> list:
-    return [r["slug"], r["name"], r["kind"], "; ".join(r["aliases"]), r["parent"], r["country"],
-            r["region"], r["latitude"], r["longitude"], r["url"]]
+    return [
+        r["slug"],
+        r["name"],
+        r["kind"],
+        "; ".join(r["aliases"]),
+        r["parent"],
+        r["country"],
+        r["region"],
+        r["latitude"],
+        r["longitude"],
+        r["url"],
+    ]
 
 
 def measure_detail_record(d, url_for) -> dict:
@@ -290,13 +423,21 @@ def measure_detail_record(d, url_for) -> dict:
         for p in history.periods
     ]
     record["coverage"] = {
-        tech: [{"from": a.isoformat() if a else None, "until": b.isoformat() if b else None}
-               for a, b in intervals]
+        tech: [
+            {"from": a.isoformat() if a else None, "until": b.isoformat() if b else None}
+            for a, b in intervals
+        ]
         for tech, intervals in history.coverage.items()
     }
     record["events"] = [
-        {"slug": e.slug, "kind": e.kind, "title": e.title, "date": e.date.isoformat(),
-         "date_precision": e.date_precision, "url": url_for("browse.event_detail", slug=e.slug)}
+        {
+            "slug": e.slug,
+            "kind": e.kind,
+            "title": e.title,
+            "date": e.date.isoformat(),
+            "date_precision": e.date_precision,
+            "url": url_for("browse.event_detail", slug=e.slug),
+        }
         for e in measure.events
     ]
     return record
@@ -308,8 +449,7 @@ def actor_detail_record(d, url_for) -> dict:
     record = actor_record(d.actor, {}, d.on, url_for)
     record["children"] = [c.slug for c in d.actor.children]
     record["measures"] = [measure_record(m, d.statuses, d.on, url_for) for m in d.own]
-    record["sub_jurisdiction_measures"] = [measure_record(m, d.statuses, d.on, url_for)
-                                           for m in d.below]
+    record["sub_jurisdiction_measures"] = [measure_record(m, d.statuses, d.on, url_for) for m in d.below]
     record["events"] = [e.slug for e in d.events]
     record["published_sources"] = [s.slug for s in d.published]
     return record
@@ -321,8 +461,13 @@ def source_detail_record(d, url_for) -> dict:
     record = source_record(d.source, {}, d.on, url_for)
     record["text"] = d.source.text
     record["citations"] = [
-        {"event": c.event.slug, "role": c.role, "quote": c.quote, "note": c.note,
-         "url": url_for("browse.event_detail", slug=c.event.slug)}
+        {
+            "event": c.event.slug,
+            "role": c.role,
+            "quote": c.quote,
+            "note": c.note,
+            "url": url_for("browse.event_detail", slug=c.event.slug),
+        }
         for c in d.source.citations
     ]
     return record
@@ -340,16 +485,22 @@ RECORDS: dict[str, RecordFormat] = {
 
 # --- data package --------------------------------------------------------------------------
 
-LICENCE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
-           "path": "https://creativecommons.org/licenses/by/4.0/"}
+LICENCE = {
+    "name": "CC-BY-4.0",
+    "title": "Creative Commons Attribution 4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+}
 FIELD_TYPES = {"date": "date", "float": "number"}
 
 
 def _schema(spec: FileSpec) -> dict:
     fields = []
     for col in spec.columns:
-        field: dict[str, Any] = {"name": col.name, "type": FIELD_TYPES.get(col.type, "string"),
-                 "description": col.description}
+        field: dict[str, Any] = {
+            "name": col.name,
+            "type": FIELD_TYPES.get(col.type, "string"),
+            "description": col.description,
+        }
         constraints: dict[str, Any] = {}
         if col.required:
             constraints["required"] = True
@@ -366,7 +517,8 @@ def _schema(spec: FileSpec) -> dict:
     schema["primaryKey"] = list(spec.key)
     foreign = [
         {"fields": col.name, "reference": {"resource": col.ref, "fields": "slug"}}
-        for col in spec.columns if col.type == "ref"
+        for col in spec.columns
+        if col.type == "ref"
     ]
     if foreign:
         schema["foreignKeys"] = foreign
@@ -381,8 +533,9 @@ def rfc3339(moment: dt.datetime) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
-def write_data_package(session: DbSession, target, site_url: str, today_iso: str,
-                       last_change: dt.datetime | None = None) -> str:
+def write_data_package(
+    session: DbSession, target, site_url: str, today_iso: str, last_change: dt.datetime | None = None
+) -> str:
     """Write the data package (every table as raw CSV + datapackage.json) as a zip to
     ``target`` (a binary file object); returns the version, the hash of the content.
 
@@ -409,24 +562,26 @@ def write_data_package(session: DbSession, target, site_url: str, today_iso: str
         "name": "surveillance-policy-tracker",
         "title": "Surveillance Policy Tracker: surveillance-technology policy events and measures",
         "description": "Events (bans, moratoriums, bills, lawsuits, reports...) in the life of "
-                       "surveillance-technology policy measures, each cited to sources with quoted "
-                       "passages. A measure's status on any date is derived from its events.",
+        "surveillance-technology policy measures, each cited to sources with quoted "
+        "passages. A measure's status on any date is derived from its events.",
         "version": version,
         "created": rfc3339(last_change) if last_change else f"{today_iso}T00:00:00Z",
         "homepage": site_url,
         "licenses": [LICENCE],
         "citation": citation,
-        "software": {"name": "surveillance-policy-tracker", "version": __version__,
-                     "license": "MIT"},
+        "software": {"name": "surveillance-policy-tracker", "version": __version__, "license": "MIT"},
         "resources": [
             {
-                "name": spec.name, "title": spec.title, "path": spec.filename,
-                "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
+                "name": spec.name,
+                "title": spec.title,
+                "path": spec.filename,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "hash": "sha256:" + hashlib.sha256(tables[spec.name]).hexdigest(),
                 "bytes": len(tables[spec.name]),
-                "dialect": {"delimiter": ",", "lineTerminator": "\n", "quoteChar": '"',
-                            "header": True},
+                "dialect": {"delimiter": ",", "lineTerminator": "\n", "quoteChar": '"', "header": True},
                 "schema": _schema(spec),
             }
             for spec in FILES

@@ -455,8 +455,9 @@ def map_figure(on_day: pd.DataFrame, view: str, eu_members: list[str]) -> go.Fig
 
 
 def _place_hover(r: dict) -> str:
-    return map_hover(r["name"], r["title"], r["measure_type"], r["status"], r["since"],
-                     r.get("since_precision"))
+    return map_hover(
+        r["name"], r["title"], r["measure_type"], r["status"], r["since"], r.get("since_precision")
+    )
 
 
 def map_payload(segments: pd.DataFrame, corporate: pd.DataFrame, eu_members: list[str]) -> dict:
@@ -477,14 +478,16 @@ def map_payload(segments: pd.DataFrame, corporate: pd.DataFrame, eu_members: lis
     for r in ordered.itertuples(index=False):
         if current != r.place:
             current = r.place
-            places.append([
-                r.name,
-                r.geo,
-                None if pd.isna(r.loc) else r.loc,
-                None if pd.isna(r.lat) else round(float(r.lat), 4),
-                None if pd.isna(r.lon) else round(float(r.lon), 4),
-                [],
-            ])
+            places.append(
+                [
+                    r.name,
+                    r.geo,
+                    None if pd.isna(r.loc) else r.loc,
+                    None if pd.isna(r.lat) else round(float(r.lat), 4),
+                    None if pd.isna(r.lon) else round(float(r.lon), 4),
+                    [],
+                ]
+            )
         if r.slug not in measures:
             measures[r.slug] = len(table)
             table.append([r.slug, r.title, r.measure_type])

@@ -19,16 +19,18 @@ def strength_key(citation) -> tuple:
     mentions), then by what the source is (legislation and court records before news, news
     before blogs), then quoted before unquoted."""
     kind = getattr(citation.source, "kind", None)
-    return (kind == "mirror", _ROLE_RANK.get(citation.role, len(_ROLE_RANK)),
-            _KIND_RANK.get(kind, len(_KIND_RANK)), not citation.quote)
+    return (
+        kind == "mirror",
+        _ROLE_RANK.get(citation.role, len(_ROLE_RANK)),
+        _KIND_RANK.get(kind, len(_KIND_RANK)),
+        not citation.quote,
+    )
 
 
 def strongest_first(citations) -> list:
     """An event's citations in the order pages and exports show them (:func:`strength_key`;
     stable, so equal citations keep their order)."""
     return sorted(citations, key=strength_key)
-
-
 
 
 _COPY_KINDS = frozenset({"mirror", "tracker"})
@@ -43,11 +45,15 @@ def evidence_caveat(citations) -> str | None:
     if not sources:
         return "No source is recorded for this event yet."
     if all(getattr(s, "kind", None) in _COPY_KINDS for s in sources.values()):
-        return ("Only copies or aggregators of other pages document this event; it needs "
-                "confirmation from an original source.")
+        return (
+            "Only copies or aggregators of other pages document this event; it needs "
+            "confirmation from an original source."
+        )
     if not any((s.title or s.publisher) and s.published for s in sources.values()):
-        return ("None of the sources cited shows when it was published, so the date rests on "
-                "what they report; it needs a dated source.")
+        return (
+            "None of the sources cited shows when it was published, so the date rests on "
+            "what they report; it needs a dated source."
+        )
     if len(sources) == 1:
         return "A single source documents this event."
     return None
@@ -83,10 +89,14 @@ def highlight_quotes(text: str, quotes: list[tuple[str, str, str]]) -> Markup:
     for start, end, links in regions:
         out.append(str(escape(text[pos:start])))
         out.append(f'<mark class="quote">{escape(text[start:end])}</mark>')
-        out.append('<sup class="cites">' + "".join(
-            f'<a href="{escape(url)}" title="{escape(title)}">[{i}]</a>'
-            for i, (url, title) in enumerate(links, start=1)
-        ) + "</sup>")
+        out.append(
+            '<sup class="cites">'
+            + "".join(
+                f'<a href="{escape(url)}" title="{escape(title)}">[{i}]</a>'
+                for i, (url, title) in enumerate(links, start=1)
+            )
+            + "</sup>"
+        )
         pos = end
     out.append(str(escape(text[pos:])))
     return Markup("".join(out))

@@ -17,22 +17,30 @@ PARAM_DOCS = {
     "actor": ("string", "Actor slug; includes its sub-jurisdictions and bodies. Repeatable (OR)."),
     "country": ("string", "ISO 3166-1 alpha-2 code, or EU. Repeatable (OR)."),
     "region": ("string", "ISO 3166-2 code such as US-CA. Repeatable (OR)."),
-    "date_from": ("string", "Earliest date: YYYY, YYYY-MM or YYYY-MM-DD (first day of the "
-                            "period); not after date_to (a 400)."),
+    "date_from": (
+        "string",
+        "Earliest date: YYYY, YYYY-MM or YYYY-MM-DD (first day of the period); not after date_to (a 400).",
+    ),
     "date_to": ("string", "Latest date: YYYY, YYYY-MM or YYYY-MM-DD (last day of the period)."),
     "as_of": ("string", "Date statuses are computed for (YYYY-MM-DD); default today (UTC)."),
-    "sort": ("string", "-date (default), date or title; relevance only with q (the default "
-                       "then; without q it is a 400). Ties by slug."),
+    "sort": (
+        "string",
+        "-date (default), date or title; relevance only with q (the default "
+        "then; without q it is a 400). Ties by slug.",
+    ),
     "page": ("integer", "Page number from 1; a page past the end is 404."),
     "per_page": ("integer", "Rows per page: default 50, at most 500."),
 }
 
 ENUMS = {"measure_type": vocab.MEASURE_TYPES.codes, "status": vocab.STATUSES.codes}
-DATE = {"type": "object", "properties": {
-    "date": {"type": ["string", "null"], "format": "date"},
-    "date_precision": {"type": ["string", "null"], "enum": vocab.DATE_PRECISIONS.codes + [None]},
-    "date_label": {"type": ["string", "null"]},
-}}
+DATE = {
+    "type": "object",
+    "properties": {
+        "date": {"type": ["string", "null"], "format": "date"},
+        "date_precision": {"type": ["string", "null"], "enum": vocab.DATE_PRECISIONS.codes + [None]},
+        "date_label": {"type": ["string", "null"]},
+    },
+}
 
 
 # What each parameter's value looks like, exactly as the filter layer checks it
@@ -42,13 +50,13 @@ DATE = {"type": "object", "properties": {
 _YEAR = "(19[0-9]{2}|20[0-9]{2}|2100)"
 _LEAP = "(19(0[48]|[2468][048]|[13579][26])|20(0[048]|[2468][048]|[13579][26]))"
 _MONTH = "(0[1-9]|1[0-2])"
-_MONTH_DAY = ("((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)"
-              "|(0[13578]|1[02])-31)")
+_MONTH_DAY = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
 PARTIAL_DATE = f"^({_YEAR}|{_YEAR}-{_MONTH}|{_YEAR}-{_MONTH_DAY}|{_LEAP}-02-29)$"
 SLUG = {"pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
 PATTERNS: dict[str, dict[str, Any]] = {
     "q": {"minLength": 1, "maxLength": Q_MAX, "pattern": "[A-Za-z0-9]"},
-    "technology": SLUG, "actor": SLUG,
+    "technology": SLUG,
+    "actor": SLUG,
     "country": {"pattern": "^[A-Za-z]{2}$"},
     "region": {"pattern": "^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$"},
     "date_from": {"pattern": PARTIAL_DATE},
@@ -82,14 +90,18 @@ def _parameter(name: str, collection: str, slugs: dict[str, list[str]] | None = 
 
 
 def _error() -> dict:
-    return {"description": "Bad parameter or unknown row",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": "Bad parameter or unknown row",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def _error_text() -> dict:
     """Downloads and feeds answer a bad parameter in plain text, naming it."""
-    return {"description": "Bad parameter or unknown row (plain text naming the parameter)",
-            "content": {"text/plain": {"schema": {"type": "string"}}}}
+    return {
+        "description": "Bad parameter or unknown row (plain text naming the parameter)",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
 
 
 def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
@@ -99,150 +111,302 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
     for collection, spec in COLLECTIONS.items():
         params = [_parameter(p, collection, slugs) for p in sorted(spec["params"])]
         item = f"#/components/schemas/{collection.capitalize()[:-1]}"
-        paths[f"/{collection}.json"] = {"get": {
-            "summary": f"List {collection} matching the filters",
-            "parameters": params,
+        paths[f"/{collection}.json"] = {
+            "get": {
+                "summary": f"List {collection} matching the filters",
+                "parameters": params,
+                "responses": {
+                    "200": {
+                        "description": "A page of results",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "allOf": [
+                                        {"$ref": "#/components/schemas/List"},
+                                        {
+                                            "type": "object",
+                                            "properties": {
+                                                "items": {"type": "array", "items": {"$ref": item}}
+                                            },
+                                        },
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    "400": _error(),
+                    "404": _error(),
+                },
+            }
+        }
+        paths[f"/{collection}.csv"] = {
+            "get": {
+                "summary": f"Every {collection[:-1]} matching the filters as CSV (page/per_page ignored)",
+                "parameters": params
+                + [
+                    {
+                        "name": "bom",
+                        "in": "query",
+                        "required": False,
+                        "description": "1: UTF-8 with BOM, for Excel",
+                        "schema": {"type": "string", "enum": ["0", "1"]},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "CSV; formula-like text cells neutralised",
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                    "400": _error_text(),
+                    "404": _error_text(),
+                },
+            }
+        }
+        paths[f"/{collection}/{{slug}}.json"] = {
+            "get": {
+                "summary": f"One {collection[:-1]}",
+                "parameters": [
+                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", **SLUG}},
+                    _parameter("as_of", collection),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The record",
+                        "content": {"application/json": {"schema": {"$ref": item}}},
+                    },
+                    "400": _error(),
+                    "404": _error(),
+                },
+            }
+        }
+    paths["/events.atom"] = {
+        "get": {
+            "summary": "Atom feed of the newest events matching the filters",
+            "parameters": [_parameter(p, "events", slugs) for p in sorted(COLLECTIONS["events"]["params"])],
             "responses": {
-                "200": {"description": "A page of results", "content": {"application/json": {
-                    "schema": {"allOf": [{"$ref": "#/components/schemas/List"}, {
-                        "type": "object",
-                        "properties": {"items": {"type": "array", "items": {"$ref": item}}}}]}}}},
-                "400": _error(), "404": _error(),
+                "200": {
+                    "description": "Atom feed",
+                    "content": {"application/atom+xml": {"schema": {"type": "string"}}},
+                },
+                "400": _error_text(),
+                "404": _error_text(),
             },
-        }}
-        paths[f"/{collection}.csv"] = {"get": {
-            "summary": f"Every {collection[:-1]} matching the filters as CSV (page/per_page ignored)",
-            "parameters": params + [{"name": "bom", "in": "query", "required": False,
-                                     "description": "1: UTF-8 with BOM, for Excel",
-                                     "schema": {"type": "string", "enum": ["0", "1"]}}],
-            "responses": {"200": {"description": "CSV; formula-like text cells neutralised",
-                                  "content": {"text/csv": {"schema": {"type": "string"}}}},
-                          "400": _error_text(), "404": _error_text()},
-        }}
-        paths[f"/{collection}/{{slug}}.json"] = {"get": {
-            "summary": f"One {collection[:-1]}",
-            "parameters": [
-                {"name": "slug", "in": "path", "required": True,
-                 "schema": {"type": "string", **SLUG}},
-                _parameter("as_of", collection),
-            ],
-            "responses": {"200": {"description": "The record", "content": {"application/json": {
-                "schema": {"$ref": item}}}}, "400": _error(), "404": _error()},
-        }}
-    paths["/events.atom"] = {"get": {
-        "summary": "Atom feed of the newest events matching the filters",
-        "parameters": [_parameter(p, "events", slugs)
-                       for p in sorted(COLLECTIONS["events"]["params"])],
-        "responses": {"200": {"description": "Atom feed",
-                              "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
-                      "400": _error_text(), "404": _error_text()},
-    }}
-    paths["/data-package.zip"] = {"get": {
-        "summary": "Every table as CSV with a Frictionless datapackage.json (version = content hash)",
-        "responses": {"200": {"description": "Zip archive",
-                              "content": {"application/zip": {"schema": {"type": "string",
-                                                                         "format": "binary"}}}},
-                      "400": _error_text()},
-    }}
+        }
+    }
+    paths["/data-package.zip"] = {
+        "get": {
+            "summary": "Every table as CSV with a Frictionless datapackage.json (version = content hash)",
+            "responses": {
+                "200": {
+                    "description": "Zip archive",
+                    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "400": _error_text(),
+            },
+        }
+    }
     ref = {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}}}
     nullable_str = {"type": ["string", "null"]}
 
     def codes(vocabulary):
         return {"type": "array", "items": {"type": "string", "enum": vocabulary.codes}}
 
-    components = {"schemas": {
-        "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-            "status": {"type": "integer"}, "parameter": {"type": "string"},
-            "message": {"type": "string"}}, "required": ["status", "message"]}}},
-        "List": {"type": "object", "required": ["items", "total", "page", "per_page", "links",
-                                                  "filters", "caption"], "properties": {
-            "total": {"type": "integer"}, "page": {"type": "integer"},
-            "per_page": {"type": "integer"},
-            "links": {"type": "object", "properties": {k: nullable_str for k in
-                                                       ("self", "next", "prev", "csv")}},
-            "filters": {"type": "object"}, "caption": {"type": "string"}}},
-        "Event": {"allOf": [DATE, {"type": "object", "properties": {
-            "slug": {"type": "string"}, "url": {"type": "string"},
-            "certainty": {"type": "string", "enum": vocab.CERTAINTIES.codes},
-            "date_caveat": {"type": ["string", "null"],
-                            "description": "How sure the date is, in words ('day not confirmed')"},
-            "date_note": nullable_str,
-            "kind": {"type": "string", "enum": vocab.EVENT_KINDS.codes},
-            "title": {"type": "string"}, "summary": nullable_str,
-            "measure": {"type": ["object", "null"], "properties": {
-                "slug": {"type": "string"}, "title": {"type": "string"},
-                "measure_type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
-                "status": {"type": ["string", "null"]}, "status_as_of": {"type": "string"},
-                "url": {"type": "string"}}},
-            "actor": ref, "jurisdiction": {"type": ["object", "null"]},
-            "technologies": {"type": "array", "items": {"type": "string"}},
-            "new_sunset": nullable_str,
-            "new_scope": codes(vocab.SCOPES),
-            "technologies_added": {"type": "array", "items": {"type": "string"}},
-            "technologies_removed": {"type": "array", "items": {"type": "string"}},
-            "citations": {"type": "array", "description": "Strongest evidence first",
-                          "items": {"type": "object", "properties": {
-                "source": {"type": "string"}, "url": nullable_str, "title": nullable_str,
-                "publisher": nullable_str,
-                "kind": {"type": "string", "enum": vocab.SOURCE_KINDS.codes},
-                "role": {"type": "string", "enum": vocab.CITATION_ROLES.codes},
-                "quote": nullable_str}}},
-            "match": {"type": ["string", "null"], "description": "Matching passage, with q"},
-        }, "required": ["slug", "url", "certainty", "kind", "title", "technologies",
-                        "citations"]}], "required": ["date", "date_precision"]},
-        "Measure": {"type": "object", "properties": {
-            "slug": {"type": "string"}, "url": {"type": "string"}, "title": {"type": "string"},
-            "measure_type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
-            "scope": codes(vocab.SCOPES),
-            "status": {"type": ["string", "null"], "enum": vocab.STATUSES.codes + [None]},
-            "status_as_of": {"type": "string", "format": "date"},
-            "first_event": {"type": ["string", "null"], "format": "date",
-                            "description": "The first step of the measure's record"},
-            "in_effect_since": {"type": ["string", "null"], "format": "date",
-                                "description": "When it last took effect, as of status_as_of"},
-            "ended": {"type": ["string", "null"], "format": "date",
-                      "description": "When it ended, if it had ended by status_as_of"},
-            "adopted_by": ref, "jurisdiction": {"type": ["object", "null"]},
-            "technologies": {"type": "array", "items": {"type": "string"}},
-            "identifiers": {"type": "array", "items": {"type": "string"}},
-            "aliases": {"type": "array", "items": {"type": "string"}},
-            "sunset": nullable_str, "replaces": nullable_str,
-            "legislative_session": nullable_str, "session_end": nullable_str,
-            "requirements": codes(vocab.REQUIREMENTS),
-            "summary": nullable_str,
-            "history": {"type": "array", "description": "Detail only: status periods"},
-            "coverage": {"type": "object", "description": "Detail only: for measures whose "
-                         "technologies change, when each was covered"},
-            "events": {"type": "array", "description": "Detail only: the measure's events"},
-        }, "required": ["slug", "url", "title", "measure_type", "scope", "status",
-                        "technologies"]},
-        "Source": {"type": "object", "properties": {
-            "slug": {"type": "string"}, "url": {"type": "string"}, "title": nullable_str,
-            "publisher": nullable_str, "kind": {"type": "string", "enum": vocab.SOURCE_KINDS.codes},
-            "source_url": nullable_str, "published": nullable_str,
-            "published_precision": nullable_str,
-            "published_certainty": {"type": ["string", "null"],
-                                    "enum": vocab.CERTAINTIES.codes + [None]},
-            "accessed": nullable_str, "archive_url": nullable_str, "note": nullable_str,
-            "has_text": {"type": "boolean"}, "sha256": nullable_str,
-            "cites": {"type": "array", "items": {"type": "string"}},
-            "text": {"type": ["string", "null"], "description": "Detail only"},
-        }, "required": ["slug", "url", "kind", "has_text"]},
-        "Actor": {"type": "object", "properties": {
-            "slug": {"type": "string"}, "url": {"type": "string"}, "name": {"type": "string"},
-            "kind": {"type": "string", "enum": vocab.ACTOR_KINDS.codes},
-            "aliases": {"type": "array", "items": {"type": "string"}}, "parent": nullable_str,
-            "country": nullable_str, "region": nullable_str,
-            "latitude": {"type": ["number", "null"]}, "longitude": {"type": ["number", "null"]},
-        }, "required": ["slug", "url", "name", "kind"]},
-    }}
+    components = {
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "properties": {
+                            "status": {"type": "integer"},
+                            "parameter": {"type": "string"},
+                            "message": {"type": "string"},
+                        },
+                        "required": ["status", "message"],
+                    }
+                },
+            },
+            "List": {
+                "type": "object",
+                "required": ["items", "total", "page", "per_page", "links", "filters", "caption"],
+                "properties": {
+                    "total": {"type": "integer"},
+                    "page": {"type": "integer"},
+                    "per_page": {"type": "integer"},
+                    "links": {
+                        "type": "object",
+                        "properties": {k: nullable_str for k in ("self", "next", "prev", "csv")},
+                    },
+                    "filters": {"type": "object"},
+                    "caption": {"type": "string"},
+                },
+            },
+            "Event": {
+                "allOf": [
+                    DATE,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "slug": {"type": "string"},
+                            "url": {"type": "string"},
+                            "certainty": {"type": "string", "enum": vocab.CERTAINTIES.codes},
+                            "date_caveat": {
+                                "type": ["string", "null"],
+                                "description": "How sure the date is, in words ('day not confirmed')",
+                            },
+                            "date_note": nullable_str,
+                            "kind": {"type": "string", "enum": vocab.EVENT_KINDS.codes},
+                            "title": {"type": "string"},
+                            "summary": nullable_str,
+                            "measure": {
+                                "type": ["object", "null"],
+                                "properties": {
+                                    "slug": {"type": "string"},
+                                    "title": {"type": "string"},
+                                    "measure_type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
+                                    "status": {"type": ["string", "null"]},
+                                    "status_as_of": {"type": "string"},
+                                    "url": {"type": "string"},
+                                },
+                            },
+                            "actor": ref,
+                            "jurisdiction": {"type": ["object", "null"]},
+                            "technologies": {"type": "array", "items": {"type": "string"}},
+                            "new_sunset": nullable_str,
+                            "new_scope": codes(vocab.SCOPES),
+                            "technologies_added": {"type": "array", "items": {"type": "string"}},
+                            "technologies_removed": {"type": "array", "items": {"type": "string"}},
+                            "citations": {
+                                "type": "array",
+                                "description": "Strongest evidence first",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "source": {"type": "string"},
+                                        "url": nullable_str,
+                                        "title": nullable_str,
+                                        "publisher": nullable_str,
+                                        "kind": {"type": "string", "enum": vocab.SOURCE_KINDS.codes},
+                                        "role": {"type": "string", "enum": vocab.CITATION_ROLES.codes},
+                                        "quote": nullable_str,
+                                    },
+                                },
+                            },
+                            "match": {"type": ["string", "null"], "description": "Matching passage, with q"},
+                        },
+                        "required": [
+                            "slug",
+                            "url",
+                            "certainty",
+                            "kind",
+                            "title",
+                            "technologies",
+                            "citations",
+                        ],
+                    },
+                ],
+                "required": ["date", "date_precision"],
+            },
+            "Measure": {
+                "type": "object",
+                "properties": {
+                    "slug": {"type": "string"},
+                    "url": {"type": "string"},
+                    "title": {"type": "string"},
+                    "measure_type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
+                    "scope": codes(vocab.SCOPES),
+                    "status": {"type": ["string", "null"], "enum": vocab.STATUSES.codes + [None]},
+                    "status_as_of": {"type": "string", "format": "date"},
+                    "first_event": {
+                        "type": ["string", "null"],
+                        "format": "date",
+                        "description": "The first step of the measure's record",
+                    },
+                    "in_effect_since": {
+                        "type": ["string", "null"],
+                        "format": "date",
+                        "description": "When it last took effect, as of status_as_of",
+                    },
+                    "ended": {
+                        "type": ["string", "null"],
+                        "format": "date",
+                        "description": "When it ended, if it had ended by status_as_of",
+                    },
+                    "adopted_by": ref,
+                    "jurisdiction": {"type": ["object", "null"]},
+                    "technologies": {"type": "array", "items": {"type": "string"}},
+                    "identifiers": {"type": "array", "items": {"type": "string"}},
+                    "aliases": {"type": "array", "items": {"type": "string"}},
+                    "sunset": nullable_str,
+                    "replaces": nullable_str,
+                    "legislative_session": nullable_str,
+                    "session_end": nullable_str,
+                    "requirements": codes(vocab.REQUIREMENTS),
+                    "summary": nullable_str,
+                    "history": {"type": "array", "description": "Detail only: status periods"},
+                    "coverage": {
+                        "type": "object",
+                        "description": "Detail only: for measures whose "
+                        "technologies change, when each was covered",
+                    },
+                    "events": {"type": "array", "description": "Detail only: the measure's events"},
+                },
+                "required": ["slug", "url", "title", "measure_type", "scope", "status", "technologies"],
+            },
+            "Source": {
+                "type": "object",
+                "properties": {
+                    "slug": {"type": "string"},
+                    "url": {"type": "string"},
+                    "title": nullable_str,
+                    "publisher": nullable_str,
+                    "kind": {"type": "string", "enum": vocab.SOURCE_KINDS.codes},
+                    "source_url": nullable_str,
+                    "published": nullable_str,
+                    "published_precision": nullable_str,
+                    "published_certainty": {
+                        "type": ["string", "null"],
+                        "enum": vocab.CERTAINTIES.codes + [None],
+                    },
+                    "accessed": nullable_str,
+                    "archive_url": nullable_str,
+                    "note": nullable_str,
+                    "has_text": {"type": "boolean"},
+                    "sha256": nullable_str,
+                    "cites": {"type": "array", "items": {"type": "string"}},
+                    "text": {"type": ["string", "null"], "description": "Detail only"},
+                },
+                "required": ["slug", "url", "kind", "has_text"],
+            },
+            "Actor": {
+                "type": "object",
+                "properties": {
+                    "slug": {"type": "string"},
+                    "url": {"type": "string"},
+                    "name": {"type": "string"},
+                    "kind": {"type": "string", "enum": vocab.ACTOR_KINDS.codes},
+                    "aliases": {"type": "array", "items": {"type": "string"}},
+                    "parent": nullable_str,
+                    "country": nullable_str,
+                    "region": nullable_str,
+                    "latitude": {"type": ["number", "null"]},
+                    "longitude": {"type": ["number", "null"]},
+                },
+                "required": ["slug", "url", "name", "kind"],
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Surveillance Policy Tracker API", "version": "1",
-                 "license": {"name": "MIT (code); data CC BY 4.0", "identifier": "MIT"},
-                 "description": "Read-only JSON, CSV and Atom for surveillance-technology policy "
-                                "events, measures, sources and actors. Unknown parameters and "
-                                "bad values are a 400 naming the parameter."},
+        "info": {
+            "title": "Surveillance Policy Tracker API",
+            "version": "1",
+            "license": {"name": "MIT (code); data CC BY 4.0", "identifier": "MIT"},
+            "description": "Read-only JSON, CSV and Atom for surveillance-technology policy "
+            "events, measures, sources and actors. Unknown parameters and "
+            "bad values are a 400 naming the parameter.",
+        },
         "servers": [{"url": server}],
         "paths": paths,
         "components": components,

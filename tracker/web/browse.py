@@ -49,8 +49,9 @@ SINGULAR = {"events": "event", "measures": "measure", "sources": "source", "acto
 def filters_for(collection: str, **options) -> Filters:
     """The request's filters; ``options`` are parse_filters' per-format ones (``bom`` on
     CSV, the HTML form's empty fields)."""
-    return parse_filters(request.args, collection, db.session,
-                         per_page_max=current_app.config["PER_PAGE_MAX"], **options)
+    return parse_filters(
+        request.args, collection, db.session, per_page_max=current_app.config["PER_PAGE_MAX"], **options
+    )
 
 
 def _abs(endpoint: str, **values) -> str:
@@ -93,15 +94,17 @@ def records(collection: str, items: list, extra: dict, f: Filters) -> list[dict]
 def list_json(collection: str):
     f = filters_for(collection)
     p = queries.page(db.session, f)
-    return jsonify({
-        "items": records(collection, p.items, p.extra, f),
-        "total": p.total,
-        "page": p.page,
-        "per_page": p.per_page,
-        "links": list_links(f, p),
-        "filters": f.as_dict(),
-        "caption": f.caption(),
-    })
+    return jsonify(
+        {
+            "items": records(collection, p.items, p.extra, f),
+            "total": p.total,
+            "page": p.page,
+            "per_page": p.per_page,
+            "links": list_links(f, p),
+            "filters": f.as_dict(),
+            "caption": f.caption(),
+        }
+    )
 
 
 def list_csv(collection: str):
@@ -129,8 +132,13 @@ def list_html(collection: str):
     p = queries.page(db.session, f)
     facets = queries.facets(db.session, f)
     return render_template(
-        f"browse/{collection}.html", f=f, page=p, facets=facets, collection=collection,
-        links=list_links(f, p), singular=SINGULAR[collection],
+        f"browse/{collection}.html",
+        f=f,
+        page=p,
+        facets=facets,
+        collection=collection,
+        links=list_links(f, p),
+        singular=SINGULAR[collection],
     )
 
 
@@ -153,8 +161,9 @@ for _collection in COLLECTIONS:
 def event_detail(slug: str):
     on, _ = parse_as_of(request.args)
     d = details.event_detail(db.session, slug, on)
-    return render_template("browse/event_detail.html", event=d.event, history=d.history,
-                           siblings=d.siblings, on=on)
+    return render_template(
+        "browse/event_detail.html", event=d.event, history=d.history, siblings=d.siblings, on=on
+    )
 
 
 @bp.get("/events/<slug>.json")
@@ -168,8 +177,9 @@ def event_detail_json(slug: str):
 def measure_detail(slug: str):
     on, _ = parse_as_of(request.args)
     d = details.measure_detail(db.session, slug, on)
-    return render_template("browse/measure_detail.html", measure=d.measure, history=d.history,
-                           replaced_by=d.replaced_by, on=on)
+    return render_template(
+        "browse/measure_detail.html", measure=d.measure, history=d.history, replaced_by=d.replaced_by, on=on
+    )
 
 
 @bp.get("/measures/<slug>.json")
@@ -183,9 +193,16 @@ def measure_detail_json(slug: str):
 def actor_detail(slug: str):
     on, _ = parse_as_of(request.args)
     d = details.actor_detail(db.session, slug, on)
-    return render_template("browse/actor_detail.html", actor=d.actor, on=on, own=d.own,
-                           below=d.below, statuses=d.statuses, events=d.events,
-                           published=d.published)
+    return render_template(
+        "browse/actor_detail.html",
+        actor=d.actor,
+        on=on,
+        own=d.own,
+        below=d.below,
+        statuses=d.statuses,
+        events=d.events,
+        published=d.published,
+    )
 
 
 @bp.get("/actors/<slug>.json")
@@ -200,8 +217,11 @@ def source_detail(slug: str):
     source = details.source_detail(db.session, slug, on).source
     marked = None
     if source.text is not None:
-        quotes = [(c.quote, url_for("browse.event_detail", slug=c.event.slug), c.event.title)
-                  for c in source.citations if c.quote]
+        quotes = [
+            (c.quote, url_for("browse.event_detail", slug=c.event.slug), c.event.title)
+            for c in source.citations
+            if c.quote
+        ]
         marked = highlight_quotes(source.text, quotes)
     return render_template("browse/source_detail.html", source=source, marked=marked)
 
@@ -213,8 +233,15 @@ def source_detail_json(slug: str):
 
 
 @bp.app_template_global()
-def list_url(collection: str, f: Filters | None = None, fmt: str = "", *, paging: bool = True,
-             extra: dict[str, str] | None = None, **overrides) -> str:
+def list_url(
+    collection: str,
+    f: Filters | None = None,
+    fmt: str = "",
+    *,
+    paging: bool = True,
+    extra: dict[str, str] | None = None,
+    **overrides,
+) -> str:
     """A list's address (``fmt``: "", "json" or "csv") with the filter ``f`` (see Filters.url)."""
     base = url_for(f"browse.{collection}" + (f"_{fmt}" if fmt else ""))
     return f.url(base, paging=paging, extra=extra, **overrides) if f is not None else base

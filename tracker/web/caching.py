@@ -49,8 +49,9 @@ def register(app: Flask) -> None:
         except Exception:  # noqa: BLE001 - caching must never break a page
             db.session.rollback()
             return None
-        key = "\n".join([fingerprint, today().isoformat(), request.full_path,
-                         request.headers.get("Accept", "")])
+        key = "\n".join(
+            [fingerprint, today().isoformat(), request.full_path, request.headers.get("Accept", "")]
+        )
         g.etag = hashlib.sha256(key.encode()).hexdigest()[:32]
         g.last_modified = newest
         if request.if_none_match.contains_weak(g.etag):

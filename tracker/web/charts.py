@@ -33,8 +33,9 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str:
     """One value of ``allowed`` (the first when absent); empty or repeated is a 400."""
     values = [v.strip() for v in request.args.getlist(name)]
     if "" in values:
-        raise BadParameter(name, f"{name} is empty: give one of {', '.join(allowed)}, or "
-                           "leave the parameter out")
+        raise BadParameter(
+            name, f"{name} is empty: give one of {', '.join(allowed)}, or leave the parameter out"
+        )
     if len(values) > 1:
         raise BadParameter(name, f"give {name} once, not {len(values)} times")
     if values and values[0] not in allowed:
@@ -67,8 +68,9 @@ def _plotly_config() -> dict:
 @bp.get("/timeline")
 def timeline():
     session = db.session
-    filters = parse_filters(request.args, "events", session, extra_params=TIMELINE_PARAMS,
-                            without=CHART_OMITS)
+    filters = parse_filters(
+        request.args, "events", session, extra_params=TIMELINE_PARAMS, without=CHART_OMITS
+    )
     interval = _choice("interval", INTERVALS)
     counts = chartdata.event_counts(session, filters, interval)
     in_effect = chartdata.in_effect_counts(session, filters)
@@ -93,9 +95,7 @@ def timeline():
         config_json=charts.data_json(_plotly_config()),
         measure_url=_measure_url_template(),
         events_csv=_url("browse.events_csv", filters),
-        measures_csv=_url(
-            "browse.measures_csv", replace(filters, collection="measures", kind=())
-        ),
+        measures_csv=_url("browse.measures_csv", replace(filters, collection="measures", kind=())),
         events_list=_url("browse.events", filters),
         interval_links={i: url_for("charts.timeline", **_args_with(interval=i)) for i in INTERVALS},
     )
@@ -111,8 +111,14 @@ def _args_with(**overrides) -> dict:
 @bp.get("/map")
 def map_view():
     session = db.session
-    filters = parse_filters(request.args, "measures", session, extra_params=MAP_PARAMS,
-                            without=CHART_OMITS, blank_as_absent=MAP_FORM_FIELDS)
+    filters = parse_filters(
+        request.args,
+        "measures",
+        session,
+        extra_params=MAP_PARAMS,
+        without=CHART_OMITS,
+        blank_as_absent=MAP_FORM_FIELDS,
+    )
     view = _choice("view", charts.VIEWS)
     data = chartdata.map_data(session, filters)
     members = chartdata.eu_members()

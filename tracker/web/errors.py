@@ -14,8 +14,14 @@ from tracker.extensions import db
 from tracker.read.parameters import BadParameter, Busy
 
 # What SQLite and PostgreSQL say when a lock could not be had in time.
-_LOCK_MESSAGES = ("database is locked", "database table is locked", "lock timeout",
-                  "could not obtain lock", "deadlock detected", "could not serialize")
+_LOCK_MESSAGES = (
+    "database is locked",
+    "database table is locked",
+    "lock timeout",
+    "could not obtain lock",
+    "deadlock detected",
+    "could not serialize",
+)
 
 
 def is_lock_error(exc: OperationalError) -> bool:
@@ -54,8 +60,7 @@ def error_response(exc: HTTPException) -> ErrorResponse:
         response = (text + "\n", status, {"Content-Type": "text/plain; charset=utf-8"})
     else:
         response = (
-            render_template("error.html", status=status, name=exc.name, message=message,
-                            parameter=parameter),
+            render_template("error.html", status=status, name=exc.name, message=message, parameter=parameter),
             status,
         )
     return response
@@ -83,7 +88,7 @@ def register(app: Flask) -> None:
             from flask import make_response
 
             response = make_response(*response) if len(response) == 3 else make_response(response)
-        for key, value in (exc.get_headers() if exc.code in (405, 503) else []):
+        for key, value in exc.get_headers() if exc.code in (405, 503) else []:
             if key.lower() in ("allow", "retry-after"):
                 response.headers[key] = value
         return response
@@ -102,6 +107,8 @@ def register(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return handle_http(exc)
         app.logger.exception("Unhandled error on %s", request.path)
-        return handle_http(InternalServerError(
-            "Something went wrong on our side. The error was logged; please try again later."
-        ))
+        return handle_http(
+            InternalServerError(
+                "Something went wrong on our side. The error was logged; please try again later."
+            )
+        )

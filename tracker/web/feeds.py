@@ -23,8 +23,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
 @bp.get("/events.atom")
 def events_atom():
     """The newest events matching the filters (the same filters as /events), newest first."""
-    f = parse_filters(request.args, "events", db.session,
-                      per_page_max=current_app.config["PER_PAGE_MAX"])
+    f = parse_filters(request.args, "events", db.session, per_page_max=current_app.config["PER_PAGE_MAX"])
     p = queries.page(db.session, f)
     fg = FeedGenerator()
     page_url = f.url(url_for("browse.events", _external=True))
@@ -47,8 +46,7 @@ def events_atom():
         entry.updated(_utc(event.updated_at))
         entry.category(term=event.kind, label=EVENT_KINDS.label(event.kind))
         sources = "; ".join(
-            (c.source.title or c.source.publisher or c.source.url or c.source.slug)
-            for c in event.citations
+            (c.source.title or c.source.publisher or c.source.url or c.source.slug) for c in event.citations
         )
         entry.summary((event.summary or event.title) + (f" Sources: {sources}." if sources else ""))
     return Response(fg.atom_str(pretty=True), mimetype="application/atom+xml")

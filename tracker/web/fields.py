@@ -38,7 +38,8 @@ class VocabSelectField(SelectField):
 
     def __init__(self, label, vocabulary: vocab.Vocabulary, optional: bool = False, **kwargs):
         choices = ([SelectChoice("", "—")] if optional else []) + [
-            SelectChoice(code, label) for code, label in vocabulary.choices()]
+            SelectChoice(code, label) for code, label in vocabulary.choices()
+        ]
         super().__init__(label, choices=choices, **kwargs)
         self.vocabulary = vocabulary
         self.optional = optional
@@ -48,6 +49,4 @@ class VocabSelectField(SelectField):
             self.data = None
             return
         if self.data not in self.vocabulary:
-            raise ValidationError(
-                f"Unknown {self.vocabulary.name} {self.data!r}: choose one from the list."
-            )
+            raise ValidationError(f"Unknown {self.vocabulary.name} {self.data!r}: choose one from the list.")

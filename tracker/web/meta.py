@@ -23,16 +23,21 @@ bp = Blueprint("meta", __name__)
 @bp.get("/methodology")
 def methodology():
     return render_template(
-        "methodology.html", vocabularies=vocab.ALL, kind_effect=vocab.KIND_EFFECT,
-        files=FILES, formula_prefixes=[repr(p) for p in FORMULA_PREFIXES],
+        "methodology.html",
+        vocabularies=vocab.ALL,
+        kind_effect=vocab.KIND_EFFECT,
+        files=FILES,
+        formula_prefixes=[repr(p) for p in FORMULA_PREFIXES],
     )
 
 
 @bp.get("/openapi.json")
 def openapi():
     """Generated per request: the technology and actor parameters list the slugs that exist."""
-    slugs = {"technology": list(db.session.scalars(select(Technology.slug).order_by(Technology.slug))),
-             "actor": list(db.session.scalars(select(Actor.slug).order_by(Actor.slug)))}
+    slugs = {
+        "technology": list(db.session.scalars(select(Technology.slug).order_by(Technology.slug))),
+        "actor": list(db.session.scalars(select(Actor.slug).order_by(Actor.slug))),
+    }
     return jsonify(build_spec(url_for("public.home", _external=True).rstrip("/"), slugs))
 
 
@@ -43,8 +48,13 @@ def data_package():
     reject_unknown(request.args, frozenset())
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - closed below
     try:
-        version = write_data_package(db.session, spool, url_for("public.home", _external=True),
-                                     today().isoformat(), dataset_fingerprint(db.session)[1])
+        version = write_data_package(
+            db.session,
+            spool,
+            url_for("public.home", _external=True),
+            today().isoformat(),
+            dataset_fingerprint(db.session)[1],
+        )
         spool.seek(0)
     except BaseException:
         spool.close()
@@ -58,7 +68,11 @@ def data_package():
             spool.close()
 
     filename = f"surveillance-policy-tracker-{version}.zip"
-    return Response(stream(), mimetype="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Data-Version": version,
-    })
+    return Response(
+        stream(),
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Data-Version": version,
+        },
+    )

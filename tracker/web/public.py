@@ -18,14 +18,18 @@ bp = Blueprint("public", __name__)
 def home():
     latest = db.session.scalars(
         select(Event)
-        .options(selectinload(Event.citations).selectinload(Citation.source),
-                 selectinload(Event.actor), selectinload(Event.measure))
+        .options(
+            selectinload(Event.citations).selectinload(Citation.source),
+            selectinload(Event.actor),
+            selectinload(Event.measure),
+        )
         .order_by(Event.date.desc(), Event.slug)
         .limit(20)
     ).all()
     on = today()
-    return render_template("home.html", latest=latest, on=on,
-                           headline=queries.in_effect_by_type(db.session, on))
+    return render_template(
+        "home.html", latest=latest, on=on, headline=queries.in_effect_by_type(db.session, on)
+    )
 
 
 @bp.get("/favicon.ico")
