@@ -11,8 +11,9 @@ from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
 from tracker.read import chartdata
+from tracker.read.collections import LISTED
 from tracker.read.filters import parse_filters
-from tracker.read.queries import events_select
+from tracker.read.selects import events_select
 
 D = dt.date
 
@@ -24,7 +25,7 @@ def session(loaded_app):
 
 
 def _filters(session, collection="events", **args):
-    return parse_filters(MultiDict(args), collection, session)
+    return parse_filters(MultiDict(args), LISTED[collection], session)
 
 
 class QueryCounter:

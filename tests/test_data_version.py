@@ -7,7 +7,7 @@ from sqlalchemy import event, select
 from tests.editor_helpers import make_world
 from tracker.accounts import users as auth
 from tracker.db.models import Measure, Technology, bump_data_version
-from tracker.read.queries import dataset_fingerprint
+from tracker.read.lifecycles import dataset_fingerprint
 
 
 def _version(session) -> int:

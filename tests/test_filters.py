@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from tracker.read.collections import EVENTS, LISTED, MEASURES
 from tracker.read.filters import Filters, caption, caption_slug, parse_as_of, parse_filters
 from tracker.read.parameters import BadParameter
 
@@ -16,7 +17,7 @@ def parse(shared_loaded_app, collection: str, **args):
 
     multi = MultiDict([(k, v) for k, vs in args.items() for v in (vs if isinstance(vs, list) else [vs])])
     with shared_loaded_app.app_context():
-        return parse_filters(multi, collection, db.session)
+        return parse_filters(multi, LISTED[collection], db.session)
 
 
 def test_repeated_values_or_and_defaults(shared_loaded_app):
@@ -40,9 +41,9 @@ def test_empty_form_fields_are_not_filters_but_other_empty_values_are_a_400(shar
 
     args = MultiDict([("q", ""), ("as_of", ""), ("date_from", " "), ("sort", "relevance")])
     with shared_loaded_app.app_context():
-        f = parse_filters(args, "events", db.session, blank_as_absent=FORM_TEXT_FIELDS)
+        f = parse_filters(args, EVENTS, db.session, blank_as_absent=FORM_TEXT_FIELDS)
     # The search box the user cleared takes "Best match" with it: the default order applies.
-    assert f == Filters(collection="events", as_of=f.as_of)
+    assert f == Filters(collection=EVENTS, as_of=f.as_of)
     for name in ("kind", "q", "as_of", "page"):
         with pytest.raises(BadParameter) as info:
             parse(shared_loaded_app, "events", **{name: ""})
@@ -90,7 +91,7 @@ def test_each_collection_accepts_its_own_parameters(shared_loaded_app):
 
 def test_captions():
     f = Filters(
-        collection="measures",
+        collection=MEASURES,
         measure_type=("ban", "moratorium"),
         technology=("face-recognition",),
         actor=("massachusetts",),
@@ -99,10 +100,10 @@ def test_captions():
         names={"technology": ["Face recognition"], "actor": ["Massachusetts"]},
     )
     assert caption(f) == "bans and moratoriums on face recognition in Massachusetts, 2019–2020"
-    g = Filters(collection="measures", status=("in_effect",), as_of=dt.date(2021, 1, 1), as_of_given=True)
+    g = Filters(collection=MEASURES, status=("in_effect",), as_of=dt.date(2021, 1, 1), as_of_given=True)
     assert caption(g) == "measures in effect on 1 January 2021"
     h = Filters(
-        collection="events",
+        collection=EVENTS,
         kind=("adopted",),
         country=("US",),
         q="Rekognition",

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.read.filters import COLLECTIONS
+from tracker.read.collections import LISTED, listing
 
 # Every parameter any page takes, and some no page takes.
 NAMES = sorted(
-    {p for spec in COLLECTIONS.values() for p in spec["params"]}
+    {p for c in LISTED.values() for p in listing(c).params}
     | {
         "bom",
         "interval",

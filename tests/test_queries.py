@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tracker.db.models import Event, Measure
 from tracker.extensions import db
-from tracker.read import queries
+from tracker.read import lifecycles, queries, selects
 
 SF = "san-francisco-face-recognition-ban-2019"
 
@@ -17,7 +17,7 @@ def test_cached_statuses_follow_an_edit(loaded_app):
     with loaded_app.app_context():
         measure = db.session.scalars(select(Measure).where(Measure.slug == SF)).one()
         day = dt.date(2030, 1, 1)
-        assert queries.measure_statuses(db.session, day)[measure.id] == "in_effect"
+        assert lifecycles.measure_statuses(db.session, day)[measure.id] == "in_effect"
         first = measure.events[0]
         db.session.add(
             Event(
@@ -32,18 +32,18 @@ def test_cached_statuses_follow_an_edit(loaded_app):
             )
         )
         db.session.commit()
-        assert queries.measure_statuses(db.session, day)[measure.id] == "repealed"
-        assert queries.measure_statuses(db.session, dt.date(2028, 1, 1))[measure.id] == "in_effect"
+        assert lifecycles.measure_statuses(db.session, day)[measure.id] == "repealed"
+        assert lifecycles.measure_statuses(db.session, dt.date(2028, 1, 1))[measure.id] == "in_effect"
         # The cached path (many ids) and the direct path (few ids) agree.
         all_ids = list(db.session.scalars(select(Measure.id)))
-        assert len(all_ids) > queries.SMALL / 4
-        many = queries.measure_statuses(db.session, day, all_ids * 5)
-        assert many[measure.id] == queries.measure_statuses(db.session, day, [measure.id])[measure.id]
+        assert len(all_ids) > lifecycles.SMALL / 4
+        many = lifecycles.measure_statuses(db.session, day, all_ids * 5)
+        assert many[measure.id] == lifecycles.measure_statuses(db.session, day, [measure.id])[measure.id]
 
 
 def test_light_event_rows_match_the_orm_objects(loaded_app):
     with loaded_app.app_context():
-        events = db.session.scalars(select(Event).options(*queries.EVENT_LOAD)).all()
+        events = db.session.scalars(select(Event).options(*selects.EVENT_LOAD)).all()
         rows = queries.event_rows(db.session, [e.id for e in events])
         assert len(rows) == len(events)
         for event in events:

@@ -27,7 +27,7 @@ from tracker.core.status import (
 )
 from tracker.db.models import Measure
 from tracker.extensions import db
-from tracker.read.queries import measure_lifecycles, measure_statuses
+from tracker.read.lifecycles import measure_lifecycles, measure_statuses
 
 D = dt.date
 

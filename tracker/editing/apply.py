@@ -19,9 +19,8 @@ from sqlalchemy import func, or_, select
 from tracker.core import vocab
 from tracker.datafiles.spec import BY_NAME
 from tracker.db.models import Actor, Citation, DbSession, Event, Measure, Source, Technology
-from tracker.editing.revisions import MODELS
+from tracker.read.collections import COLLECTIONS
 
-REF_MODELS: dict[str, type[Any]] = {**MODELS, "technologies": Technology}
 SLUG_MAX = 80
 
 
@@ -73,13 +72,18 @@ def slug_base(collection: str, values: dict[str, Any]) -> str:
     return values.get("title") or collection
 
 
+def _singular(collection: str) -> str:
+    return "technology" if collection == "technologies" else COLLECTIONS[collection].singular
+
+
 def _resolve(session: DbSession, collection: str, slug: str | None):
     if slug in (None, ""):
         return None
-    model = REF_MODELS[collection]
+    # A reference names a record of a collection, or a technology (a fixed vocabulary table).
+    model: type[Any] = Technology if collection == "technologies" else COLLECTIONS[collection].model
     obj = session.scalar(select(model).where(model.slug == slug))
     if obj is None:
-        raise EditError(f"unknown {collection[:-1]} {slug!r}")
+        raise EditError(f"unknown {_singular(collection)} {slug!r}")
     return obj
 
 
@@ -177,7 +181,7 @@ def dependents(session: DbSession, collection: str, obj: Any) -> Dependents:
 
 
 def get_by_slug(session: DbSession, collection: str, slug: str):
-    model = MODELS[collection]
+    model = COLLECTIONS[collection].model
     return session.scalar(select(model).where(model.slug == slug))
 
 
@@ -187,19 +191,14 @@ def count(session: DbSession, model: type[Any]) -> int:
 
 # --- links ----------------------------------------------------------------------------------
 
-DETAIL_ENDPOINTS = {
-    "events": "browse.event_detail",
-    "measures": "browse.measure_detail",
-    "actors": "browse.actor_detail",
-    "sources": "browse.source_detail",
-}
-
 
 def record_url(collection: str, obj: Any) -> str:
     """The public page of a record (a citation's: its event's)."""
     if collection == "citations":
         return record_url("events", obj.event)
-    return url_for(DETAIL_ENDPOINTS[collection], slug=obj.slug)
+    endpoint = COLLECTIONS[collection].detail_endpoint
+    assert endpoint is not None  # only citations have no page of their own, handled above
+    return url_for(endpoint, slug=obj.slug)
 
 
 def label(collection: str, obj: Any) -> str:

@@ -14,9 +14,8 @@ from tracker.accounts.users import admin_required
 from tracker.db.models import Citation, Revision, RevisionChange
 from tracker.editing import apply as editing
 from tracker.editing.forms import RevertForm
-from tracker.editing.revisions import MODELS, Recorder, history, recent, record_key, snapshot, state_after
+from tracker.editing.revisions import Recorder, history, recent, record_key, snapshot, state_after
 from tracker.editing.routes import (
-    NOUN,
     SLUGGED,
     _integrity_message,
     _key,
@@ -24,8 +23,10 @@ from tracker.editing.routes import (
     bp,
     editor_url,
     field_diff,
+    noun,
 )
 from tracker.extensions import db
+from tracker.read.collections import COLLECTIONS
 from tracker.read.parameters import id_parameter, parse_id, reject_unknown
 
 # --- history and revert ------------------------------------------------------------------------
@@ -51,7 +52,7 @@ def _record_id(collection: str, key: str) -> tuple[Any, int]:
         .limit(1)
     )
     if record_id is None:
-        abort(404, f"There is no {NOUN[collection]} {key!r}.")
+        abort(404, f"There is no {noun(collection)} {key!r}.")
     return None, record_id
 
 
@@ -59,7 +60,7 @@ def history_view(collection: str, key: str):
     obj, record_id = _record_id(collection, key)
     changes = history(db.session, collection, record_id)
     if obj is None and not changes:
-        abort(404, f"There is no {NOUN[collection]} {key!r}.")
+        abort(404, f"There is no {noun(collection)} {key!r}.")
     entries = [{"change": c, "rows": field_diff(c.before, c.after)} for c in changes]
     return render_template(
         "editor/history.html",
@@ -68,7 +69,7 @@ def history_view(collection: str, key: str):
         key=key,
         entries=entries,
         label=editing.label(collection, obj) if obj is not None else key,
-        noun=NOUN[collection],
+        noun=noun(collection),
         revert_form=RevertForm(),
         record_url=editing.record_url(collection, obj) if obj is not None else None,
     )
@@ -87,7 +88,7 @@ def revert(collection: str, key: str, revision_id: int):
     changes = history(db.session, collection, record_id)
     target_revision = db.session.get(Revision, revision_id)
     if target_revision is None or all(c.revision_id != revision_id for c in changes):
-        abort(404, f"Revision {revision_id} did not change this {NOUN[collection]}.")
+        abort(404, f"Revision {revision_id} did not change this {noun(collection)}.")
     if obj is None:
         return _restore(collection, key, record_id, changes, target_revision)
     current = snapshot(obj)
@@ -96,7 +97,7 @@ def revert(collection: str, key: str, revision_id: int):
         db.session,
         _user(),
         "revert",
-        f"Reverted {NOUN[collection]} {record_key(obj)} to revision {revision_id}",
+        f"Reverted {noun(collection)} {record_key(obj)} to revision {revision_id}",
         reverts=target_revision,
     )
     try:
@@ -122,12 +123,12 @@ def _restore(collection: str, key: str, record_id: int, changes: list, target_re
     # From the deletion itself: the values it removed, i.e. just before it.
     after = target_revision.id - 1 if target_revision.id >= changes[0].revision_id else target_revision.id
     target = state_after(changes, {}, after)
-    obj = MODELS[collection]()
+    obj = COLLECTIONS[collection].model()
     obj.id = record_id
     if collection != "citations":
         obj.slug = target.get("slug") or key
         if editing.get_by_slug(db.session, collection, obj.slug) is not None:
-            abort(409, f"Cannot restore: another {NOUN[collection]} now has the slug {obj.slug!r}.")
+            abort(409, f"Cannot restore: another {noun(collection)} now has the slug {obj.slug!r}.")
     try:
         editing.apply_values(db.session, collection, obj, target)
         db.session.add(obj)
@@ -135,7 +136,7 @@ def _restore(collection: str, key: str, record_id: int, changes: list, target_re
             db.session,
             _user(),
             "revert",
-            f"Restored {NOUN[collection]} {record_key(obj)} as after revision {target_revision.id}",
+            f"Restored {noun(collection)} {record_key(obj)} as after revision {target_revision.id}",
             reverts=target_revision,
         )
         recorder.created(obj)

@@ -20,30 +20,18 @@ from sqlalchemy import select
 
 from tracker.datafiles.spec import BY_NAME, row_values
 from tracker.db.models import (
-    Actor,
     Citation,
     DbSession,
-    Event,
-    Measure,
     Revision,
     RevisionChange,
-    Source,
     User,
     utcnow,
 )
-
-MODELS: dict[str, type[Any]] = {
-    "actors": Actor,
-    "measures": Measure,
-    "events": Event,
-    "sources": Source,
-    "citations": Citation,
-}
-COLLECTION_OF = {model: name for name, model in MODELS.items()}
+from tracker.read.collections import COLLECTIONS
 
 
 def collection_of(obj: object) -> str:
-    return COLLECTION_OF[type(obj)]
+    return COLLECTIONS.of_model(type(obj)).name
 
 
 def _jsonable(value: Any) -> Any:

@@ -21,20 +21,19 @@ from tracker.accounts.users import editor_required
 from tracker.db.models import Citation, Correction
 from tracker.editing import apply as editing
 from tracker.editing.forms import FORMS, DeleteForm, RecordForm
-from tracker.editing.revisions import MODELS, Recorder, history, record_key, snapshot
+from tracker.editing.revisions import Recorder, history, record_key, snapshot
 from tracker.extensions import db
+from tracker.read.collections import COLLECTIONS, LISTED
 from tracker.read.parameters import id_parameter, parse_id, reject_unknown
 
 bp = Blueprint("editor", __name__)
 
-SLUGGED = ("events", "measures", "actors", "sources")
-NOUN = {
-    "events": "event",
-    "measures": "measure",
-    "actors": "actor",
-    "sources": "source",
-    "citations": "citation",
-}
+# Records with a slug in their URL: the listed collections (a citation is known by its id).
+SLUGGED = tuple(LISTED)
+
+
+def noun(collection: str) -> str:
+    return COLLECTIONS[collection].singular
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -60,7 +59,7 @@ def _get(collection: str, key: str):
     else:
         obj = editing.get_by_slug(db.session, collection, key)
     if obj is None:
-        abort(404, f"There is no {NOUN[collection]} {key!r}.")
+        abort(404, f"There is no {noun(collection)} {key!r}.")
     return obj
 
 
@@ -161,16 +160,17 @@ def create(collection: str):
     form = _form(collection)
     if form.validate_on_submit():
         values = form.values()
-        obj = MODELS[collection]()
-        obj.slug = editing.unique_slug(db.session, MODELS[collection], editing.slug_base(collection, values))
+        model = COLLECTIONS[collection].model
+        obj = model()
+        obj.slug = editing.unique_slug(db.session, model, editing.slug_base(collection, values))
         editing.apply_values(db.session, collection, obj, values)
         db.session.add(obj)
         if _commit_created(
-            obj, f"Created {NOUN[collection]} {obj.slug}", f"Saved {NOUN[collection]} {obj.slug}."
+            obj, f"Created {noun(collection)} {obj.slug}", f"Saved {noun(collection)} {obj.slug}."
         ):
             return redirect(editing.record_url(collection, obj))
     return render_template(
-        "editor/form.html", form=form, collection=collection, obj=None, title=f"New {NOUN[collection]}"
+        "editor/form.html", form=form, collection=collection, obj=None, title=f"New {noun(collection)}"
     )
 
 
@@ -218,7 +218,7 @@ def edit(collection: str, key: str):
         if form.base_version != obj.version:
             return _conflict(collection, obj, values, form.base_version)
         editing.apply_values(db.session, collection, obj, values)
-        recorder = Recorder(db.session, _user(), "update", f"Edited {NOUN[collection]} {record_key(obj)}")
+        recorder = Recorder(db.session, _user(), "update", f"Edited {noun(collection)} {record_key(obj)}")
         try:
             change = recorder.updated(obj, before)
             if change is None:
@@ -242,7 +242,7 @@ def edit(collection: str, key: str):
         obj=obj,
         key=_key(collection, obj),
         correction=correction,
-        title=f"Edit {NOUN[collection]}: {editing.label(collection, obj)}",
+        title=f"Edit {noun(collection)}: {editing.label(collection, obj)}",
     )
 
 
@@ -262,7 +262,7 @@ def delete(collection: str, key: str):
             status = 409
         else:
             recorder = Recorder(
-                db.session, _user(), "delete", f"Deleted {NOUN[collection]} {record_key(obj)}"
+                db.session, _user(), "delete", f"Deleted {noun(collection)} {record_key(obj)}"
             )
             # Record everything first (recording flushes), then delete in one go.
             for _, dep in deps.cleared:
@@ -281,7 +281,7 @@ def delete(collection: str, key: str):
             except (IntegrityError, StaleDataError) as exc:
                 db.session.rollback()
                 abort(409, f"The record could not be deleted ({type(exc).__name__}). Reload and try again.")
-            flash(f"Deleted {NOUN[collection]} {label}.", "info")
+            flash(f"Deleted {noun(collection)} {label}.", "info")
             if parent is not None:
                 return redirect(editing.record_url("events", parent))
             return redirect(url_for("editor.changes"))
@@ -293,7 +293,7 @@ def delete(collection: str, key: str):
         key=_key(collection, obj),
         label=label,
         deps=deps,
-        noun=NOUN[collection],
+        noun=noun(collection),
     ), status
 
 
@@ -310,16 +310,15 @@ for _c in SLUGGED:
         methods=["GET", "POST"],
     )
 for _c in (*SLUGGED, "citations"):
-    conv = "<key>"
     bp.add_url_rule(
-        f"/{_c}/{conv}/edit",
+        f"/{_c}/<key>/edit",
         f"edit_{_c}",
         editor_required(edit),
         defaults={"collection": _c},
         methods=["GET", "POST"],
     )
     bp.add_url_rule(
-        f"/{_c}/{conv}/delete",
+        f"/{_c}/<key>/delete",
         f"delete_{_c}",
         editor_required(delete),
         defaults={"collection": _c},

@@ -2,7 +2,7 @@
 
 Why a module of its own: the figure builders stay pure (DataFrame in, figure out, testable
 without a database), and everything that touches the database for a chart is here, built on
-:func:`tracker.queries.events_select` / :func:`tracker.queries.measures_select` so a chart
+:func:`tracker.read.selects.events_select` / :func:`tracker.read.selects.measures_select` so a chart
 shows exactly the rows of the list with the same query string.
 
 Why sizes do not grow with the data: counts are grouped in SQL (a handful of rows per month
@@ -30,9 +30,9 @@ from tracker.core import vocab
 from tracker.core.places import EU, EU_MEMBERS, country_alpha3
 from tracker.core.status import Period, today
 from tracker.db.models import Actor, DbSession, Event, Measure
-from tracker.read import queries
 from tracker.read.filters import Filters
-from tracker.read.queries import events_select, measures_select
+from tracker.read.lifecycles import measure_lifecycles
+from tracker.read.selects import events_select, measures_select
 
 LIFESPAN_LIMIT = 100
 """At most this many measures on the lifespan chart (the most recently started ones)."""
@@ -74,7 +74,7 @@ def lifecycles(
 ) -> dict[int, list[Period]]:
     """``{measure id: lifecycle periods}`` for the given measures (those with events).
 
-    The lifecycles come from :func:`tracker.queries.measure_lifecycles`, derived once per
+    The lifecycles come from :func:`tracker.read.lifecycles.measure_lifecycles`, derived once per
     version of the data; the ids may be a subquery of the filtered measures. With
     ``technologies`` (a technology filter), each lifecycle keeps only the time its measure
     covered them, so counts and the map follow what was covered on each date.
@@ -82,7 +82,7 @@ def lifecycles(
     ids = _ids(measure_ids)
     if not isinstance(ids, list):
         ids = list(session.scalars(ids))
-    return {mid: ps for mid, ps in queries.measure_lifecycles(session, ids, technologies).items() if ps}
+    return {mid: ps for mid, ps in measure_lifecycles(session, ids, technologies).items() if ps}
 
 
 def precisions(

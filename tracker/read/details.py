@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from tracker.core.status import Period, status_in
 from tracker.db.models import Actor, Citation, DbSession, Event, Measure, Source
-from tracker.read import queries
+from tracker.read import lifecycles, selects
 
 
 @dataclass(frozen=True)
@@ -74,13 +74,13 @@ def _get(session: DbSession, model, slug: str, *options):
 
 
 def measure_history(session: DbSession, measure: Measure, on: dt.date) -> MeasureHistory:
-    found = queries.histories(session, [measure.id])
+    found = lifecycles.histories(session, [measure.id])
     periods = found.lifecycles.get(measure.id, [])
     return MeasureHistory(periods, status_in(periods, on), found.coverage.get(measure.id, {}))
 
 
 def event_detail(session: DbSession, slug: str, on: dt.date) -> EventDetail:
-    event = _get(session, Event, slug, *queries.EVENT_LOAD)
+    event = _get(session, Event, slug, *selects.EVENT_LOAD)
     history = measure_history(session, event.measure, on) if event.measure else None
     siblings = list(event.measure.events) if event.measure else []
     return EventDetail(event, on, history, siblings)
@@ -91,7 +91,7 @@ def measure_detail(session: DbSession, slug: str, on: dt.date) -> MeasureDetail:
         session,
         Measure,
         slug,
-        *queries.MEASURE_LOAD,
+        *selects.MEASURE_LOAD,
         selectinload(Measure.events).selectinload(Event.citations).selectinload(Citation.source),
     )
     replaced_by = list(session.scalars(select(Measure).where(Measure.replaces_id == measure.id)))
@@ -102,12 +102,12 @@ def actor_detail(session: DbSession, slug: str, on: dt.date) -> ActorDetail:
     """The actor, the measures it adopted or that apply to it (``own``), those of the places
     and bodies under it (``below``), its events, and the sources it published."""
     actor = _get(session, Actor, slug, selectinload(Actor.children), selectinload(Actor.parent))
-    tree = queries.actor_and_descendants([actor.slug])
+    tree = selects.actor_and_descendants([actor.slug])
     own = list(
         session.scalars(
             select(Measure)
             .where(or_(Measure.adopted_by_id == actor.id, Measure.jurisdiction_id == actor.id))
-            .options(*queries.MEASURE_LOAD)
+            .options(*selects.MEASURE_LOAD)
             .order_by(Measure.title)
         )
     )
@@ -116,8 +116,8 @@ def actor_detail(session: DbSession, slug: str, on: dt.date) -> ActorDetail:
     )
     if own:
         below_query = below_query.where(Measure.id.not_in([m.id for m in own]))
-    below = list(session.scalars(below_query.options(*queries.MEASURE_LOAD).order_by(Measure.title)))
-    statuses = queries.measure_statuses(session, on, [m.id for m in own + below])
+    below = list(session.scalars(below_query.options(*selects.MEASURE_LOAD).order_by(Measure.title)))
+    statuses = lifecycles.measure_statuses(session, on, [m.id for m in own + below])
     events = list(
         session.scalars(
             select(Event).where(Event.actor_id == actor.id).order_by(Event.date.desc(), Event.slug)

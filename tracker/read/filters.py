@@ -24,70 +24,10 @@ from tracker.core.dates import check_range, date_label, non_ascii_digits
 from tracker.core.places import country_name, region_name
 from tracker.core.status import today
 from tracker.db.models import Actor, DbSession, Technology
+from tracker.read.collections import Collection, listing
 from tracker.read.parameters import BadParameter, reject_unknown
 
 MULTI = ("kind", "measure_type", "status", "technology", "actor", "country", "region")
-
-# Which parameters each collection accepts, and what its `kind` means.
-COLLECTIONS: dict[str, dict] = {
-    "events": {
-        "params": {
-            "q",
-            "kind",
-            "measure_type",
-            "status",
-            "technology",
-            "actor",
-            "country",
-            "region",
-            "date_from",
-            "date_to",
-            "as_of",
-            "sort",
-            "page",
-            "per_page",
-        },
-        "kind": vocab.EVENT_KINDS,
-        "sorts": ("-date", "date", "title"),
-        "default_sort": "-date",
-        "noun": "events",
-    },
-    "measures": {
-        "params": {
-            "q",
-            "measure_type",
-            "status",
-            "technology",
-            "actor",
-            "country",
-            "region",
-            "date_from",
-            "date_to",
-            "as_of",
-            "sort",
-            "page",
-            "per_page",
-        },
-        "kind": None,
-        "sorts": ("-date", "date", "title"),
-        "default_sort": "-date",
-        "noun": "measures",
-    },
-    "sources": {
-        "params": {"q", "kind", "date_from", "date_to", "sort", "page", "per_page"},
-        "kind": vocab.SOURCE_KINDS,
-        "sorts": ("-date", "date", "title"),
-        "default_sort": "-date",
-        "noun": "sources",
-    },
-    "actors": {
-        "params": {"q", "kind", "actor", "country", "region", "sort", "page", "per_page"},
-        "kind": vocab.ACTOR_KINDS,
-        "sorts": ("title",),  # actors have no date
-        "default_sort": "title",
-        "noun": "actors",
-    },
-}
 
 # Parameters that choose a representation, not rows: only the CSV lists take them (a
 # byte-order mark means nothing in JSON, Atom or HTML, so there it is refused, not ignored).
@@ -118,7 +58,7 @@ PER_PAGE_MAX = 500
 
 @dataclass(frozen=True)
 class Filters:
-    collection: str
+    collection: Collection  # a listed one (tracker.read.collections.LISTED)
     q: str | None = None
     kind: tuple[str, ...] = ()
     measure_type: tuple[str, ...] = ()
@@ -253,16 +193,16 @@ def _int(parameter: str, text: str, low: int, high: int) -> int:
 
 
 def accepted_params(
-    collection: str, extra_params: frozenset = frozenset(), without: frozenset = frozenset()
+    collection: Collection, extra_params: frozenset = frozenset(), without: frozenset = frozenset()
 ) -> frozenset[str]:
     """The parameters a route over ``collection`` takes (the OpenAPI description and
     :func:`parse_filters` both ask here, so they cannot disagree)."""
-    return frozenset((COLLECTIONS[collection]["params"] - without) | extra_params)
+    return frozenset((listing(collection).params - without) | extra_params)
 
 
 def parse_filters(
     args: MultiDict,
-    collection: str,
+    collection: Collection,
     session: DbSession,
     per_page_max: int = PER_PAGE_MAX,
     extra_params: frozenset = frozenset(),
@@ -277,14 +217,14 @@ def parse_filters(
     except for the names in ``blank_as_absent`` (the HTML form's fields, see
     :data:`FORM_TEXT_FIELDS`), where it means the parameter was not given.
     """
-    spec = COLLECTIONS[collection]
+    spec = listing(collection)
     allowed = accepted_params(collection, extra_params, without)
     for name in args:
         if name not in allowed:
             hint = ""
             if name in CSV_PARAMS:
                 hint = f"; {name} applies to the CSV download (/{collection}.csv) only"
-            elif name in spec["params"]:
+            elif name in spec.params:
                 hint = f"; {name} applies to the lists, not here"
             raise BadParameter(
                 name, f"unknown parameter {name!r} (accepted here: {', '.join(sorted(allowed))})" + hint
@@ -322,7 +262,7 @@ def parse_filters(
             raise BadParameter("q", "the search has no words in it")
         values["q"] = q
 
-    kind_vocab = spec["kind"]
+    kind_vocab = spec.kind
     for name, vocabulary in (
         ("kind", kind_vocab),
         ("measure_type", vocab.MEASURE_TYPES),
@@ -384,14 +324,14 @@ def parse_filters(
             raise BadParameter(
                 "sort",
                 "sort=relevance ranks the matches of a search: give q, "
-                f"or sort by one of: {', '.join(spec['sorts'])}",
+                f"or sort by one of: {', '.join(spec.sorts)}",
             )
-        sorts = spec["sorts"] + (("relevance",) if q else ())
+        sorts = spec.sorts + (("relevance",) if q else ())
         if sort not in sorts:
             raise BadParameter("sort", f"unknown sort {sort!r} (one of: {', '.join(sorts)})")
         values["sort"], values["sort_given"] = sort, True
     else:
-        values["sort"] = spec["default_sort"]
+        values["sort"] = spec.default_sort
 
     page = single("page")
     values["page"] = _int("page", page, 1, PAGE_MAX) if page is not None else 1
@@ -460,17 +400,18 @@ def place_name(code: str) -> str:
 
 def caption(f: Filters) -> str:
     """'bans and moratoriums on face recognition in Massachusetts, 2019–2020'."""
-    noun = COLLECTIONS[f.collection]["noun"]
+    noun = f.collection.name
     types = _and([_plural(vocab.MEASURE_TYPES.label(t)) for t in f.measure_type])
     parts: list[str] = []
-    if f.collection == "measures":
+    if f.collection.name == "measures":
         parts.append(types or "measures")
-    elif f.collection == "events":
+    elif f.collection.name == "events":
         kinds = _or([vocab.EVENT_KINDS.label(k).lower() for k in f.kind])
         subject = f"{kinds} events" if kinds else "events"
         parts.append(f"{subject} of {types}" if types else subject)
     else:
-        kinds = _and([_plural(COLLECTIONS[f.collection]["kind"].label(k)) for k in f.kind])
+        kind_vocab = listing(f.collection).kind
+        kinds = _and([_plural(kind_vocab.label(k)) for k in f.kind]) if kind_vocab else ""
         parts.append(kinds or noun)
     if f.status:
         when = "today" if not f.as_of_given else f"on {date_label(f.as_of)}"
@@ -481,7 +422,7 @@ def caption(f: Filters) -> str:
         parts.append("on " + _or([n.lower() for n in f.names.get("technology", f.technology)]))
     places = list(f.names.get("actor", f.actor)) + [place_name(c) for c in f.country + f.region]
     if places:
-        parts.append("in " + _or(places) if f.collection != "actors" else "within " + _or(places))
+        parts.append("in " + _or(places) if f.collection.name != "actors" else "within " + _or(places))
     text = " ".join(parts)
     period = _period(f)
     if period:

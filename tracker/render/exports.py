@@ -16,6 +16,7 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -473,13 +474,23 @@ def source_detail_record(d, url_for) -> dict:
     return record
 
 
-# By collection: (object -> JSON record, CSV header, JSON record -> CSV row).
-RecordFormat = tuple[Callable[..., dict], list[str], Callable[[dict], list]]
-RECORDS: dict[str, RecordFormat] = {
-    "events": (event_record, EVENT_CSV_COLUMNS, event_csv_row),
-    "measures": (measure_record, MEASURE_CSV_COLUMNS, measure_csv_row),
-    "sources": (source_record, SOURCE_CSV_COLUMNS, source_csv_row),
-    "actors": (actor_record, ACTOR_CSV_COLUMNS, actor_csv_row),
+@dataclass(frozen=True)
+class RecordFormat:
+    """How one listed collection's rows are written: the JSON record of a row (``record(row,
+    statuses, as_of, url_for)``), the CSV header, and a JSON record's CSV row. The CSV row is
+    made from the JSON record, so the two formats cannot disagree."""
+
+    record: Callable[..., dict]
+    csv_columns: list[str]
+    csv_row: Callable[[dict], list]
+
+
+# By listed collection (tracker.read.collections.LISTED; a test checks every one has one).
+FORMATS: dict[str, RecordFormat] = {
+    "events": RecordFormat(event_record, EVENT_CSV_COLUMNS, event_csv_row),
+    "measures": RecordFormat(measure_record, MEASURE_CSV_COLUMNS, measure_csv_row),
+    "sources": RecordFormat(source_record, SOURCE_CSV_COLUMNS, source_csv_row),
+    "actors": RecordFormat(actor_record, ACTOR_CSV_COLUMNS, actor_csv_row),
 }
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.core import vocab
-from tracker.read.filters import COLLECTIONS, PAGE_MAX, PER_PAGE_MAX, Q_MAX
+from tracker.read.collections import EVENTS, LISTED, Collection, listing
+from tracker.read.filters import PAGE_MAX, PER_PAGE_MAX, Q_MAX
 
 PARAM_DOCS = {
     "q": ("string", "Full-text search (ranked; words must all match)."),
@@ -67,19 +68,22 @@ PATTERNS: dict[str, dict[str, Any]] = {
 }
 
 
-def _parameter(name: str, collection: str, slugs: dict[str, list[str]] | None = None) -> dict:
+def _parameter(name: str, collection: Collection, slugs: dict[str, list[str]] | None = None) -> dict:
     kind, doc = PARAM_DOCS[name]
     schema: dict = {"type": kind, **PATTERNS.get(name, {})}
     if slugs and name in slugs:
         schema = {"type": "string", "enum": slugs[name]}
     if name == "kind":
-        schema["enum"] = COLLECTIONS[collection]["kind"].codes
+        kinds = listing(collection).kind
+        if kinds is None:  # the registry gives ``kind`` only to collections that have one
+            raise ValueError(f"{collection} take no kind")
+        schema["enum"] = kinds.codes
     elif name in ENUMS:
         schema["enum"] = ENUMS[name]
     elif name == "sort":
         # relevance is accepted only with q, which a schema of one parameter cannot say:
         # it is in the description, not the enum.
-        schema["enum"] = list(COLLECTIONS[collection]["sorts"])
+        schema["enum"] = list(listing(collection).sorts)
     repeat = name in ("kind", "measure_type", "status", "technology", "actor", "country", "region")
     if repeat:
         schema = {"type": "array", "items": schema}
@@ -108,9 +112,10 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
     """The description; ``slugs`` (``technology`` and ``actor`` → the slugs in the database)
     makes those parameters enums, so the description says which values exist."""
     paths: dict = {}
-    for collection, spec in COLLECTIONS.items():
-        params = [_parameter(p, collection, slugs) for p in sorted(spec["params"])]
-        item = f"#/components/schemas/{collection.capitalize()[:-1]}"
+    for c in LISTED.values():
+        collection = c.name
+        params = [_parameter(p, c, slugs) for p in sorted(listing(c).params)]
+        item = f"#/components/schemas/{c.singular.capitalize()}"
         paths[f"/{collection}.json"] = {
             "get": {
                 "summary": f"List {collection} matching the filters",
@@ -167,7 +172,7 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
                 "summary": f"One {collection[:-1]}",
                 "parameters": [
                     {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", **SLUG}},
-                    _parameter("as_of", collection),
+                    _parameter("as_of", c),
                 ],
                 "responses": {
                     "200": {
@@ -182,7 +187,7 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
     paths["/events.atom"] = {
         "get": {
             "summary": "Atom feed of the newest events matching the filters",
-            "parameters": [_parameter(p, "events", slugs) for p in sorted(COLLECTIONS["events"]["params"])],
+            "parameters": [_parameter(p, EVENTS, slugs) for p in sorted(listing(EVENTS).params)],
             "responses": {
                 "200": {
                     "description": "Atom feed",

@@ -22,8 +22,8 @@ from flask import (
 from tracker.core.status import today
 from tracker.extensions import db
 from tracker.read import details, queries
+from tracker.read.collections import EVENTS, LISTED, Collection
 from tracker.read.filters import (
-    COLLECTIONS,
     CSV_PARAMS,
     FORM_TEXT_FIELDS,
     Filters,
@@ -32,7 +32,7 @@ from tracker.read.filters import (
     parse_filters,
 )
 from tracker.render.exports import (
-    RECORDS,
+    FORMATS,
     actor_detail_record,
     csv_chunks,
     measure_detail_record,
@@ -43,10 +43,8 @@ from tracker.render.formatting import highlight_quotes
 
 bp = Blueprint("browse", __name__)
 
-SINGULAR = {"events": "event", "measures": "measure", "sources": "source", "actors": "actor"}
 
-
-def filters_for(collection: str, **options) -> Filters:
+def filters_for(collection: Collection, **options) -> Filters:
     """The request's filters; ``options`` are parse_filters' per-format ones (``bom`` on
     CSV, the HTML form's empty fields)."""
     return parse_filters(
@@ -76,8 +74,8 @@ def list_links(f: Filters, p: queries.Page | None = None) -> dict:
     }
 
 
-def records(collection: str, items: list, extra: dict, f: Filters) -> list[dict]:
-    make = RECORDS[collection][0]
+def records(items: list, extra: dict, f: Filters) -> list[dict]:
+    make = FORMATS[f.collection.name].record
     statuses = extra.get("statuses", {})
     out = [make(item, statuses, f.as_of, _abs) for item in items]
     found = extra.get("milestones")
@@ -91,12 +89,12 @@ def records(collection: str, items: list, extra: dict, f: Filters) -> list[dict]
     return out
 
 
-def list_json(collection: str):
+def list_json(collection: Collection):
     f = filters_for(collection)
     p = queries.page(db.session, f)
     return jsonify(
         {
-            "items": records(collection, p.items, p.extra, f),
+            "items": records(p.items, p.extra, f),
             "total": p.total,
             "page": p.page,
             "per_page": p.per_page,
@@ -107,17 +105,17 @@ def list_json(collection: str):
     )
 
 
-def list_csv(collection: str):
+def list_csv(collection: Collection):
     """Every matching row (page/per_page ignored), streamed in chunks, formula-safe."""
     f = filters_for(collection, extra_params=CSV_PARAMS)
-    _, columns, to_row = RECORDS[collection]
+    fmt = FORMATS[collection.name]
     bom = request.args.get("bom") == "1"
 
     def rows():
         for items, extra in queries.chunks(db.session, f):
-            yield [to_row(record) for record in records(collection, items, extra, f)]
+            yield [fmt.csv_row(record) for record in records(items, extra, f)]
 
-    generate = stream_with_context(csv_chunks(rows(), columns, bom=bom, safe=True))
+    generate = stream_with_context(csv_chunks(rows(), fmt.csv_columns, bom=bom, safe=True))
     filename = caption_slug(f) + ".csv"
     return Response(
         generate,
@@ -126,7 +124,7 @@ def list_csv(collection: str):
     )
 
 
-def list_html(collection: str):
+def list_html(collection: Collection):
     """The page with the filter form: a field the user left empty is no filter."""
     f = filters_for(collection, blank_as_absent=FORM_TEXT_FIELDS)
     p = queries.page(db.session, f)
@@ -136,19 +134,20 @@ def list_html(collection: str):
         f=f,
         page=p,
         facets=facets,
-        collection=collection,
+        collection=collection.name,
+        sorts=collection.listing.sorts if collection.listing else (),
         links=list_links(f, p),
-        singular=SINGULAR[collection],
+        singular=collection.singular,
     )
 
 
-def _register_list(collection: str) -> None:
-    bp.add_url_rule(f"/{collection}", collection, lambda: list_html(collection))
+def _register_list(collection: Collection) -> None:
+    bp.add_url_rule(f"/{collection}", collection.name, lambda: list_html(collection))
     bp.add_url_rule(f"/{collection}.json", f"{collection}_json", lambda: list_json(collection))
     bp.add_url_rule(f"/{collection}.csv", f"{collection}_csv", lambda: list_csv(collection))
 
 
-for _collection in COLLECTIONS:
+for _collection in LISTED.values():
     _register_list(_collection)
 
 
@@ -170,7 +169,7 @@ def event_detail(slug: str):
 def event_detail_json(slug: str):
     on, _ = parse_as_of(request.args)
     d = details.event_detail(db.session, slug, on)
-    return jsonify(RECORDS["events"][0](d.event, d.statuses, on, _abs))
+    return jsonify(FORMATS[EVENTS.name].record(d.event, d.statuses, on, _abs))
 
 
 @bp.get("/measures/<slug>")

@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from tracker.core.status import today
 from tracker.extensions import db
-from tracker.read.queries import dataset_fingerprint
+from tracker.read.lifecycles import dataset_fingerprint
 
 PUBLIC_DATA_SUFFIXES = (".json", ".csv", ".atom", ".zip")
 CACHED_BLUEPRINTS = ("public", "browse", "feeds", "meta", "charts")

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from tracker.core.status import today
 from tracker.extensions import db
 from tracker.read import chartdata
+from tracker.read.collections import EVENTS, MEASURES
 from tracker.read.filters import CHART_OMITS, Filters, parse_filters
 from tracker.read.parameters import BadParameter
 from tracker.render import figures as charts
@@ -68,9 +69,7 @@ def _plotly_config() -> dict:
 @bp.get("/timeline")
 def timeline():
     session = db.session
-    filters = parse_filters(
-        request.args, "events", session, extra_params=TIMELINE_PARAMS, without=CHART_OMITS
-    )
+    filters = parse_filters(request.args, EVENTS, session, extra_params=TIMELINE_PARAMS, without=CHART_OMITS)
     interval = _choice("interval", INTERVALS)
     counts = chartdata.event_counts(session, filters, interval)
     in_effect = chartdata.in_effect_counts(session, filters)
@@ -95,7 +94,7 @@ def timeline():
         config_json=charts.data_json(_plotly_config()),
         measure_url=_measure_url_template(),
         events_csv=_url("browse.events_csv", filters),
-        measures_csv=_url("browse.measures_csv", replace(filters, collection="measures", kind=())),
+        measures_csv=_url("browse.measures_csv", replace(filters, collection=MEASURES, kind=())),
         events_list=_url("browse.events", filters),
         interval_links={i: url_for("charts.timeline", **_args_with(interval=i)) for i in INTERVALS},
     )
@@ -113,7 +112,7 @@ def map_view():
     session = db.session
     filters = parse_filters(
         request.args,
-        "measures",
+        MEASURES,
         session,
         extra_params=MAP_PARAMS,
         without=CHART_OMITS,

@@ -11,6 +11,7 @@ from tracker.core.dates import date_label
 from tracker.core.vocab import EVENT_KINDS
 from tracker.extensions import db
 from tracker.read import queries
+from tracker.read.collections import EVENTS
 from tracker.read.filters import parse_filters
 
 bp = Blueprint("feeds", __name__)
@@ -23,7 +24,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
 @bp.get("/events.atom")
 def events_atom():
     """The newest events matching the filters (the same filters as /events), newest first."""
-    f = parse_filters(request.args, "events", db.session, per_page_max=current_app.config["PER_PAGE_MAX"])
+    f = parse_filters(request.args, EVENTS, db.session, per_page_max=current_app.config["PER_PAGE_MAX"])
     p = queries.page(db.session, f)
     fg = FeedGenerator()
     page_url = f.url(url_for("browse.events", _external=True))

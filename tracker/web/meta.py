@@ -12,8 +12,8 @@ from tracker.core.status import today
 from tracker.datafiles.spec import FILES
 from tracker.db.models import Actor, Technology
 from tracker.extensions import db
+from tracker.read.lifecycles import dataset_fingerprint
 from tracker.read.parameters import reject_unknown
-from tracker.read.queries import dataset_fingerprint
 from tracker.render.exports import FORMULA_PREFIXES, write_data_package
 from tracker.render.openapi import build_spec
 

@@ -1,0 +1,298 @@
+"""One SQLAlchemy ``Select`` per list collection: the rows a :class:`~tracker.read.filters.Filters`
+asks for, in its order.
+
+These are the builders the collection registry (:mod:`tracker.read.collections`) names; the
+runners in :mod:`tracker.read.queries` page, stream and facet them, so HTML, JSON, CSV,
+feeds and charts all select through the same code. Status filters become ``IN`` clauses of
+measure ids computed by :mod:`tracker.read.lifecycles`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy.orm import aliased, selectinload
+
+from tracker.db import search
+from tracker.db.models import (
+    Actor,
+    Citation,
+    DbSession,
+    Event,
+    Measure,
+    Source,
+    Technology,
+    event_technologies,
+    measure_technologies,
+)
+from tracker.read.lifecycles import not_covering_ids, status_ids
+
+if TYPE_CHECKING:
+    from tracker.read.filters import Filters
+
+
+def actor_and_descendants(slugs: Iterable[str]):
+    """A select of the ids of the given actors and everything below them (recursive CTE)."""
+    tree = select(Actor.id).where(Actor.slug.in_(list(slugs))).cte("actor_tree", recursive=True)
+    child = aliased(Actor)
+    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _technology_ids(slugs: Iterable[str]):
+    return select(Technology.id).where(Technology.slug.in_(list(slugs)))
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
+    """Select Event rows matching the filters, in the filter's order.
+
+    With ``facet_columns`` the same rows come as plain columns (id, kind, measure, country,
+    region) for facet counts and charts, so they share every condition.
+    """
+    place = aliased(Actor, name="place")
+    event_actor = aliased(Actor, name="event_actor")
+    place_id = func.coalesce(Measure.jurisdiction_id, Event.jurisdiction_id)
+    # Join only what the filters need: an unfiltered count over 100,000 events with three
+    # joins cost ~100 ms, without them a few.
+    needs_place = facet_columns or bool(f.country or f.region)
+    stmt = select(Event)
+    if needs_place or f.measure_type or f.actor:
+        stmt = stmt.outerjoin(Measure, Event.measure_id == Measure.id)
+    if needs_place:
+        stmt = stmt.outerjoin(place, place.id == place_id).join(event_actor, event_actor.id == Event.actor_id)
+    conditions: list[ColumnElement[bool]] = []
+    if f.kind:
+        conditions.append(Event.kind.in_(f.kind))
+    if f.measure_type:
+        conditions.append(Measure.measure_type.in_(f.measure_type))
+    if f.status:
+        conditions.append(Event.measure_id.in_(status_ids(session, f)))
+    if f.technology:
+        techs = _technology_ids(f.technology)
+        conditions.append(
+            or_(
+                Event.id.in_(
+                    select(event_technologies.c.event_id).where(event_technologies.c.technology_id.in_(techs))
+                ),
+                Event.measure_id.in_(
+                    select(measure_technologies.c.measure_id).where(
+                        measure_technologies.c.technology_id.in_(techs)
+                    )
+                ),
+            )
+        )
+    if f.actor:
+        ids = actor_and_descendants(f.actor)
+        conditions.append(or_(Event.actor_id.in_(ids), place_id.in_(ids), Measure.adopted_by_id.in_(ids)))
+    if f.country:
+        conditions.append(func.coalesce(place.country, event_actor.country).in_(f.country))
+    if f.region:
+        conditions.append(func.coalesce(place.region, event_actor.region).in_(f.region))
+    if f.date_from:
+        conditions.append(Event.date >= f.date_from)
+    if f.date_to:
+        conditions.append(Event.date <= f.date_to)
+    rank = None
+    if f.q:
+        # Events matching directly, plus events whose measure matches (ranked after them):
+        # one union, best rank per event, joined once. (An OR over two outer joins made
+        # SQLite scan the matches once per event: minutes at 100,000 events.)
+        direct = search.matches(session, "events", f.q)
+        via_measure = search.matches(session, "measures", f.q)
+        hits = union_all(
+            select(direct.c.id.label("event_id"), direct.c.rank.label("rank")),
+            select(Event.id.label("event_id"), (via_measure.c.rank + 1000).label("rank")).join(
+                via_measure, via_measure.c.id == Event.measure_id
+            ),
+        ).subquery("event_hits")
+        best = (
+            select(hits.c.event_id, func.min(hits.c.rank).label("rank"))
+            .group_by(hits.c.event_id)
+            .subquery("event_best")
+        )
+        stmt = stmt.join(best, best.c.event_id == Event.id)
+        rank = best.c.rank
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    if facet_columns:
+        return stmt.with_only_columns(
+            Event.id.label("id"),
+            Event.kind.label("kind"),
+            Event.measure_id.label("measure_id"),
+            Event.date.label("date"),
+            Measure.measure_type.label("measure_type"),
+            func.coalesce(place.country, event_actor.country).label("country"),
+            func.coalesce(place.region, event_actor.region).label("region"),
+        )
+    return stmt.order_by(*_order(f, Event.date, Event.title, Event.slug, rank))
+
+
+def _order(f: Filters, date_col, title_col, slug_col, rank):
+    sort = f.effective_sort
+    if sort == "relevance" and rank is not None:
+        return [rank.asc(), date_col.desc(), slug_col.asc()]
+    if sort == "date":
+        return [date_col.asc().nulls_last(), slug_col.asc()]
+    if sort == "title":
+        return [title_col.asc(), slug_col.asc()]
+    return [date_col.desc().nulls_last(), slug_col.asc()]
+
+
+EVENT_LOAD = (
+    selectinload(Event.measure).selectinload(Measure.technologies),
+    selectinload(Event.measure).selectinload(Measure.jurisdiction),
+    selectinload(Event.measure).selectinload(Measure.adopted_by),
+    selectinload(Event.actor),
+    selectinload(Event.jurisdiction),
+    selectinload(Event.technologies),
+    selectinload(Event.technologies_added),
+    selectinload(Event.technologies_removed),
+    selectinload(Event.citations).selectinload(Citation.source),
+)
+
+MEASURE_LOAD = (
+    selectinload(Measure.technologies),
+    selectinload(Measure.jurisdiction),
+    selectinload(Measure.adopted_by),
+    selectinload(Measure.replaces),
+)
+
+SOURCE_LOAD = (selectinload(Source.citations).selectinload(Citation.event),)
+ACTOR_LOAD = (selectinload(Actor.parent),)
+
+
+def _search_join(session: DbSession, stmt: Select, f: Filters, collection: str, model):
+    """Keep only the rows matching ``q`` and give their rank (None without a search)."""
+    if not f.q:
+        return stmt, None
+    found = search.matches(session, collection, f.q)
+    return stmt.join(found, found.c.id == model.id), found.c.rank
+
+
+# --- measures --------------------------------------------------------------------------
+
+
+def _measure_start():
+    return (
+        select(Event.measure_id.label("measure_id"), func.min(Event.date).label("start"))
+        .where(Event.measure_id.is_not(None))
+        .group_by(Event.measure_id)
+        .subquery("measure_start")
+    )
+
+
+def measures_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
+    """Select Measure rows matching the filters; a measure's date is its first event's."""
+    start = _measure_start()
+    place = aliased(Actor, name="place")
+    adopter = aliased(Actor, name="adopter")
+    stmt = select(Measure)
+    if facet_columns or f.effective_sort != "title":
+        stmt = stmt.outerjoin(start, start.c.measure_id == Measure.id)
+    if facet_columns or f.country or f.region:
+        stmt = stmt.outerjoin(place, place.id == Measure.jurisdiction_id).join(
+            adopter, adopter.id == Measure.adopted_by_id
+        )
+    conditions: list[ColumnElement[bool]] = []
+    if f.measure_type:
+        conditions.append(Measure.measure_type.in_(f.measure_type))
+    if f.status:
+        conditions.append(Measure.id.in_(status_ids(session, f)))
+    if f.as_of_given:
+        conditions.append(
+            Measure.id.in_(
+                select(Event.measure_id).where(Event.date <= f.as_of, Event.measure_id.is_not(None))
+            )
+        )
+    if f.technology:
+        conditions.append(
+            Measure.id.in_(
+                select(measure_technologies.c.measure_id).where(
+                    measure_technologies.c.technology_id.in_(_technology_ids(f.technology))
+                )
+            )
+        )
+        if f.as_of_given or f.status:
+            # "As of" a date, a measure counts for a technology only while it covered it.
+            not_covering = not_covering_ids(session, f)
+            if not_covering:
+                conditions.append(Measure.id.not_in(not_covering))
+    if f.actor:
+        ids = actor_and_descendants(f.actor)
+        conditions.append(or_(Measure.adopted_by_id.in_(ids), Measure.jurisdiction_id.in_(ids)))
+    if f.country:
+        conditions.append(func.coalesce(place.country, adopter.country).in_(f.country))
+    if f.region:
+        conditions.append(func.coalesce(place.region, adopter.region).in_(f.region))
+    if f.date_from or f.date_to:
+        in_range = select(Event.measure_id).where(Event.measure_id.is_not(None))
+        if f.date_from:
+            in_range = in_range.where(Event.date >= f.date_from)
+        if f.date_to:
+            in_range = in_range.where(Event.date <= f.date_to)
+        conditions.append(Measure.id.in_(in_range))
+    stmt, rank = _search_join(session, stmt, f, "measures", Measure)
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    if facet_columns:
+        return stmt.with_only_columns(
+            Measure.id.label("id"),
+            Measure.id.label("measure_id"),
+            Measure.measure_type.label("measure_type"),
+            start.c.start.label("date"),
+            func.coalesce(place.country, adopter.country).label("country"),
+            func.coalesce(place.region, adopter.region).label("region"),
+        )
+    return stmt.order_by(*_order(f, start.c.start, Measure.title, Measure.slug, rank))
+
+
+# --- sources and actors ----------------------------------------------------------------
+
+
+def sources_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
+    stmt = select(Source)
+    conditions: list[ColumnElement[bool]] = []
+    if f.kind:
+        conditions.append(Source.kind.in_(f.kind))
+    if f.date_from:
+        conditions.append(Source.published >= f.date_from)
+    if f.date_to:
+        conditions.append(Source.published <= f.date_to)
+    stmt, rank = _search_join(session, stmt, f, "sources", Source)
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    if facet_columns:
+        return stmt.with_only_columns(Source.id.label("id"), Source.kind.label("kind"))
+    title = func.coalesce(Source.title, Source.publisher, Source.slug)
+    return stmt.order_by(*_order(f, Source.published, title, Source.slug, rank))
+
+
+def actors_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
+    stmt = select(Actor)
+    conditions: list[ColumnElement[bool]] = []
+    if f.kind:
+        conditions.append(Actor.kind.in_(f.kind))
+    if f.actor:
+        conditions.append(Actor.id.in_(actor_and_descendants(f.actor)))
+    if f.country:
+        conditions.append(Actor.country.in_(f.country))
+    if f.region:
+        conditions.append(Actor.region.in_(f.region))
+    stmt, rank = _search_join(session, stmt, f, "actors", Actor)
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    if facet_columns:
+        return stmt.with_only_columns(
+            Actor.id.label("id"),
+            Actor.kind.label("kind"),
+            Actor.country.label("country"),
+            Actor.region.label("region"),
+        )
+    if f.effective_sort == "relevance" and rank is not None:
+        return stmt.order_by(rank.asc(), Actor.name.asc(), Actor.slug.asc())
+    return stmt.order_by(Actor.name.asc(), Actor.slug.asc())
