@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from tracker.db.models import Actor, Event, Measure, split_multi
 from tracker.ingest.matching import Candidate, Term
 from tracker.ingest.text import PUBLISHER_KINDS, Publisher
@@ -70,9 +73,6 @@ def candidate_from_event(event) -> Candidate:
 
 def load_candidates(session) -> list[Candidate]:
     """Every event in the database as a :class:`Candidate`."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
     events = session.scalars(
         select(Event)
         .options(
@@ -90,8 +90,6 @@ def load_candidates(session) -> list[Candidate]:
 
 def load_publishers(session) -> list[Publisher]:
     """The record's possible publishers: names and aliases of its non-place actors."""
-    from sqlalchemy import select
-
     rows = session.execute(
         select(Actor.name, Actor.aliases).where(Actor.kind.in_(PUBLISHER_KINDS)).order_by(Actor.slug)
     ).all()

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bs4 import BeautifulSoup
+
 from tracker.ingest.prose_dates import _safe_date, find_dates
 
 # --- statements --------------------------------------------------------------------------------
@@ -45,8 +47,6 @@ class Statement:
 
 def html_to_text(html: str) -> str:
     """HTML reduced to readable text: scripts, styles and navigation dropped, blocks on lines."""
-    from bs4 import BeautifulSoup
-
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "form", "svg"]):
         tag.decompose()
@@ -60,8 +60,6 @@ def html_to_text(html: str) -> str:
 
 
 def html_title(html: str) -> str | None:
-    from bs4 import BeautifulSoup
-
     soup = BeautifulSoup(html, "html.parser")
     for selector in ("meta[property='og:title']", "h1", "title"):
         tag = soup.select_one(selector)

@@ -6,7 +6,7 @@ page that leaks nothing.
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -85,8 +85,6 @@ def register(app: Flask) -> None:
             return exc
         response = error_response(exc)
         if isinstance(response, tuple):
-            from flask import make_response
-
             response = make_response(*response) if len(response) == 3 else make_response(response)
         for key, value in exc.get_headers() if exc.code in (405, 503) else []:
             if key.lower() in ("allow", "retry-after"):
