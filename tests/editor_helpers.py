@@ -109,3 +109,19 @@ def setup_world(app) -> dict:
     does): requests would share its ``g``, where Flask-Login caches the logged-in user."""
     with app.app_context():
         return make_world(db.session)
+
+
+def edit_event_title(client, world, title: str, version: int):
+    """Post the editor form of ``setup_world``'s event with a new title, expecting ``version``."""
+    return client.post(
+        f"/events/{world['event']}/edit",
+        data={
+            "title": title,
+            "date": "2020-02-24",
+            "certainty": "verified",
+            "kind": "adopted",
+            "measure": world["measure"],
+            "actor": world["council"],
+            "version": str(version),
+        },
+    )

@@ -9,26 +9,11 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from tests.editor_helpers import PASSWORD, editor_client, login, setup_world
+from tests.editor_helpers import PASSWORD, edit_event_title, editor_client, login, setup_world
 from tracker.datafiles.backup import BackupError, restore, write_backup
 from tracker.datafiles.export import export_dir
 from tracker.db.models import DataVersion, Event, Revision, RevisionChange, User
 from tracker.extensions import db
-
-
-def _edit(client, world, title: str, version: int):
-    return client.post(
-        f"/events/{world['event']}/edit",
-        data={
-            "title": title,
-            "date": "2020-02-24",
-            "certainty": "verified",
-            "kind": "adopted",
-            "measure": world["measure"],
-            "actor": world["council"],
-            "version": str(version),
-        },
-    )
 
 
 def _state(app, tmp_path, name: str) -> dict:
@@ -59,7 +44,7 @@ def edited(app):
     """A small record with one edit (so one revision) and an editor account."""
     world = setup_world(app)
     client = editor_client(app)
-    assert _edit(client, world, "Springfield bans face recognition (edited)", 1).status_code == 302
+    assert edit_event_title(client, world, "Springfield bans face recognition (edited)", 1).status_code == 302
     return world
 
 
@@ -72,7 +57,7 @@ def test_a_backup_restored_over_a_changed_database_brings_everything_back(app, e
     # Change things after the backup: another edit and another account.
     client = app.test_client()
     assert login(client, "editor@example.org").status_code == 302
-    assert _edit(client, edited, "A later title", 2).status_code == 302
+    assert edit_event_title(client, edited, "A later title", 2).status_code == 302
     editor_client(app, "second@example.org")
     version_before_restore = _data_version(app)
 

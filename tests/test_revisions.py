@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.editor_helpers import editor_client, setup_world
+from tests.editor_helpers import edit_event_title, editor_client, setup_world
 from tracker.db.models import Citation, Event, Revision, RevisionChange, Source
 from tracker.editing.revisions import diff, state_after
 from tracker.extensions import db
@@ -33,21 +33,6 @@ def test_state_after_undoes_later_changes():
     assert state_after(changes, current, 1) == {"title": "A", "kind": "passed"}
 
 
-def _edit(client, world, title, version):
-    return client.post(
-        f"/events/{world['event']}/edit",
-        data={
-            "title": title,
-            "date": "2020-02-24",
-            "certainty": "verified",
-            "kind": "adopted",
-            "measure": world["measure"],
-            "actor": world["council"],
-            "version": str(version),
-        },
-    )
-
-
 def _revision_ids(app, slug):
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
@@ -64,7 +49,7 @@ def _revision_ids(app, slug):
 def test_history_page_shows_a_readable_diff(app):
     world = setup_world(app)
     client = editor_client(app)
-    assert _edit(client, world, "First new title", 1).status_code == 302
+    assert edit_event_title(client, world, "First new title", 1).status_code == 302
     page = app.test_client().get(f"/events/{world['event']}/history").get_data(as_text=True)
     assert "<del>Springfield council bans face recognition</del>" in page
     assert "<ins>First new title</ins>" in page
@@ -74,7 +59,7 @@ def test_history_page_shows_a_readable_diff(app):
 def test_recent_changes_lists_edits_publicly(app):
     world = setup_world(app)
     client = editor_client(app)
-    _edit(client, world, "First new title", 1)
+    edit_event_title(client, world, "First new title", 1)
     page = app.test_client().get("/changes").get_data(as_text=True)
     assert f"Edited event {world['event']}" in page
     assert "editor@example.org" not in page
@@ -88,8 +73,8 @@ def test_recent_changes_lists_edits_publicly(app):
 def test_admin_reverts_and_the_revert_is_a_revision(app):
     world = setup_world(app)
     editor = editor_client(app)
-    _edit(editor, world, "Second title", 1)
-    _edit(editor, world, "Third title", 2)
+    edit_event_title(editor, world, "Second title", 1)
+    edit_event_title(editor, world, "Third title", 2)
     first, second = _revision_ids(app, world["event"])
     admin = editor_client(app, "admin@example.org", "admin")
     response = admin.post(f"/events/{world['event']}/revert/{first}")
@@ -110,8 +95,8 @@ def test_admin_reverts_and_the_revert_is_a_revision(app):
 def test_revert_restores_the_loaded_values(app):
     world = setup_world(app)
     editor = editor_client(app)
-    _edit(editor, world, "Changed", 1)
-    _edit(editor, world, "Changed again", 2)
+    edit_event_title(editor, world, "Changed", 1)
+    edit_event_title(editor, world, "Changed again", 2)
     first, _second = _revision_ids(app, world["event"])
     admin = editor_client(app, "admin@example.org", "admin")
     # state right after `first` is "Changed"; undo `first` too by editing back, then revert.
@@ -123,8 +108,8 @@ def test_revert_restores_the_loaded_values(app):
 def test_editor_cannot_revert(app):
     world = setup_world(app)
     editor = editor_client(app)
-    _edit(editor, world, "Second title", 1)
-    _edit(editor, world, "Third title", 2)
+    edit_event_title(editor, world, "Second title", 1)
+    edit_event_title(editor, world, "Third title", 2)
     first, _ = _revision_ids(app, world["event"])
     response = editor.post(f"/events/{world['event']}/revert/{first}")
     assert response.status_code == 403
@@ -150,7 +135,7 @@ def test_deleting_a_source_records_its_citations(app):
 def test_stale_delete_is_a_conflict(app):
     world = setup_world(app)
     client = editor_client(app)
-    _edit(client, world, "Changed meanwhile", 1)
+    edit_event_title(client, world, "Changed meanwhile", 1)
     response = client.post(f"/events/{world['event']}/delete", data={"version": "1"})
     assert response.status_code == 409
     with app.app_context():
@@ -160,7 +145,7 @@ def test_stale_delete_is_a_conflict(app):
 def test_admin_restores_a_deleted_record_with_its_history(app):
     world = setup_world(app)
     editor = editor_client(app)
-    _edit(editor, world, "Renamed before deletion", 1)
+    edit_event_title(editor, world, "Renamed before deletion", 1)
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == world["event"]))
     # Citations go with the event: delete them with it, then restore the event alone.

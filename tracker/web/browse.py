@@ -65,12 +65,12 @@ def _abs(endpoint: str, **values) -> str:
 
 
 def list_links(f: Filters, p: queries.Page | None = None) -> dict:
-    base = _abs(f"browse.{f.collection}_json")
+    base = _abs(f"{f.collection.list_endpoint}_json")
     return {
         "self": f.url(base),
         "next": f.url(base, page=f.page + 1) if p and p.has_next else None,
         "prev": f.url(base, page=f.page - 1) if p and p.has_prev else None,
-        "csv": f.url(_abs(f"browse.{f.collection}_csv"), paging=False),
+        "csv": f.url(_abs(f"{f.collection.list_endpoint}_csv"), paging=False),
     }
 
 
@@ -242,7 +242,7 @@ def list_url(
     **overrides,
 ) -> str:
     """A list's address (``fmt``: "", "json" or "csv") with the filter ``f`` (see Filters.url)."""
-    base = url_for(f"browse.{collection}" + (f"_{fmt}" if fmt else ""))
+    base = url_for(LISTED[collection].list_endpoint + (f"_{fmt}" if fmt else ""))
     return f.url(base, paging=paging, extra=extra, **overrides) if f is not None else base
 
 
