@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tracker import create_app
+from tracker.datafiles.export import frame_to_csv
 from tracker.datafiles.load import load
 from tracker.extensions import db
 from tracker.render.exports import neutralise, rows_to_csv
@@ -89,15 +94,18 @@ def test_rows_to_csv_safe_and_raw_and_bom():
     assert rows_to_csv(rows, ["a", "b"], bom=True).startswith("\ufeffa,b\n")
 
 
-def test_neutralise_frame_handles_columns_without_text():
-    import pandas as pd
+def test_csv_cells_without_text_are_written_as_they_are():
+    rows = [[None, 1, 1.5, "=x", "-3"], [None, None, None, "ok", "-x"]]
+    assert rows_to_csv(rows, list("abcde")) == "a,b,c,d,e\n,1,1.5,'=x,-3\n,,,ok,'-x\n"
 
-    from tracker.render.exports import neutralise_frame
 
-    frame = pd.DataFrame(
-        [[None, 1, 1.5, "=x", "-3"], [None, None, None, "ok", "-x"]], columns=list("abcde"), dtype=object
-    )
-    assert neutralise_frame(frame).values.tolist() == [
-        [None, 1, 1.5, "'=x", "-3"],
-        [None, None, None, "ok", "'-x"],
-    ]
+CELL = st.none() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(CELL, min_size=3, max_size=3), max_size=6))
+def test_the_streamed_csv_writes_the_dialect_of_the_data_files(rows):
+    """The web CSV (the csv module's writer) and the data files (pandas) write one dialect:
+    the same quoting, line ends and empty cells for the same rows."""
+    frame = pd.DataFrame(rows, columns=["a", "b", "c"], dtype=object)
+    assert rows_to_csv(rows, ["a", "b", "c"], safe=False) == frame_to_csv(frame)

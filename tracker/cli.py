@@ -2,7 +2,8 @@
 
 ``setup`` migrates (and loads ``data/`` into an empty database), ``load DIR`` and
 ``export DIR`` move the dataset between CSV files and the database, ``backup FILE`` and
-``restore FILE`` move everything (accounts, history, corrections too), ``run`` serves.
+``restore FILE`` move everything (accounts, history, corrections too), ``rebuild-periods``
+rewrites the derived status tables, ``run`` serves.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tracker.accounts.cli import COMMANDS as ACCOUNT_COMMANDS
 from tracker.datafiles.backup import BackupError, restore, write_backup
 from tracker.datafiles.export import export_dir
 from tracker.datafiles.load import LoadError, load
-from tracker.db.models import Event
+from tracker.db import periods
+from tracker.db.models import Event, bump_data_version
 from tracker.extensions import db
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -90,6 +92,19 @@ def load_command(directory: str, prune: bool) -> None:
     a file absent from DIRECTORY leaves its table alone.
     """
     _load(directory, prune)
+
+
+@click.command("rebuild-periods")
+@with_appcontext
+def rebuild_periods_command() -> None:
+    """Rewrite the derived status tables (measure_periods, measure_coverage) from the events.
+
+    They are kept in step with every write; this is for a database changed by a tool that
+    bypassed the tracker, or after a change to the status rules."""
+    count = periods.refresh(db.session, None)
+    bump_data_version(db.session)
+    db.session.commit()
+    click.echo(f"Rebuilt the status periods of {count} measure(s).")
 
 
 @click.command("export")
@@ -179,6 +194,7 @@ def register_cli(app: Flask) -> None:
     for command in (
         setup_command,
         load_command,
+        rebuild_periods_command,
         export_command,
         backup_command,
         restore_command,

@@ -1,9 +1,11 @@
 """A measure's status on any date, derived from its events. Pure functions, no database.
 
-Why derived and never stored: a stored status goes stale the day a sunset passes, and
-"as of" questions ("what was in force on 2021-01-01?") need the whole history anyway. The
-lists, the "as of" filters, the timeline's in-effect lines and the map's time slider all
-call the functions here, so they cannot disagree.
+Why derived from the events, never a stored "current status": a status goes stale the day
+a sunset passes, and "as of" questions ("what was in force on 2021-01-01?") need the whole
+history anyway. What is derived here is a measure's periods (status from a date until a
+date); :mod:`tracker.db.periods` stores them in ``measure_periods``, rewritten from these
+functions with every change, and the lists, the "as of" filters, the timeline's in-effect
+lines and the map's time slider all read those, so they cannot disagree.
 
 The rules (``docs/architecture.md``, "Status rules"; each has a test named after the real
 case that made it necessary):

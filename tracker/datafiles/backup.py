@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session, scoped_session
 from tracker.datafiles.export import export_dir
 from tracker.datafiles.load import LoadError, stage, validate
 from tracker.datafiles.spec import FILES
+from tracker.db import periods
 from tracker.db.models import (
     Base,
     Citation,
@@ -66,6 +67,8 @@ from tracker.db.models import (
     DataVersion,
     DbSession,
     Event,
+    MeasureCoverage,
+    MeasurePeriod,
     Revision,
     RevisionChange,
     Source,
@@ -100,6 +103,10 @@ JSON_TABLES = (_table(User), _table(Revision), _table(RevisionChange), _table(Co
 # version instead of putting an old one back, so no ETag or cache entry made before the
 # restore can match what it brought back.
 BOOKKEEPING = (_table(DataVersion),)
+# Derived from the events (tracker.db.periods): neither backed up, counted nor wiped by
+# hand (they go with their measures); a restore rebuilds them in its transaction.
+DERIVED = (_table(MeasurePeriod), _table(MeasureCoverage))
+NOT_DATA = (*BOOKKEEPING, *DERIVED)
 # What a data member may be called: the only names a restore writes to disk.
 DATA_NAME = re.compile(r"^(?:[a-z]+\.csv|sources/[a-z0-9]+(?:-[a-z0-9]+)*\.txt)$")
 
@@ -155,7 +162,7 @@ def check_schema(session: DbSession) -> None:
                 f"{head}: run `tracker setup --no-data` first."
             ]
         )
-    covered = {t.name for t in (*LINK_TABLES, *JSON_TABLES, *BOOKKEEPING)} | {
+    covered = {t.name for t in (*LINK_TABLES, *JSON_TABLES, *NOT_DATA)} | {
         spec.model.__tablename__ for spec in FILES
     }
     uncovered = sorted(set(Base.metadata.tables) - covered)
@@ -168,7 +175,7 @@ def table_counts(session: DbSession) -> dict[str, int]:
     return {
         table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
         for table in Base.metadata.sorted_tables
-        if table not in BOOKKEEPING
+        if table not in NOT_DATA
     }
 
 
@@ -402,7 +409,7 @@ def _wipe(session: DbSession) -> None:
     """Delete every row of every table, dependents first. Self-references (an actor's parent,
     a measure's replacement, a revert's revision) are cleared first: SQLite checks RESTRICT
     row by row, so deleting a parent before its child in one statement could fail."""
-    tables = [t for t in Base.metadata.sorted_tables if t not in BOOKKEEPING]
+    tables = [t for t in Base.metadata.sorted_tables if t not in NOT_DATA]
     for table in tables:
         self_refs = {c.name: None for c in table.c if any(fk.column.table is table for fk in c.foreign_keys)}
         if self_refs:
@@ -478,7 +485,7 @@ def _reset_sequences(session: DbSession) -> None:
         return
     quote = session.get_bind().dialect.identifier_preparer.quote
     for table in Base.metadata.sorted_tables:
-        if table in BOOKKEEPING:
+        if table in NOT_DATA:
             continue
         key = list(table.primary_key.columns)
         if len(key) != 1 or not isinstance(key[0].type, Integer):
@@ -591,6 +598,7 @@ def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict
 
         _reset_sequences(session)
         bump_data_version(session)
+        periods.touch(session, None)
         session.expire_all()
         _verify(session, manifest, members)
         session.commit()

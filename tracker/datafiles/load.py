@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.datafiles.spec import BY_NAME, FILES, CellError, FileSpec, format_cell, parse_cell, row_values
 from tracker.datafiles.spec import text_path_name as text_name
+from tracker.db import periods
 from tracker.db.models import Citation, DbSession, Event, Source, text_sha256
 
 
@@ -578,6 +579,8 @@ def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadRepor
         for chunk in _chunks(ids):
             session.execute(delete(table).where(table.c.id.in_(chunk)))
         report.counts.setdefault(spec.name, Counter())["deleted"] = len(ids)
+        if ids and spec.name in ("events", "measures"):
+            periods.touch(session, None)  # Core deletes: the flush hook does not see them
     session.expire_all()
 
 

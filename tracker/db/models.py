@@ -1,9 +1,11 @@
 """The domain model: actors, technologies, measures, events, sources and citations.
 
-Facts are *events*; users ask about *measures*. A measure's status is never stored: it is
-derived from its events by :mod:`tracker.status`. Integrity rules live in the database too
-(foreign keys, unique slugs, CHECK constraints on vocabularies, precisions and URLs), so a
-row written by any tool, not only through this package, obeys them.
+Facts are *events*; users ask about *measures*. A measure's status is derived from its
+events by :mod:`tracker.core.status`; the derived periods are kept in ``measure_periods``
+(never edited, rewritten with every change: :mod:`tracker.db.periods`). Integrity rules
+live in the database too (foreign keys, unique slugs, CHECK constraints on vocabularies,
+precisions and URLs), so a row written by any tool, not only through this package, obeys
+them.
 """
 
 from __future__ import annotations
@@ -240,7 +242,7 @@ class Measure(Timestamped, Base):
     aliases: Mapped[str | None] = mapped_column(Text)
     sunset: Mapped[dt.date | None] = mapped_column(Date)
     replaces_id: Mapped[int | None] = mapped_column(
-        ForeignKey("measures.id", ondelete="SET NULL"), index=True
+        ForeignKey("measures.id", ondelete="SET NULL"), index=True, active_history=True
     )
     # The legislative session a bill belongs to ("116th Congress") and its last day: a bill
     # not enacted by then has failed from the next day (tracker.status).
@@ -252,7 +254,9 @@ class Measure(Timestamped, Base):
 
     adopted_by: Mapped[Actor] = relationship(foreign_keys=[adopted_by_id])
     jurisdiction: Mapped[Actor | None] = relationship(foreign_keys=[jurisdiction_id])
-    replaces: Mapped[Measure | None] = relationship(remote_side="Measure.id")
+    # active_history: the value a change replaces is loaded when it is set, so the derived
+    # periods of the measure it used to replace are rewritten too (tracker.db.periods).
+    replaces: Mapped[Measure | None] = relationship(remote_side="Measure.id", active_history=True)
     technologies: Mapped[list[Technology]] = relationship(
         secondary=measure_technologies, order_by="Technology.slug"
     )
@@ -300,7 +304,9 @@ class Event(Timestamped, Base):
     certainty: Mapped[str] = mapped_column(String(12), nullable=False, default="verified")
     date_note: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
-    measure_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id", ondelete="RESTRICT"), index=True)
+    measure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("measures.id", ondelete="RESTRICT"), index=True, active_history=True
+    )
     actor_id: Mapped[int] = mapped_column(
         ForeignKey("actors.id", ondelete="RESTRICT"), nullable=False, index=True
     )
@@ -314,7 +320,8 @@ class Event(Timestamped, Base):
     new_scope: Mapped[str | None] = mapped_column(String(200))
     fact_id: Mapped[str | None] = mapped_column(String(20))
 
-    measure: Mapped[Measure | None] = relationship(back_populates="events")
+    # active_history: moving an event rewrites the derived periods of the measure it left.
+    measure: Mapped[Measure | None] = relationship(back_populates="events", active_history=True)
     actor: Mapped[Actor] = relationship(foreign_keys=[actor_id])
     jurisdiction: Mapped[Actor | None] = relationship(foreign_keys=[jurisdiction_id])
     technologies: Mapped[list[Technology]] = relationship(
@@ -437,6 +444,51 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
     version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=1)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class MeasurePeriod(Base):
+    """One stretch of a measure's lifecycle: ``status`` from ``start`` (inclusive) until
+    ``end`` (exclusive; NULL: still). Derived, never edited: :mod:`tracker.db.periods`
+    rewrites a measure's rows from its events (:func:`tracker.core.status.lifecycle`, with
+    replacements applied) in the same transaction as every change that touches it.
+
+    Why stored: status filters, in-effect counts, "as of" lists and the map become SQL
+    (a measure holds at most one period on any day), and the first request after an edit
+    costs no re-derivation of every lifecycle. ``tracker rebuild-periods`` rebuilds the
+    table; a test checks it against :mod:`tracker.core.status`."""
+
+    __tablename__ = "measure_periods"
+    __table_args__ = (
+        CheckConstraint(_in("status", vocab.STATUSES), name="status_vocab"),
+        CheckConstraint("end_date IS NULL OR end_date > start_date", name="ends_after_start"),
+        Index("ix_measure_periods_status_start", "status", "start_date"),
+    )
+
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    start: Mapped[dt.date] = mapped_column("start_date", Date, nullable=False)
+    end: Mapped[dt.date | None] = mapped_column("end_date", Date)
+
+
+class MeasureCoverage(Base):
+    """When a measure whose technologies change on a date covered each of them
+    (:func:`tracker.core.status.coverage`): from ``start`` (inclusive; NULL: always) until
+    ``until`` (exclusive; NULL: still). Only measures with such changes have rows; every
+    other measure covers its technologies throughout. Derived with the periods."""
+
+    __tablename__ = "measure_coverage"
+    __table_args__ = (
+        CheckConstraint("start_date IS NULL OR until IS NULL OR until > start_date", name="ordered"),
+    )
+
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True)
+    technology_id: Mapped[int] = mapped_column(
+        ForeignKey("technologies.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[dt.date | None] = mapped_column("start_date", Date)
+    until: Mapped[dt.date | None] = mapped_column(Date)
 
 
 event.listen(

@@ -1,10 +1,12 @@
-"""Measures' lifecycles and statuses as the read layer needs them, derived from the events.
+"""Measures' lifecycles and statuses as the read layer needs them.
 
-Statuses are never stored: :mod:`tracker.core.status` derives each measure's periods from
-its events, and this module feeds it from the database, streaming the events grouped by
-measure, and keeps the result for the current data version (one row, bumped with every
-change), so a request after an edit derives again and every other request reuses it. The
-list selects (:mod:`tracker.read.selects`) turn a status filter into the ids computed here.
+:mod:`tracker.core.status` derives each measure's periods from its events and
+:mod:`tracker.db.periods` keeps them in two tables, rewritten in the same transaction as
+every change. This module reads them: as SQL where a question is about one date (status
+filters, in-effect counts, facets: :func:`periods_on`), and as lists of periods where a
+whole history is needed (milestones, the charts, the map), the full set kept per data
+version (one row, bumped with every change) so only the first request after an edit reads
+it again.
 """
 
 from __future__ import annotations
@@ -16,30 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, false, literal, or_, select, union_all
+from sqlalchemy import Engine, Select, or_, select, true
 
-from tracker.core.status import (
-    Change,
-    Interval,
-    Period,
-    Step,
-    apply_replacements,
-    clip,
-    coverage,
-    covers,
-    lifecycle,
-    status_in,
-)
-from tracker.db.models import (
-    DataVersion,
-    DbSession,
-    Event,
-    Measure,
-    Technology,
-    event_technologies_added,
-    event_technologies_removed,
-    measure_technologies,
-)
+from tracker.core.status import Interval, Period, clip
+from tracker.db.models import DataVersion, DbSession, MeasureCoverage, MeasurePeriod, Technology
+from tracker.db.periods import ensure_current, ids_in
 
 if TYPE_CHECKING:
     from tracker.read.filters import Filters
@@ -81,126 +64,57 @@ class Histories:
 _HISTORY_CACHE: OrderedDict[tuple, Histories] = OrderedDict()
 _HISTORY_CACHE_SIZE = 4
 _HISTORY_LOCK = threading.Lock()
-SMALL = 200  # up to this many measures, derive directly instead of using the cache
+SMALL = 200  # up to this many measures, read them directly instead of using the cache
 
 
-def ids_in(column, ids: list[int] | None):
-    """``column IN ids``; an empty list matches nothing (no placeholder id needed)."""
-    return column.in_(ids) if ids else false()
-
-
-def _histories_of(session: DbSession, measure_ids: list[int] | None) -> Histories:
-    """Lifecycles and coverage from the database, streaming the events grouped by measure:
-    only one measure's steps are held at a time, never every event of the database.
-
-    A measure that replaces one of the asked-for measures is derived too: the day it takes
-    effect ends the one it replaces."""
-    info_stmt = select(Measure.id, Measure.sunset, Measure.session_end, Measure.replaces_id)
-    if measure_ids is not None:
-        replacing = select(Measure.id).where(ids_in(Measure.replaces_id, measure_ids))
-        info_stmt = info_stmt.where(or_(ids_in(Measure.id, measure_ids), Measure.id.in_(replacing)))
-    info = {row.id: row for row in session.execute(info_stmt)}
-    ids = list(info)
-    event_stmt = select(
-        Event.measure_id, Event.date, Event.kind, Event.new_sunset, Event.date_precision
-    ).where(Event.measure_id.is_not(None))
-    if measure_ids is not None:
-        event_stmt = event_stmt.where(ids_in(Event.measure_id, ids))
-    out: dict[int, list[Period]] = {mid: [] for mid in info}
-    rows = session.execute(event_stmt.order_by(Event.measure_id).execution_options(yield_per=5000))
-    current: int | None = None
-    steps: list[Step] = []
-
-    def derive(mid: int) -> None:
-        out[mid] = lifecycle(steps, info[mid].sunset, info[mid].session_end)
-
-    for measure_id, date, kind, new_sunset, precision in rows:
-        if measure_id != current:
-            if current is not None:
-                derive(current)
-            current, steps = measure_id, []
-        steps.append(Step(date, kind, new_sunset, precision))
-    if current is not None:
-        derive(current)
-    replaces = {mid: row.replaces_id for mid, row in info.items() if row.replaces_id is not None}
-    lifecycles = apply_replacements(out, replaces)
-    if measure_ids is not None:
-        lifecycles = {mid: lifecycles[mid] for mid in measure_ids if mid in lifecycles}
-    return Histories(lifecycles, _coverage_of(session, measure_ids))
-
-
-def coverage_changes(session: DbSession, measure_ids: list[int] | None) -> dict[int, list[Change]]:
-    """``{measure id: its events that change what it covers}``, for the measures that have any
-    (one query: technologies added, removed and new scopes together)."""
-
-    def technologies(table, change: str):
-        return (
-            select(
-                Event.measure_id,
-                Event.id,
-                Event.date,
-                Technology.slug.label("value"),
-                literal(change).label("change"),
+def _read(session: DbSession, measure_ids: list[int] | None) -> Histories:
+    """The stored periods and coverage of the given measures (or of all) as a Histories."""
+    periods = select(MeasurePeriod.measure_id, MeasurePeriod.status, MeasurePeriod.start, MeasurePeriod.end)
+    covered = select(
+        MeasureCoverage.measure_id, Technology.slug, MeasureCoverage.start, MeasureCoverage.until
+    ).join(Technology, Technology.id == MeasureCoverage.technology_id)
+    lifecycles: dict[int, list[Period]] = defaultdict(list)
+    by_tech: dict[int, dict[str, list[Interval]]] = defaultdict(lambda: defaultdict(list))
+    for where in _id_conditions(measure_ids):
+        order = (MeasurePeriod.measure_id, MeasurePeriod.seq)
+        rows = session.execute(periods.where(where(MeasurePeriod.measure_id)).order_by(*order))
+        for mid, status, start, end in rows:
+            lifecycles[mid].append(Period(status, start, end))
+        for mid, slug, since, until in session.execute(
+            covered.where(where(MeasureCoverage.measure_id)).order_by(
+                MeasureCoverage.measure_id, Technology.slug, MeasureCoverage.seq
             )
-            .join(table, table.c.event_id == Event.id)
-            .join(Technology, Technology.id == table.c.technology_id)
-        )
-
-    scopes = select(
-        Event.measure_id,
-        Event.id,
-        Event.date,
-        Event.new_scope.label("value"),
-        literal("scope").label("change"),
-    ).where(Event.new_scope.is_not(None))
-    parts = [
-        technologies(event_technologies_added, "added"),
-        technologies(event_technologies_removed, "removed"),
-        scopes,
-    ]
+        ):
+            by_tech[mid][slug].append((since, until))
     if measure_ids is not None:
-        parts = [part.where(ids_in(Event.measure_id, measure_ids)) for part in parts]
-    changes: dict[int, dict[int, dict]] = defaultdict(dict)
-    for mid, eid, date, value, change in session.execute(union_all(*parts)):
-        entry = changes[mid].setdefault(eid, {"date": date, "added": set(), "removed": set(), "scope": None})
-        if change == "scope":
-            entry["scope"] = value
-        else:
-            entry[change].add(value)
-    return {
-        mid: [
-            Change(e["date"], frozenset(e["added"]), frozenset(e["removed"]), e["scope"])
-            for e in by_event.values()
-        ]
-        for mid, by_event in changes.items()
-    }
+        for mid in measure_ids:
+            lifecycles.setdefault(mid, [])
+    return Histories(dict(lifecycles), {mid: dict(techs) for mid, techs in by_tech.items()})
 
 
-def _coverage_of(session: DbSession, measure_ids: list[int] | None) -> dict[int, dict[str, list[Interval]]]:
-    changes = coverage_changes(session, measure_ids)
-    if not changes:
-        return {}
-    techs: dict[int, list[str]] = defaultdict(list)
-    for mid, slug in session.execute(
-        select(measure_technologies.c.measure_id, Technology.slug)
-        .join(Technology, Technology.id == measure_technologies.c.technology_id)
-        .where(measure_technologies.c.measure_id.in_(list(changes)))
-    ):
-        techs[mid].append(slug)
-    return {mid: coverage(techs[mid], mine) for mid, mine in changes.items()}
+def _id_conditions(measure_ids: list[int] | None):
+    """One ``column -> condition`` per batch of ids (or one that keeps every row)."""
+    if measure_ids is None:
+        return [lambda column: true()]
+    return [lambda column, chunk=chunk: ids_in(column, chunk) for chunk in _batches(measure_ids)]
+
+
+def _batches(ids: list[int], size: int = 5000) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
 
 
 def histories(session: DbSession, measure_ids: Iterable[int] | None = None) -> Histories:
-    """The lifecycles (and coverage) of the given measures, or of all.
+    """The lifecycles (and coverage) of the given measures, or of all, read from the derived
+    tables (:mod:`tracker.db.periods`, rewritten with every change).
 
-    Every measure's history is derived once per version of the data and kept (a few
-    versions per process): lifecycles do not depend on the date, so statuses "as of" any day,
-    filters, facets, CSV chunks, charts and the map all read them without re-deriving
-    25,000 lifecycles per request. A handful of ids is derived directly.
+    Every measure's history is read once per version of the data and kept (a few versions
+    per process): the charts and the map read every lifecycle, and rebuilding 25,000 lists
+    of periods per request costs more than the queries. A handful of ids is read directly.
     """
+    ensure_current(session)
     ids = None if measure_ids is None else list(measure_ids)
     if ids is not None and len(ids) <= SMALL:
-        return _histories_of(session, ids)
+        return _read(session, ids)
     bind = session.get_bind()
     url = bind.url if isinstance(bind, Engine) else bind.engine.url
     key = (str(url), dataset_fingerprint(session)[0])
@@ -209,17 +123,16 @@ def histories(session: DbSession, measure_ids: Iterable[int] | None = None) -> H
         if cached is not None:
             _HISTORY_CACHE.move_to_end(key)
     if cached is None:
-        cached = _histories_of(session, None)
+        cached = _read(session, None)
         with _HISTORY_LOCK:
             _HISTORY_CACHE[key] = cached
             while len(_HISTORY_CACHE) > _HISTORY_CACHE_SIZE:
                 _HISTORY_CACHE.popitem(last=False)
     if ids is None:
         return cached
-    wanted = set(ids)
     return Histories(
-        {mid: ps for mid, ps in cached.lifecycles.items() if mid in wanted},
-        {mid: c for mid, c in cached.coverage.items() if mid in wanted},
+        {mid: cached.lifecycles.get(mid, []) for mid in ids},
+        {mid: cached.coverage[mid] for mid in ids if mid in cached.coverage},
     )
 
 
@@ -237,12 +150,17 @@ def measure_statuses(
     measure_ids: Iterable[int] | None = None,
     technologies: Iterable[str] | None = None,
 ) -> dict[int, str | None]:
-    """``{measure id: status on the date}`` (None: did not exist yet, or did not cover the
-    technologies asked about then), from the lifecycles."""
-    return {
-        mid: status_in(periods, on)
-        for mid, periods in measure_lifecycles(session, measure_ids, technologies).items()
-    }
+    """``{measure id: status on the date}`` (None, or absent when no ids are given: did not
+    exist yet, or did not cover the technologies asked about then), from one query."""
+    stmt = periods_on(session, on, technologies)
+    if measure_ids is None:
+        return {mid: status for mid, status in session.execute(stmt)}
+    ids = list(measure_ids)
+    out: dict[int, str | None] = dict.fromkeys(ids)
+    for chunk in _batches(ids):
+        rows = session.execute(stmt.where(ids_in(MeasurePeriod.measure_id, chunk)))
+        out.update((mid, status) for mid, status in rows)
+    return out
 
 
 def dated_technologies(f: Filters) -> tuple[str, ...] | None:
@@ -252,18 +170,55 @@ def dated_technologies(f: Filters) -> tuple[str, ...] | None:
     return f.technology if f.technology and (f.as_of_given or f.status) else None
 
 
-def status_ids(session: DbSession, f: Filters) -> list[int]:
-    statuses = measure_statuses(session, f.as_of, technologies=dated_technologies(f))
-    return sorted(mid for mid, st in statuses.items() if st in f.status)
+def periods_on(session: DbSession, day: dt.date, technologies: Iterable[str] | None = None) -> Select:
+    """``(measure_id, status)`` of every measure on ``day``, as SQL: the stored period that
+    holds then (a measure has at most one). With ``technologies``, a measure whose coverage
+    changes counts only while it covered one of them (as :meth:`Histories.for_technologies`)."""
+    ensure_current(session)
+    stmt = select(MeasurePeriod.measure_id, MeasurePeriod.status).where(
+        MeasurePeriod.start <= day, or_(MeasurePeriod.end.is_(None), MeasurePeriod.end > day)
+    )
+    if technologies:
+        changing = select(MeasureCoverage.measure_id)
+        stmt = stmt.where(
+            or_(
+                MeasurePeriod.measure_id.not_in(changing),
+                MeasurePeriod.measure_id.in_(_covering(tuple(technologies), day)),
+            )
+        )
+    return stmt
 
 
-def not_covering_ids(session: DbSession, f: Filters) -> list[int]:
+def _covering(technologies: tuple[str, ...], day: dt.date) -> Select:
+    """Measures with coverage changes that cover one of ``technologies`` on ``day``."""
+    return (
+        select(MeasureCoverage.measure_id)
+        .join(Technology, Technology.id == MeasureCoverage.technology_id)
+        .where(
+            Technology.slug.in_(technologies),
+            or_(MeasureCoverage.start.is_(None), MeasureCoverage.start <= day),
+            or_(MeasureCoverage.until.is_(None), MeasureCoverage.until > day),
+        )
+    )
+
+
+def status_ids(session: DbSession, f: Filters) -> Select:
+    """The ids of the measures whose status on ``as_of`` is one of the filter's (a select
+    to use in ``IN``: the filter runs in the database)."""
+    on = periods_on(session, f.as_of, dated_technologies(f)).subquery("on_date")
+    return select(on.c.measure_id).where(on.c.status.in_(f.status))
+
+
+def not_covering_ids(session: DbSession, f: Filters) -> Select:
     """Measures that cover one of the filter's technologies at some time but not on
-    ``as_of`` (only measures whose coverage changes can be among them)."""
-    found = histories(session).coverage
-    return sorted(
-        mid
-        for mid, by_tech in found.items()
-        if any(t in by_tech for t in f.technology)
-        and not any(covers(by_tech.get(t, []), f.as_of) for t in f.technology)
+    ``as_of`` (only measures whose coverage changes can be among them), as a select."""
+    ensure_current(session)
+    return (
+        select(MeasureCoverage.measure_id)
+        .join(Technology, Technology.id == MeasureCoverage.technology_id)
+        .where(
+            Technology.slug.in_(f.technology),
+            MeasureCoverage.measure_id.not_in(_covering(f.technology, f.as_of)),
+        )
+        .distinct()
     )

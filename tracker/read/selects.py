@@ -219,9 +219,7 @@ def measures_select(session: DbSession, f: Filters, facet_columns: bool = False)
         )
         if f.as_of_given or f.status:
             # "As of" a date, a measure counts for a technology only while it covered it.
-            not_covering = not_covering_ids(session, f)
-            if not_covering:
-                conditions.append(Measure.id.not_in(not_covering))
+            conditions.append(Measure.id.not_in(not_covering_ids(session, f)))
     if f.actor:
         ids = actor_and_descendants(f.actor)
         conditions.append(or_(Measure.adopted_by_id.in_(ids), Measure.jurisdiction_id.in_(ids)))

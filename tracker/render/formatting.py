@@ -18,12 +18,16 @@ def strength_key(citation) -> tuple:
     then by role (the official record, the actor's own announcement, news, reactions,
     mentions), then by what the source is (legislation and court records before news, news
     before blogs), then quoted before unquoted."""
-    kind = getattr(citation.source, "kind", None)
+    return strength(getattr(citation.source, "kind", None), citation.role, citation.quote)
+
+
+def strength(kind: str | None, role: str | None, quote: str | None) -> tuple:
+    """:func:`strength_key` from a citation's parts (the CSV export has plain rows)."""
     return (
         kind == "mirror",
-        _ROLE_RANK.get(citation.role, len(_ROLE_RANK)),
+        _ROLE_RANK.get(role, len(_ROLE_RANK)) if role is not None else len(_ROLE_RANK),
         _KIND_RANK.get(kind, len(_KIND_RANK)),
-        not citation.quote,
+        not quote,
     )
 
 
