@@ -79,14 +79,16 @@ def _reset(engine_name: str) -> None:
     db.create_all()
 
 
-def _settings(url: str, **config) -> dict:
-    """The tests' app settings on the database at ``url``."""
+def _settings(url: str, cache_dir: Path | None = None, **config) -> dict:
+    """The tests' app settings on the database at ``url``; the shared response cache is on,
+    as in production, in ``cache_dir`` (off without one)."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "RESPONSE_CACHE_DIR": str(cache_dir) if cache_dir else "",
         **config,
     }
 
@@ -104,7 +106,8 @@ def make_app(database_url, engine_name, tmp_path):
     apps = []
 
     def factory(**config):
-        application = create_app({**_settings(database_url, SERVER_NAME=None), **config})
+        settings = _settings(database_url, tmp_path / "response-cache", SERVER_NAME=None)
+        application = create_app({**settings, **config})
         apps.append(application)
         return application
 
@@ -207,7 +210,7 @@ def shared_loaded_app(request, tmp_path_factory, loaded_template):
     it must not write: the module's other tests would see the change)."""
     directory = tmp_path_factory.mktemp("shared")
     with _copy_of_template(loaded_template, request.param, directory) as url:
-        application = create_app(_settings(url))
+        application = create_app(_settings(url, directory / "response-cache"))
         yield application
         _dispose(application)
 

@@ -108,11 +108,12 @@ def world_database(make_app, engine_name, database_url):
     return database_url.replace("postgresql+psycopg://", "postgresql+psycopg://"), world
 
 
-def _env(database_url: str, redis_url: str | None, prefix: str) -> dict[str, str]:
+def _env(database_url: str, redis_url: str | None, prefix: str, cache_dir: str = "") -> dict[str, str]:
     env = {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "shared-secret-for-the-test",
         "RATELIMIT_KEY_PREFIX": prefix,
+        "TRACKER_RESPONSE_CACHE_DIR": cache_dir,
     }
     if redis_url:
         env["RATELIMIT_STORAGE_URI"] = redis_url
@@ -130,6 +131,36 @@ def _bad_login(client: httpx.Client) -> int:
     return client.post(
         "/login", data={"csrf_token": token, "email": "editor@example.org", "password": "not the password"}
     ).status_code
+
+
+def _edit_title(server: Server, world: dict, title: str) -> None:
+    """Log in as the editor on ``server`` and change the world's event title with the form."""
+    with httpx.Client(base_url=server.url, timeout=10) as editor:
+        token = _csrf(editor.get("/login").text)
+        response = editor.post(
+            "/login", data={"csrf_token": token, "email": "editor@example.org", "password": PASSWORD}
+        )
+        assert response.status_code == 302
+        form = editor.get(f"/events/{world['event']}/edit").text
+        version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+        response = editor.post(
+            f"/events/{world['event']}/edit",
+            data={
+                "csrf_token": _csrf(form),
+                "version": version,
+                "title": title,
+                "date": "2020-02-24",
+                "certainty": "verified",
+                "kind": "adopted",
+                "measure": world["measure"],
+                "actor": world["council"],
+                "jurisdiction": "",
+                "summary": "",
+                "date_note": "",
+                "new_sunset": "",
+            },
+        )
+        assert response.status_code == 302, response.text[:500]
 
 
 def test_in_memory_limits_with_several_workers_refuse_to_start():
@@ -180,32 +211,7 @@ def test_two_app_servers_share_the_database_and_the_limits(world_database, redis
     try:
         page = f"/events/{world['event']}.json"
         assert httpx.get(two.url + page).json()["title"] == "Springfield council bans face recognition"
-        with httpx.Client(base_url=one.url, timeout=10) as editor:
-            token = _csrf(editor.get("/login").text)
-            response = editor.post(
-                "/login", data={"csrf_token": token, "email": "editor@example.org", "password": PASSWORD}
-            )
-            assert response.status_code == 302
-            form = editor.get(f"/events/{world['event']}/edit").text
-            version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
-            response = editor.post(
-                f"/events/{world['event']}/edit",
-                data={
-                    "csrf_token": _csrf(form),
-                    "version": version,
-                    "title": "Edited through server one",
-                    "date": "2020-02-24",
-                    "certainty": "verified",
-                    "kind": "adopted",
-                    "measure": world["measure"],
-                    "actor": world["council"],
-                    "jurisdiction": "",
-                    "summary": "",
-                    "date_note": "",
-                    "new_sunset": "",
-                },
-            )
-            assert response.status_code == 302, response.text[:500]
+        _edit_title(one, world, "Edited through server one")
         # The other server sees it on its very next request (no stale per-process cache).
         assert httpx.get(two.url + page).json()["title"] == "Edited through server one"
         # Limits are counted once for both servers: 5 a minute in all.
@@ -218,3 +224,42 @@ def test_two_app_servers_share_the_database_and_the_limits(world_database, redis
     finally:
         one.stop()
         two.stop()
+
+
+def test_two_workers_share_cached_answers_and_an_edit_reaches_every_one(
+    world_database, redis_url, make_app, tmp_path
+):
+    """The response cache on a real two-worker server: repeated requests are answered from
+    the shared files, byte for byte what a fresh render gives (an app with the cache off,
+    asked for the same URL), before and after an edit made through the editor's form."""
+    database_url, world = world_database
+    env = _env(database_url, redis_url, f"test-{uuid.uuid4().hex}", cache_dir=str(tmp_path / "cache"))
+    server = Server(env, workers=2)
+    fresh = make_app(RESPONSE_CACHE_DIR="").test_client()
+    pages = ["/events.csv", "/events.json", "/events", "/measures.csv", "/map", "/timeline"]
+    pages.append(f"/events/{world['event']}")
+
+    def fetch(path: str) -> httpx.Response:
+        # A new connection each time, so the requests spread over the workers.
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            response = client.get(path)
+        assert response.status_code == 200, (path, response.text[:300])
+        return response
+
+    def check(path: str) -> bytes:
+        want = fresh.get(path, base_url=server.url).get_data()
+        answers = [fetch(path) for _ in range(4)]
+        assert [r.headers["X-Response-Cache"] for r in answers][1:] == ["hit"] * 3, path
+        assert all(r.content == want for r in answers), path
+        return want
+
+    try:
+        before = {path: check(path) for path in pages}
+        assert b"Springfield council bans face recognition" in before["/events.csv"]
+        _edit_title(server, world, "Edited with the cache on")
+        after = {path: check(path) for path in pages}
+        for path in ("/events.csv", "/events.json", "/events", f"/events/{world['event']}"):
+            assert b"Edited with the cache on" in after[path], path
+            assert after[path] != before[path], path
+    finally:
+        server.stop()

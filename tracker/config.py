@@ -55,6 +55,10 @@ def from_environment(instance_path: str) -> dict:
         # statement upload (ingest.STATEMENT_MAX_UPLOAD_BYTES) with its form.
         "MAX_CONTENT_LENGTH": int(os.environ.get("TRACKER_MAX_REQUEST_BYTES", 4 * 2**20)),
         "PER_PAGE_MAX": 500,
+        # Public answers shared by every worker of the machine, per data version
+        # (tracker.web.responsecache); "" turns the cache off. None: instance/response-cache.
+        "RESPONSE_CACHE_DIR": os.environ.get("TRACKER_RESPONSE_CACHE_DIR"),
+        "RESPONSE_CACHE_MAX_BYTES": int(os.environ.get("TRACKER_RESPONSE_CACHE_MAX_BYTES", 512 * 2**20)),
     }
 
 

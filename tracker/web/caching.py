@@ -2,8 +2,10 @@
 
 ETag and Last-Modified come from the dataset's last change *and the date*: statuses are
 derived from the date, so yesterday's page is stale today even if nobody edited anything.
-The tag is computed before the view runs, so a matching ``If-None-Match`` costs two small
-queries instead of the whole page. Logged-in pages are never stored by shared caches.
+The tag is computed before the view runs, so a matching ``If-None-Match`` costs one small
+query instead of the whole page, and so does an answer another worker already computed for
+the same version, date and URL (:mod:`tracker.web.responsecache`). Logged-in pages are
+never stored by shared caches, nor by ours.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask_login import current_user
 from tracker.core.status import today
 from tracker.extensions import db
 from tracker.read.lifecycles import dataset_fingerprint
+from tracker.web import responsecache
 
 PUBLIC_DATA_SUFFIXES = (".json", ".csv", ".atom", ".zip")
 CACHED_BLUEPRINTS = ("public", "browse", "feeds", "meta", "charts")
@@ -58,12 +61,12 @@ def register(app: Flask) -> None:
             response = Response(status=304)
             _decorate(response)
             return response
-        return None
+        return responsecache.lookup(app, str(db.engine.url), fingerprint, today().isoformat())
 
     @app.after_request
     def add_headers(response: Response) -> Response:
         _decorate(response)
-        return response
+        return responsecache.store(response)
 
 
 def _decorate(response: Response) -> None:
