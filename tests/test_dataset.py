@@ -76,7 +76,6 @@ UNDATED = {
     "boston-surveillance-oversight-ordinance-takes-effect",
     "inslee-signs-commercial-biometric-privacy-law",
     "jackson-council-lifts-face-recognition-ban",
-    "montana-sb-397-sent-to-governor",
     "new-hampshire-licence-plate-reader-law-takes-effect",
     "santa-clara-county-surveillance-ordinance-takes-effect",
     "santa-clara-supervisors-adopt-surveillance-ordinance",
