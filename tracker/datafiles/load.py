@@ -16,6 +16,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ class LoadError(Exception):
         self.problems = problems
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     line: int
     values: dict
@@ -190,7 +191,8 @@ def read_file(directory: Path, spec: FileSpec, problems: list[str]) -> list[Row]
             found = found or run
         return found
 
-    rows = _read_records(fname, spec, content, not_utf8, problems)
+    # Most files are clean: then no cell needs looking at for bad bytes.
+    rows = _read_records(fname, spec, content, not_utf8 if bad_bytes else None, problems)
     # Bad bytes the reader never reached (after a CSV syntax error, or in a header that was
     # refused) are still reported, at their line.
     for run in runs:
@@ -198,7 +200,13 @@ def read_file(directory: Path, spec: FileSpec, problems: list[str]) -> list[Row]
     return rows
 
 
-def _read_records(fname: str, spec: FileSpec, content: str, not_utf8, problems: list[str]) -> list[Row]:
+def _read_records(
+    fname: str,
+    spec: FileSpec,
+    content: str,
+    not_utf8: Callable[[str], BadBytes | None] | None,
+    problems: list[str],
+) -> list[Row]:
     if content.startswith("\ufeff"):
         content = content[1:]
     reader = csv.reader(io.StringIO(content, newline=""), strict=True)
@@ -213,7 +221,7 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8, problems: 
         return []
     bad_header = False
     for h in header:
-        run = not_utf8(h)
+        run = not_utf8(h) if not_utf8 is not None else None
         if run is not None:
             problems.append(f"{fname}:{run.line}: (header): {run.message()}")
             bad_header = True
@@ -235,6 +243,7 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8, problems: 
         return []
     index = {h: i for i, h in enumerate(header)}
     name_at = {i: h for h, i in index.items()}
+    positions = [(col, index[col.name]) for col in spec.columns]
     start = 2
     while True:
         try:
@@ -249,22 +258,23 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8, problems: 
             continue
         wrong_length = len(record) != len(header)
         undecodable = set()
-        for i, cell in enumerate(record):
-            run = not_utf8(cell)
-            if run is not None:
-                column = "(row)" if wrong_length else name_at[i]
-                problems.append(f"{fname}:{run.line}: {column}: {run.message()}")
-                undecodable.add(i)
+        if not_utf8 is not None:
+            for i, cell in enumerate(record):
+                run = not_utf8(cell)
+                if run is not None:
+                    column = "(row)" if wrong_length else name_at[i]
+                    problems.append(f"{fname}:{run.line}: {column}: {run.message()}")
+                    undecodable.add(i)
         if wrong_length:
             problems.append(f"{fname}:{line}: (row): {len(record)} cells, expected {len(header)}")
             continue
         values: dict[str, Any] = {}
-        for col in spec.columns:
-            if index[col.name] in undecodable:
+        for col, i in positions:
+            if i in undecodable:
                 values[col.name] = None
                 continue
             try:
-                values[col.name] = parse_cell(col, record[index[col.name]])
+                values[col.name] = parse_cell(col, record[i])
             except CellError as exc:
                 problems.append(f"{fname}:{line}: {col.name}: {exc}")
                 values[col.name] = None
