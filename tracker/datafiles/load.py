@@ -346,16 +346,20 @@ def validate(directory: Path, session: DbSession) -> tuple[dict[str, list[Row]],
 
     texts: dict[str, str] = {}
     for spec in FILES:
+        refs = [
+            (col.name, col.type == "refs", known[col.target], col.target[:-1])
+            for col in spec.columns
+            if col.type in ("ref", "refs")
+        ]
         for row in parsed.get(spec.name, []):
             v = row.values
-            where = f"{spec.filename}:{row.line}"
-            for col in spec.columns:
-                if col.type in ("ref", "refs") and v.get(col.name):
-                    targets = v[col.name] if col.type == "refs" else [v[col.name]]
-                    for target in targets:
-                        if target not in known[col.target]:
-                            problems.append(f"{where}: {col.name}: unknown {col.target[:-1]} {target!r}")
-            problems.extend(f"{where}: {msg}" for msg in _row_rules(spec.name, v))
+            for name, many, targets, noun in refs:
+                value = v.get(name)
+                for target in (value if many else (value,)) if value else ():
+                    if target not in targets:
+                        problems.append(f"{spec.filename}:{row.line}: {name}: unknown {noun} {target!r}")
+            if rules := _row_rules(spec.name, v):
+                problems.extend(f"{spec.filename}:{row.line}: {msg}" for msg in rules)
             if spec.name == "sources" and v.get("slug"):
                 problems.extend(_source_text(directory, row, texts))
     if "citations" in parsed:
@@ -764,6 +768,11 @@ class _FileWriter:
         self.ref_ids = [(name, fk, id_of[self.columns[name].target]) for name, fk in layout.refs.items()]
         self.link_ids = [(name, id_of[self.columns[name].target]) for name in layout.links]
         self.stored_columns = (*layout.plain, *layout.refs.values())
+        # Whether the ids of new rows are needed: for links, later files and references
+        # within the file.
+        self.referred_to = bool(layout.links) or any(
+            col.ref == spec.name for other in FILES for col in other.columns
+        )
         table = layout.table
         if spec.name == "citations":
             self.keys: dict[Any, int] = {
@@ -878,6 +887,12 @@ class _FileWriter:
                 values["id"] = given
             params.append(values)
         stamps = {"created_at": self.now, "updated_at": self.now, "version": 1}
+        if not self.referred_to:
+            # Citations: no row refers to them and they have no links, so their ids would
+            # be fetched back for nothing.
+            _insert_rows(self.session, table, params, (), stamps)
+            self.counts["inserted"] += len(inserts)
+            return
         returned = _insert_rows(self.session, table, params, layout.key, stamps)
         new_ids = {tuple(key) if len(key) > 1 else key[0]: id_ for id_, *key in returned}
         links: dict[str, list[dict]] = {name: [] for name in layout.links}
