@@ -13,11 +13,11 @@ The rows are written with SQLAlchemy Core, not the ORM: one file at a time in de
 order, in batches compared with what the database holds for the same keys, keeping only
 ``{slug: id}`` maps between batches. Why: ORM objects for the 100,000-event synthetic set,
 all held in one session, took over a minute and about 2 GB; the batches take a fraction of
-that and their memory does not grow with the files. Core writes bypass the ORM's
-bookkeeping, so the loader does it itself: timestamps and the version counter of each row
-it inserts or updates, and the data version, bumped once per load that changed anything
-(:func:`_after_bulk_write`). The full-text indexes need nothing: SQLite's follow the
-tables by triggers, PostgreSQL's are expression indexes.
+that, and what they add to the memory of the parsed files does not grow with the files.
+Core writes bypass the ORM's bookkeeping, so the loader does it itself: timestamps and the
+version counter of each row it inserts or updates, and the data version, bumped once per
+load that changed anything (:func:`_after_bulk_write`). The full-text indexes need nothing:
+SQLite's follow the tables by triggers, PostgreSQL's are expression indexes.
 """
 
 from __future__ import annotations
@@ -656,7 +656,7 @@ def _given_id(ids: dict[str, dict[tuple, int]] | None, spec: FileSpec, row: Row)
 #: Rows compared and written together. Why batches, and Core rather than the ORM: ORM
 #: objects for 100,000 events and their sources and citations, held in one session, took
 #: over a minute and about 2 GB; a batch of plain dicts, written in a few statements
-#: (:func:`_insert_rows`), keeps memory flat whatever the size of the files.
+#: (:func:`_insert_rows`), needs the same memory whatever the size of the files.
 BATCH_SIZE = 2000
 
 
