@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tracker.datafiles import load as loader
 from tracker.datafiles.export import export_dir
 from tracker.datafiles.load import LoadError, load, quote_in_text
 from tracker.datafiles.spec import BY_NAME, FILES, CellError, parse_cell
-from tracker.db.models import Actor, Citation, Event, Measure, Source
+from tracker.db.models import Actor, Citation, DataVersion, Event, Measure, Source
 from tracker.extensions import db
 
 from .conftest import DATA_DIR
@@ -463,3 +464,230 @@ def test_cli_load_warns_about_rows_a_file_lacks_and_prune_deletes_them(app, runn
             counts(db.session)["Citation"]
             == len((cut / "citations.csv").read_text(encoding="utf-8").splitlines()) - 1
         )
+
+
+# --- how the rows are written: Core batches, versions, the data version, atomicity --------
+
+
+def data_version(session) -> int:
+    return session.scalar(select(DataVersion.version))
+
+
+def row_state(session) -> dict[str, list[tuple]]:
+    """Every data row's id, version and timestamps, per table (the export does not show
+    them)."""
+    return {
+        spec.name: session.execute(
+            select(spec.model.id, spec.model.version, spec.model.created_at, spec.model.updated_at).order_by(
+                spec.model.id
+            )
+        ).all()
+        for spec in FILES
+    }
+
+
+def test_small_batches_write_the_same_database_references_further_down_included(app, tmp_path, monkeypatch):
+    """Batches of 3 rows: actors' parents and measures' replacements further down the file
+    (Alabama's parent is the United States, 230 lines below) land in later batches."""
+    monkeypatch.setattr(loader, "BATCH_SIZE", 3)
+    with app.app_context():
+        first = load(DATA_DIR, db.session)
+        exported = snapshot(db.session, tmp_path, "small-batches")
+        assert load(DATA_DIR, db.session).changed == 0
+    assert first.counts["actors"]["inserted"] == len((DATA_DIR / "actors.csv").read_text().splitlines()) - 1
+    assert exported == {
+        p.relative_to(DATA_DIR).as_posix(): p.read_bytes()
+        for p in sorted(DATA_DIR.rglob("*"))
+        if p.is_file() and p.suffix != ".md"
+    }
+
+
+def test_an_update_increments_the_rows_version_and_moves_its_updated_at_only(loaded_app, tmp_path):
+    with loaded_app.app_context():
+        event = db.session.scalars(select(Event).order_by(Event.slug)).first()
+        event_id, title = event.id, event.title
+        before = row_state(db.session)
+        db.session.rollback()
+        report = load(corrupt(tmp_path, "events.csv", title, title + " (corrected)"), db.session)
+        assert report.counts["events"]["updated"] == 1
+        after = row_state(db.session)
+    [(_, version, created, updated)] = [r for r in before["events"] if r[0] == event_id]
+    [(_, new_version, new_created, new_updated)] = [r for r in after["events"] if r[0] == event_id]
+    assert (new_version, new_created) == (version + 1, created)
+    assert new_updated > updated
+    assert [r for r in after["events"] if r[0] != event_id] == [
+        r for r in before["events"] if r[0] != event_id
+    ]
+    assert {k: v for k, v in after.items() if k != "events"} == {
+        k: v for k, v in before.items() if k != "events"
+    }
+
+
+def test_a_change_to_a_list_alone_is_an_update_that_increments_the_version(loaded_app, tmp_path):
+    """Only the link table changes (a measure's technologies), but editors' forms must see
+    the row as changed, so its version moves as if a column had."""
+    with loaded_app.app_context():
+        measure = db.session.scalars(
+            select(Measure).where(Measure.slug == "alabama-facial-recognition-arrest-rule-2022")
+        ).one()
+        version = measure.version
+        assert [t.slug for t in measure.technologies] == ["face-recognition"]
+        changed = corrupt(
+            tmp_path,
+            "measures.csv",
+            ",alabama,face-recognition,SB 56",
+            ",alabama,alpr; face-recognition,SB 56",
+        )
+        report = load(changed, db.session)
+        assert report.counts["measures"]["updated"] == 1 and report.changed == 1
+        measure = db.session.get(Measure, measure.id)
+        assert measure.version == version + 1
+        assert [t.slug for t in measure.technologies] == ["alpr", "face-recognition"]
+        assert load(changed, db.session).changed == 0
+
+
+def test_the_data_version_moves_once_per_load_that_changes_rows_and_not_on_an_unchanged_one(
+    loaded_app, tmp_path
+):
+    with loaded_app.app_context():
+        start = data_version(db.session)
+        assert load(DATA_DIR, db.session).changed == 0
+        assert data_version(db.session) == start
+        event = db.session.scalars(select(Event).order_by(Event.slug)).first()
+        changed = corrupt(tmp_path, "events.csv", event.title, event.title + " (corrected)")
+        technologies = (changed / "technologies.csv").read_text(encoding="utf-8")
+        (changed / "technologies.csv").write_text(technologies + "gait-recognition,Gait recognition,\n")
+        report = load(changed, db.session)
+        assert report.changed == 2
+        assert data_version(db.session) == start + 1
+
+
+def test_a_first_load_moves_the_data_version_once(app):
+    with app.app_context():
+        start = data_version(db.session)
+        load(DATA_DIR, db.session)
+        assert data_version(db.session) == start + 1
+
+
+def test_a_failure_in_the_middle_of_the_second_file_leaves_the_database_as_it_was(
+    loaded_app, tmp_path, monkeypatch
+):
+    """technologies.csv is written, then a first batch of actors.csv (with a changed row in
+    it), then the write fails: everything goes back, timestamps, versions and the data
+    version included."""
+    changed = corrupt(tmp_path, "technologies.csv", "Face recognition", "Face recognition (renamed)")
+    text = (changed / "actors.csv").read_text(encoding="utf-8")
+    (changed / "actors.csv").write_text(text.replace("American Civil Liberties Union,", "ACLU (renamed),", 1))
+    monkeypatch.setattr(loader, "BATCH_SIZE", 50)
+    write_batch = loader._FileWriter.write_batch
+    written: list[str] = []
+
+    def failing(writer, rows):
+        if writer.spec.name == "actors" and "actors" in written:
+            raise RuntimeError("the disk is full")
+        write_batch(writer, rows)
+        written.append(writer.spec.name)
+
+    monkeypatch.setattr(loader._FileWriter, "write_batch", failing)
+    with loaded_app.app_context():
+        before = snapshot(db.session, tmp_path, "before"), row_state(db.session), data_version(db.session)
+        with pytest.raises(RuntimeError, match="the disk is full"):
+            load(changed, db.session)
+        assert written == ["technologies", "actors"]
+        after = snapshot(db.session, tmp_path, "after"), row_state(db.session), data_version(db.session)
+    assert after == before
+
+
+def test_the_search_index_finds_what_the_loader_inserted_and_updated(loaded_app, tmp_path):
+    """SQLite's FTS5 index follows the tables by triggers and PostgreSQL's is an expression
+    index, so rows written without the ORM are found too."""
+    with loaded_app.app_context():
+        event = db.session.scalars(select(Event).order_by(Event.slug)).first()
+        slug, title = event.slug, event.title
+        db.session.rollback()
+        changed = corrupt(tmp_path, "events.csv", title, "Quixotic zebra ordinance vote")
+        actors = (changed / "actors.csv").read_text(encoding="utf-8")
+        (changed / "actors.csv").write_text(
+            actors + "xylophonic-institute,Xylophonic Institute,organisation,,,,,,,\n"
+        )
+        load(changed, db.session)
+    client = loaded_app.test_client()
+    found = client.get("/events.json?q=Quixotic").get_json()
+    assert [item["slug"] for item in found["items"]] == [slug]
+    assert [a["slug"] for a in client.get("/actors.json?q=Xylophonic").get_json()["items"]] == [
+        "xylophonic-institute"
+    ]
+
+
+def replace_in(path: Path, find: str, replace: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert find in text, f"{find!r} not in {path.name}"
+    path.write_text(text.replace(find, replace, 1), encoding="utf-8")
+
+
+def test_the_hook_after_the_write_gets_the_measures_whose_row_or_events_changed(
+    loaded_app, tmp_path, monkeypatch
+):
+    calls: list[set[int] | None] = []
+    after = loader._after_bulk_write
+
+    def record(session, changed_measure_ids):
+        calls.append(changed_measure_ids)
+        after(session, changed_measure_ids)
+
+    monkeypatch.setattr(loader, "_after_bulk_write", record)
+    work = tmp_path / "work"
+    shutil.copytree(DATA_DIR, work)
+    with loaded_app.app_context():
+        assert load(work, db.session).changed == 0
+        assert calls == []
+        # An event's title: its measure.
+        event = db.session.scalars(
+            select(Event).where(Event.measure_id.is_not(None)).order_by(Event.slug)
+        ).first()
+        measure_id, measure_slug = event.measure_id, event.measure.slug
+        replace_in(work / "events.csv", event.title, event.title + " (corrected)")
+        load(work, db.session)
+        assert calls.pop() == {measure_id}
+        # An event moved to another measure: both.
+        other_id, other_slug = db.session.execute(
+            select(Measure.id, Measure.slug).where(Measure.id != measure_id, Measure.replaces_id.is_(None))
+        ).first()
+        replace_in(work / "events.csv", f",{measure_slug},", f",{other_slug},")
+        load(work, db.session)
+        assert calls.pop() == {measure_id, other_id}
+        # A measure that replaces another: both (the replaced one ends when it takes effect).
+        successor = db.session.scalars(select(Measure).where(Measure.replaces_id.is_not(None))).first()
+        replace_in(work / "measures.csv", successor.title, successor.title + " (corrected)")
+        load(work, db.session)
+        assert calls.pop() == {successor.id, successor.replaces_id}
+        # A source only: no measure.
+        source = db.session.scalars(
+            select(Source).where(Source.title.is_not(None)).order_by(Source.slug)
+        ).first()
+        replace_in(work / "sources.csv", source.title, source.title + " (corrected)")
+        load(work, db.session)
+        assert calls.pop() == set()
+        # An event pruned: its measure.
+        slug, measure_id = db.session.execute(
+            select(Event.slug, Event.measure_id)
+            .join(Event.measure)
+            .where(Measure.replaces_id.is_(None))
+            .order_by(Event.slug.desc())
+        ).first()
+        with (work / "events.csv").open(encoding="utf-8", newline="") as f:
+            rows = [row for row in csv.reader(f) if row[0] != slug]
+        with (work / "events.csv").open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        drop_citations_of(work, [slug])
+        assert load(work, db.session, prune=True).counts["events"]["deleted"] == 1
+        assert calls.pop() == {measure_id}
+    assert calls == []
+
+
+def test_a_first_load_tells_the_hook_every_measure_changed(app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(loader, "_after_bulk_write", lambda session, ids: calls.append(ids))
+    with app.app_context():
+        load(DATA_DIR, db.session)
+    assert calls == [None]

@@ -4,14 +4,18 @@ an uncommitted transaction, after a rollback, a prune, a restore and a rebuild."
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import shutil
 from collections import defaultdict
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
+from tests.conftest import DATA_DIR
 from tracker.core import status
+from tracker.datafiles.load import load
 from tracker.db.models import Actor, Event, Measure, MeasureCoverage, MeasurePeriod, Technology
 from tracker.extensions import db
 from tracker.read import lifecycles
@@ -91,6 +95,29 @@ def test_the_loaded_record_stores_the_lifecycles_status_derives(loaded_app):
         assert len(found[0]) > 100
         # New Orleans' 2020 ban changes what it covers in 2022: it has coverage rows.
         assert measure(db.session, NEW_ORLEANS).id in found[1]
+
+
+def test_a_reload_that_changes_events_rewrites_their_measures_periods(loaded_app, tmp_path):
+    """The loader writes with Core statements (no ORM flush): it names the measures it
+    touched, and their periods are rewritten in its transaction."""
+    shutil.copytree(DATA_DIR, tmp_path / "data")
+    events = tmp_path / "data" / "events.csv"
+    with events.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    changed = next(r for r in rows if r["measure"] == SF and r["kind"] == "adopted")
+    changed["kind"] = "introduced"  # no longer adopted: the ban stays pending
+    with events.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    with loaded_app.app_context():
+        before = stored(db.session)[0][measure(db.session, SF).id]
+        report = load(tmp_path / "data", db.session)
+        assert report.counts["events"]["updated"] == 1
+        after = stored(db.session)[0][measure(db.session, SF).id]
+        assert after != before
+        assert "in_effect" not in {p.status for p in after}
+        assert stored(db.session) == expected(db.session)
 
 
 def test_each_kind_of_edit_rewrites_the_periods_it_changes(loaded_app):

@@ -29,6 +29,8 @@ def check_range(value: dt.date, text: str) -> dt.date:
 
 def non_ascii_digits(text: str) -> bool:
     """True when ``text`` holds a digit that is not 0-9 (another script's digits)."""
+    if text.isascii():  # the usual case, answered without looking at each character
+        return False
     return any(ch.isdigit() and not ("0" <= ch <= "9") for ch in text)
 
 

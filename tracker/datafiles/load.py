@@ -8,25 +8,48 @@ then in a single transaction, so a failure there rolls back too.
 
 The standard library's csv reader is used here rather than pandas because errors must name
 the physical line of each record (records may span lines), which pandas does not expose.
+
+The rows are written with SQLAlchemy Core, not the ORM: one file at a time in dependency
+order, in batches compared with what the database holds for the same keys, keeping only
+``{slug: id}`` maps between batches. Why: ORM objects for the 100,000-event synthetic set,
+all held in one session, took over a minute and about 2 GB; the batches take a fraction of
+that, and what they add to the memory of the parsed files does not grow with the files.
+Core writes bypass the ORM's bookkeeping, so the loader does it itself: timestamps and the
+version counter of each row it inserts or updates, and the data version, bumped once per
+load that changed anything (:func:`_after_bulk_write`). The full-text indexes need nothing:
+SQLite's follow the tables by triggers, PostgreSQL's are expression indexes.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Table, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 
 from tracker.datafiles.spec import BY_NAME, FILES, CellError, FileSpec, format_cell, parse_cell, row_values
 from tracker.datafiles.spec import text_path_name as text_name
 from tracker.db import periods
-from tracker.db.models import Citation, DbSession, Event, Source, text_sha256
+from tracker.db.models import (
+    Citation,
+    DbSession,
+    Event,
+    Measure,
+    Source,
+    bump_data_version,
+    text_sha256,
+    utcnow,
+)
 
 
 class LoadError(Exception):
@@ -37,7 +60,7 @@ class LoadError(Exception):
         self.problems = problems
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     line: int
     values: dict
@@ -191,7 +214,8 @@ def read_file(directory: Path, spec: FileSpec, problems: list[str]) -> list[Row]
             found = found or run
         return found
 
-    rows = _read_records(fname, spec, content, not_utf8, problems)
+    # Most files are clean: then no cell needs looking at for bad bytes.
+    rows = _read_records(fname, spec, content, not_utf8 if bad_bytes else None, problems)
     # Bad bytes the reader never reached (after a CSV syntax error, or in a header that was
     # refused) are still reported, at their line.
     for run in runs:
@@ -199,7 +223,13 @@ def read_file(directory: Path, spec: FileSpec, problems: list[str]) -> list[Row]
     return rows
 
 
-def _read_records(fname: str, spec: FileSpec, content: str, not_utf8, problems: list[str]) -> list[Row]:
+def _read_records(
+    fname: str,
+    spec: FileSpec,
+    content: str,
+    not_utf8: Callable[[str], BadBytes | None] | None,
+    problems: list[str],
+) -> list[Row]:
     if content.startswith("\ufeff"):
         content = content[1:]
     reader = csv.reader(io.StringIO(content, newline=""), strict=True)
@@ -214,7 +244,7 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8, problems: 
         return []
     bad_header = False
     for h in header:
-        run = not_utf8(h)
+        run = not_utf8(h) if not_utf8 is not None else None
         if run is not None:
             problems.append(f"{fname}:{run.line}: (header): {run.message()}")
             bad_header = True
@@ -236,6 +266,7 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8, problems: 
         return []
     index = {h: i for i, h in enumerate(header)}
     name_at = {i: h for h, i in index.items()}
+    positions = [(col, index[col.name]) for col in spec.columns]
     start = 2
     while True:
         try:
@@ -250,22 +281,23 @@ def _read_records(fname: str, spec: FileSpec, content: str, not_utf8, problems: 
             continue
         wrong_length = len(record) != len(header)
         undecodable = set()
-        for i, cell in enumerate(record):
-            run = not_utf8(cell)
-            if run is not None:
-                column = "(row)" if wrong_length else name_at[i]
-                problems.append(f"{fname}:{run.line}: {column}: {run.message()}")
-                undecodable.add(i)
+        if not_utf8 is not None:
+            for i, cell in enumerate(record):
+                run = not_utf8(cell)
+                if run is not None:
+                    column = "(row)" if wrong_length else name_at[i]
+                    problems.append(f"{fname}:{run.line}: {column}: {run.message()}")
+                    undecodable.add(i)
         if wrong_length:
             problems.append(f"{fname}:{line}: (row): {len(record)} cells, expected {len(header)}")
             continue
         values: dict[str, Any] = {}
-        for col in spec.columns:
-            if index[col.name] in undecodable:
+        for col, i in positions:
+            if i in undecodable:
                 values[col.name] = None
                 continue
             try:
-                values[col.name] = parse_cell(col, record[index[col.name]])
+                values[col.name] = parse_cell(col, record[i])
             except CellError as exc:
                 problems.append(f"{fname}:{line}: {col.name}: {exc}")
                 values[col.name] = None
@@ -315,16 +347,20 @@ def validate(directory: Path, session: DbSession) -> tuple[dict[str, list[Row]],
 
     texts: dict[str, str] = {}
     for spec in FILES:
+        refs = [
+            (col.name, col.type == "refs", known[col.target], col.target[:-1])
+            for col in spec.columns
+            if col.type in ("ref", "refs")
+        ]
         for row in parsed.get(spec.name, []):
             v = row.values
-            where = f"{spec.filename}:{row.line}"
-            for col in spec.columns:
-                if col.type in ("ref", "refs") and v.get(col.name):
-                    targets = v[col.name] if col.type == "refs" else [v[col.name]]
-                    for target in targets:
-                        if target not in known[col.target]:
-                            problems.append(f"{where}: {col.name}: unknown {col.target[:-1]} {target!r}")
-            problems.extend(f"{where}: {msg}" for msg in _row_rules(spec.name, v))
+            for name, many, targets, noun in refs:
+                value = v.get(name)
+                for target in (value if many else (value,)) if value else ():
+                    if target not in targets:
+                        problems.append(f"{spec.filename}:{row.line}: {name}: unknown {noun} {target!r}")
+            if rules := _row_rules(spec.name, v):
+                problems.extend(f"{spec.filename}:{row.line}: {msg}" for msg in rules)
             if spec.name == "sources" and v.get("slug"):
                 problems.extend(_source_text(directory, row, texts))
     if "citations" in parsed:
@@ -478,9 +514,12 @@ def stage(
         missing={name: [key_label(k) for k in sorted(keys)] for name, keys in missing.items()},
         pruned=prune,
     )
-    _apply(directory, parsed, session, report, ids)
+    written = _Written()
+    _apply(directory, parsed, session, report, ids, written)
     if prune:
-        _prune(missing, session, report)
+        _prune(missing, session, report, written)
+    if report.changed:
+        _after_bulk_write(session, _measures_concerned(session, written))
     return report
 
 
@@ -561,7 +600,7 @@ def _chunks(values: list, size: int = 500):
         yield values[i : i + size]
 
 
-def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadReport) -> None:
+def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadReport, written: _Written) -> None:
     """Delete the database rows the files lack, dependents first (citations, sources,
     events, measures, actors, technologies), after the upserts so that updated rows no
     longer point at them. Link tables and citations of deleted events go by ON DELETE
@@ -573,15 +612,31 @@ def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadRepor
             continue
         ids = sorted(id_ for key, id_ in ids_by_key(session, spec).items() if key in keys)
         table = spec.model.__table__
+        if spec.name == "events":
+            for chunk in _chunks(ids):
+                written.measures.update(
+                    session.scalars(
+                        select(table.c.measure_id).where(
+                            table.c.id.in_(chunk), table.c.measure_id.is_not(None)
+                        )
+                    )
+                )
+        if spec.name == "measures":
+            written.measures.update(ids)
+            for chunk in _chunks(ids):
+                written.replaced_before.update(
+                    session.scalars(
+                        select(table.c.replaces_id).where(
+                            table.c.id.in_(chunk), table.c.replaces_id.is_not(None)
+                        )
+                    )
+                )
         self_refs = {c.name: None for c in table.c if any(fk.column.table is table for fk in c.foreign_keys)}
         for chunk in _chunks(ids) if self_refs else ():
             session.execute(update(table).where(table.c.id.in_(chunk)).values(**self_refs))
         for chunk in _chunks(ids):
             session.execute(delete(table).where(table.c.id.in_(chunk)))
         report.counts.setdefault(spec.name, Counter())["deleted"] = len(ids)
-        if ids and spec.name in ("events", "measures"):
-            periods.touch(session, None)  # Core deletes: the flush hook does not see them
-    session.expire_all()
 
 
 def _given_id(ids: dict[str, dict[tuple, int]] | None, spec: FileSpec, row: Row) -> int | None:
@@ -597,85 +652,393 @@ def _given_id(ids: dict[str, dict[tuple, int]] | None, spec: FileSpec, row: Row)
         ) from None
 
 
+# --- writing: SQLAlchemy Core, a batch at a time -----------------------------------------
+
+#: Rows compared and written together. Why batches, and Core rather than the ORM: ORM
+#: objects for 100,000 events and their sources and citations, held in one session, took
+#: over a minute and about 2 GB; a batch of plain dicts, written in a few statements
+#: (:func:`_insert_rows`), needs the same memory whatever the size of the files.
+BATCH_SIZE = 2000
+
+
+def _insert_rows(
+    session: DbSession,
+    table: Table,
+    rows: list[dict],
+    key: tuple[str, ...] = (),
+    constants: dict[str, Any] | None = None,
+) -> list:
+    """Insert rows (dicts with the same columns) into one table in as few statements as the
+    engine does well, with ``constants`` the same in every row (timestamps); with ``key``,
+    return ``(id, *key)`` of each row.
+
+    Why two ways: on SQLite an executemany runs one statement per row, and each statement
+    makes FTS5 flush its pending index entries, which costs more than the row itself (13 s
+    instead of 3 s for 100,000 events); SQLAlchemy's multi-row VALUES (``insertmanyvalues``,
+    used with RETURNING) writes a thousand rows per statement. On PostgreSQL those long
+    statements are slow to send (psycopg parses each of their placeholders in Python), so
+    the rows go as one array per column and the server unnests them: one short statement
+    per batch."""
+    if not rows:
+        return []
+    constants = constants or {}
+    stmt: Any
+    if session.get_bind().dialect.name == "postgresql":
+        names = list(rows[0])
+        arrays = [bindparam(f"u_{n}", [row[n] for row in rows], type_=ARRAY(table.c[n].type)) for n in names]
+        unnested = func.unnest(*arrays).table_valued(*names).render_derived()
+        fixed = [bindparam(f"k_{n}", v, type_=table.c[n].type) for n, v in constants.items()]
+        stmt = insert(table).from_select([*names, *constants], select(*unnested.c, *fixed))
+        params = None
+    else:
+        stmt, params = insert(table).values(**constants), rows
+    if not key:
+        session.execute(stmt, params)
+        return []
+    return list(session.execute(stmt.returning(table.c.id, *(table.c[k] for k in key)), params))
+
+
+def _among(session: DbSession, column: ColumnElement[Any], ids: list[int]) -> ColumnElement[bool]:
+    """``column IN (ids)`` for a batch of ids. On PostgreSQL as ``column = ANY(array)``: one
+    parameter instead of thousands, each of which psycopg would parse in Python."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("b_ids", ids, type_=ARRAY(column.type)))
+    return column.in_(ids)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where one file's columns are stored: its table, the columns stored as they are, the
+    foreign key of each ``ref`` column and the link table of each ``refs`` column (read
+    from the model's relationships, so the models stay the one statement of the schema)."""
+
+    table: Table
+    plain: tuple[str, ...]
+    refs: dict[str, str]  # column -> its foreign-key column
+    links: dict[str, tuple[Table, str, str]]  # column -> (link table, owner column, target column)
+    key: tuple[str, ...]  # the columns of the file's key: slug, or event_id and source_id
+    texts: bool  # has_text and sha256: the stored text of a source
+
+
+def _layout(spec: FileSpec) -> _Layout:
+    table = spec.model.__table__
+    relationships = sa_inspect(spec.model).relationships
+    plain, refs, links = [], {}, {}
+    for col in spec.columns:
+        if col.type == "ref":
+            [fk] = relationships[col.name].local_columns
+            refs[col.name] = fk.name
+        elif col.type == "refs":
+            relationship = relationships[col.name]
+            link = relationship.secondary
+            assert isinstance(link, Table)
+            owner = relationship.synchronize_pairs[0][1].name
+            target = relationship.secondary_synchronize_pairs[0][1].name
+            links[col.name] = (link, owner, target)
+        elif col.name not in ("has_text", "sha256"):
+            plain.append(col.name)
+    key = tuple(refs.get(name, name) for name in spec.key)
+    return _Layout(table, tuple(plain), refs, links, key, "has_text" in spec.header)
+
+
+@dataclass
+class _Written:
+    """What the write phase changed that derived data depends on: the measures whose own row
+    or events were inserted, updated or deleted, and the measures these replaced before."""
+
+    measures: set[int] = field(default_factory=set)
+    replaced_before: set[int] = field(default_factory=set)
+
+
+class _FileWriter:
+    """Writes the rows of one file: each batch is compared with what the database holds for
+    the same keys (read in the same batch), then new rows are inserted, changed rows
+    updated (``version`` + 1, ``updated_at`` now, as the ORM does) and link rows added or
+    removed. References into the file itself (an actor's parent, a measure's ``replaces``)
+    may point further down the file: they are set once the whole file is in."""
+
+    def __init__(
+        self,
+        session: DbSession,
+        spec: FileSpec,
+        directory: Path,
+        id_of: dict[str, dict[Any, int]],
+        ids: dict[str, dict[tuple, int]] | None,
+        counts: Counter,
+        written: _Written,
+        now: dt.datetime,
+    ):
+        self.session, self.spec, self.directory = session, spec, directory
+        self.given, self.counts, self.written, self.now = ids, counts, written, now
+        self.layout = layout = _layout(spec)
+        self.columns = {col.name: col for col in spec.columns}
+        # The {slug: id} map each reference resolves in (the same dicts as ``id_of``, which
+        # this writer extends with the rows it inserts, so later files find them).
+        self.ref_ids = [(name, fk, id_of[self.columns[name].target]) for name, fk in layout.refs.items()]
+        self.link_ids = [(name, id_of[self.columns[name].target]) for name in layout.links]
+        self.stored_columns = (*layout.plain, *layout.refs.values())
+        # Whether the ids of new rows are needed: for links, later files and references
+        # within the file.
+        self.referred_to = bool(layout.links) or any(
+            col.ref == spec.name for other in FILES for col in other.columns
+        )
+        table = layout.table
+        if spec.name == "citations":
+            self.keys: dict[Any, int] = {
+                (e, s): i
+                for i, e, s in session.execute(select(table.c.id, table.c.event_id, table.c.source_id))
+            }
+        else:
+            self.keys = id_of[spec.name]
+        self.deferred: list[tuple[int, str, str]] = []  # (row id, foreign key, target slug)
+
+    # -- one row ---------------------------------------------------------------------------
+
+    def _resolve(self, v: dict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """A file row as stored: plain values, foreign keys as ids and link lists as id
+        lists; plus the foreign keys into this file whose target is not in the database yet."""
+        new = {name: v[name] for name in self.layout.plain}
+        deferred = []
+        for name, fk, targets in self.ref_ids:
+            slug = v[name]
+            target = targets.get(slug) if slug is not None else None
+            if slug is not None and target is None:
+                deferred.append((fk, slug))  # validated: a row further down this file
+            new[fk] = target
+        for name, targets in self.link_ids:
+            new[name] = [targets[slug] for slug in v[name]]
+        return new, deferred
+
+    def _key(self, new: dict[str, Any]):
+        """A row's key in ``self.keys``: its slug, or (event id, source id) for a citation."""
+        key = self.layout.key
+        return new[key[0]] if len(key) == 1 else tuple(new[name] for name in key)
+
+    def _same(self, v: dict, stored: dict[str, Any], new: dict[str, Any], deferred: list) -> bool:
+        if deferred:
+            return False
+        layout = self.layout
+        for name in layout.plain:
+            a, b = stored[name], new[name]
+            if a != b and format_cell(self.columns[name], a) != format_cell(self.columns[name], b):
+                return False
+        if any(stored[fk] != new[fk] for fk in layout.refs.values()):
+            return False
+        if any(stored[name] != set(new[name]) for name in layout.links):
+            return False
+        return not layout.texts or (
+            bool(stored["has_text"]) == bool(v.get("has_text")) and stored["sha256"] == v.get("sha256")
+        )
+
+    def _row(self, v: dict, new: dict[str, Any]) -> dict[str, Any]:
+        """The table's columns of a row to insert or update (link lists left out)."""
+        out = {name: new[name] for name in self.stored_columns}
+        if self.layout.texts:
+            text = None
+            if v.get("has_text"):
+                text = (self.directory / text_name(v["slug"])).read_bytes().decode("utf-8")
+            out["text"] = text
+            out["sha256"] = text_sha256(text) if text is not None else None
+        return out
+
+    # -- one batch -------------------------------------------------------------------------
+
+    def _stored(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """What the database holds for these rows, in the form :meth:`_resolve` gives (link
+        lists as sets)."""
+        if not ids:
+            return {}
+        layout, table = self.layout, self.layout.table
+        columns: list[ColumnElement[Any]] = [table.c.id, *(table.c[n] for n in self.stored_columns)]
+        if layout.texts:
+            columns += [table.c.text.is_not(None).label("has_text"), table.c.sha256]
+        stored = {
+            row.id: dict(row._mapping)
+            for row in self.session.execute(select(*columns).where(_among(self.session, table.c.id, ids)))
+        }
+        for name, (link, owner, target) in layout.links.items():
+            for row in stored.values():
+                row[name] = set()
+            for owner_id, target_id in self.session.execute(
+                select(link.c[owner], link.c[target]).where(_among(self.session, link.c[owner], ids))
+            ):
+                stored[owner_id][name].add(target_id)
+        return stored
+
+    def write_batch(self, rows: list[Row]) -> None:
+        resolved = []
+        for row in rows:
+            new, deferred = self._resolve(row.values)
+            resolved.append((row, new, deferred, self._key(new)))
+        stored = self._stored([self.keys[key] for *_, key in resolved if key in self.keys])
+        inserts: list[tuple[Row, dict, list, Any]] = []
+        updates: list[tuple[int, Row, dict, list, dict]] = []
+        for row, new, deferred, key in resolved:
+            id_ = self.keys.get(key)
+            if id_ is None:
+                inserts.append((row, new, deferred, key))
+            elif self._same(row.values, stored[id_], new, deferred):
+                self.counts["unchanged"] += 1
+            else:
+                updates.append((id_, row, new, deferred, stored[id_]))
+        self._insert(inserts)
+        self._update(updates)
+
+    def _insert(self, inserts: list[tuple[Row, dict, list, Any]]) -> None:
+        if not inserts:
+            return
+        layout, table = self.layout, self.layout.table
+        params = []
+        for row, new, _, _ in inserts:
+            values = self._row(row.values, new)
+            given = _given_id(self.given, self.spec, row)
+            if given is not None:
+                values["id"] = given
+            params.append(values)
+        stamps = {"created_at": self.now, "updated_at": self.now, "version": 1}
+        if not self.referred_to:
+            # Citations: no row refers to them and they have no links, so their ids would
+            # be fetched back for nothing.
+            _insert_rows(self.session, table, params, (), stamps)
+            self.counts["inserted"] += len(inserts)
+            return
+        returned = _insert_rows(self.session, table, params, layout.key, stamps)
+        new_ids = {tuple(key) if len(key) > 1 else key[0]: id_ for id_, *key in returned}
+        links: dict[str, list[dict]] = {name: [] for name in layout.links}
+        for _, new, deferred, key in inserts:
+            id_ = self.keys[key] = new_ids[key]
+            self.deferred += [(id_, fk, slug) for fk, slug in deferred]
+            for name, pairs in links.items():
+                pairs.extend({"owner": id_, "target": t} for t in new[name])
+            self._note(id_, new, None)
+        self._add_links(links)
+        self.counts["inserted"] += len(inserts)
+
+    def _update(self, updates: list[tuple[int, Row, dict, list, dict]]) -> None:
+        if not updates:
+            return
+        layout, table = self.layout, self.layout.table
+        params = []
+        added: dict[str, list[dict]] = {name: [] for name in layout.links}
+        removed: dict[str, list[dict]] = {name: [] for name in layout.links}
+        for id_, row, new, deferred, stored in updates:
+            params.append({"b_id": id_, **{f"b_{k}": v for k, v in self._row(row.values, new).items()}})
+            self.deferred += [(id_, fk, slug) for fk, slug in deferred]
+            for name in layout.links:
+                now_linked = set(new[name])
+                added[name].extend({"owner": id_, "target": t} for t in now_linked - stored[name])
+                removed[name].extend({"owner": id_, "target": t} for t in stored[name] - now_linked)
+            self._note(id_, new, stored)
+        names = [k[2:] for k in params[0] if k != "b_id"]
+        self.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in names})
+            .values(version=table.c.version + 1, updated_at=self.now),
+            params,
+        )
+        for name, pairs in removed.items():
+            link, owner, target = layout.links[name]
+            if pairs:
+                self.session.execute(
+                    delete(link).where(
+                        link.c[owner] == bindparam("owner"), link.c[target] == bindparam("target")
+                    ),
+                    pairs,
+                )
+        self._add_links(added)
+        self.counts["updated"] += len(updates)
+
+    def _add_links(self, pairs_by_column: dict[str, list[dict]]) -> None:
+        for name, pairs in pairs_by_column.items():
+            link, owner, target = self.layout.links[name]
+            for chunk in _chunks(pairs, BATCH_SIZE):
+                _insert_rows(self.session, link, [{owner: p["owner"], target: p["target"]} for p in chunk])
+
+    def _note(self, id_: int, new: dict[str, Any], stored: dict[str, Any] | None) -> None:
+        """Record the measures this row's change concerns (see :class:`_Written`)."""
+        if self.spec.name == "measures":
+            self.written.measures.add(id_)
+            if stored is not None and stored["replaces_id"] is not None:
+                self.written.replaced_before.add(stored["replaces_id"])
+        elif self.spec.name == "events":
+            for measure in (new["measure_id"], stored["measure_id"] if stored else None):
+                if measure is not None:
+                    self.written.measures.add(measure)
+
+    # -- the whole file --------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Set the references into this file that pointed further down it (now all in):
+        part of the row's insert or update, so its version stays as that left it."""
+        by_column: dict[str, list[dict]] = {}
+        for id_, fk, slug in self.deferred:
+            by_column.setdefault(fk, []).append({"b_id": id_, "b_target": self.keys[slug]})
+        table = self.layout.table
+        for fk, params in by_column.items():
+            self.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values({fk: bindparam("b_target"), "updated_at": self.now}),
+                params,
+            )
+
+
 def _apply(
     directory: Path,
     parsed: dict[str, list[Row]],
     session: DbSession,
     report: LoadReport,
-    ids: dict[str, dict[tuple, int]] | None = None,
+    ids: dict[str, dict[tuple, int]] | None,
+    written: _Written,
 ) -> None:
-    by_slug: dict[str, dict[str, object]] = {}
-    for spec in FILES:
-        if spec.name != "citations":
-            by_slug[spec.name] = {o.slug: o for o in session.scalars(select(spec.model))}
-
-    def resolve(col_ref: str, slug):
-        return by_slug[col_ref][slug] if slug is not None else None
-
+    """Write the files one at a time in dependency order (technologies, actors, measures,
+    events, sources, citations), a batch at a time. Only ``{slug: id}`` maps of the tables
+    are kept between batches; no ORM object is made."""
+    now = utcnow()
+    id_of: dict[str, dict[Any, int]] = {
+        spec.name: {slug: id_ for slug, id_ in session.execute(select(spec.model.slug, spec.model.id))}
+        for spec in FILES
+        if spec.name != "citations"
+    }
     for spec in FILES:
         rows = parsed.get(spec.name)
-        counts = report.counts.setdefault(spec.name, Counter())
         if rows is None:
             continue
+        counts = report.counts.setdefault(spec.name, Counter())
         counts["rows"] = len(rows)
-        if spec.name == "citations":
-            existing = {(c.event.slug, c.source.slug): c for c in session.scalars(select(Citation))}
-        # Rows may refer to rows further down the same file (an actor's parent, a
-        # measure's replacement): create every new object first, then fill them in.
-        fresh: set[int] = set()
-        if spec.name != "citations":
-            for row in rows:
-                slug = row.values["slug"]
-                if slug not in by_slug[spec.name]:
-                    obj = spec.model(slug=slug, id=_given_id(ids, spec, row))
-                    by_slug[spec.name][slug] = obj
-                    fresh.add(id(obj))
-        for row in rows:
-            v = dict(row.values)
-            if spec.name == "sources":
-                v["has_text"] = bool(v.get("has_text"))
-            if spec.name == "citations":
-                obj = existing.get((v["event"], v["source"]))
-                if obj is None:
-                    obj = spec.model(id=_given_id(ids, spec, row))
-                    fresh.add(id(obj))
-            else:
-                obj = by_slug[spec.name][v["slug"]]
-            if id(obj) in fresh:
-                counts["inserted"] += 1
-                session.add(obj)
-            elif _same(spec, obj, v):
-                counts["unchanged"] += 1
-                continue
-            else:
-                counts["updated"] += 1
-            _set(spec, obj, v, resolve, directory)
-        session.flush()
+        writer = _FileWriter(session, spec, directory, id_of, ids, counts, written, now)
+        for batch in _chunks(rows, BATCH_SIZE):
+            writer.write_batch(batch)
+        writer.finish()
 
 
-def _same(spec: FileSpec, obj, values: dict) -> bool:
-    current = row_values(spec, obj)
-    return all(
-        format_cell(c, current[c.name]) == format_cell(c, values[c.name])
-        for c in spec.columns
-        if c.name != "sha256"
-    ) and (spec.name != "sources" or current["sha256"] == values.get("sha256"))
+def _measures_concerned(session: DbSession, written: _Written) -> set[int] | None:
+    """The measures whose derived data a write may have changed: those whose own row or
+    events were inserted, updated or deleted, and the measures they replace, before and
+    after (a replaced measure ends on the day its replacement first takes effect). None
+    when that is every measure in the database (a first load)."""
+    table = Measure.__table__
+    concerned = set(written.measures) | written.replaced_before
+    for chunk in _chunks(sorted(written.measures), BATCH_SIZE):
+        concerned.update(
+            session.scalars(
+                select(table.c.replaces_id).where(table.c.id.in_(chunk), table.c.replaces_id.is_not(None))
+            )
+        )
+    remaining = set(session.scalars(select(table.c.id)))
+    return None if remaining <= concerned else concerned
 
 
-def _set(spec: FileSpec, obj, v: dict, resolve, directory: Path) -> None:
-    for col in spec.columns:
-        name = col.name
-        value = v[name]
-        if name in ("has_text", "sha256"):
-            continue
-        if col.type == "ref":
-            setattr(obj, name, resolve(col.ref, value))
-        elif col.type == "refs":
-            setattr(obj, name, [resolve(col.ref, s) for s in value])
-        else:
-            setattr(obj, name, value)
-    if spec.name == "sources":
-        text = None
-        if v.get("has_text"):
-            text = (directory / text_name(v["slug"])).read_bytes().decode("utf-8")
-        obj.set_text(text)
+def _after_bulk_write(session: DbSession, changed_measure_ids: set[int] | None) -> None:
+    """What follows a load that changed the record, once, in the same transaction.
+
+    The Core writes bypass the ORM's ``before_flush`` hook, so the data version is bumped
+    here (once per load, not per row). ``changed_measure_ids`` names the measures whose
+    derived data may have changed (their own row or events inserted, updated or deleted,
+    and the measures they replace); None means all of them. Objects the session loaded
+    before are expired: the database changed under them. The measures' derived status
+    periods are rewritten before the commit (:func:`tracker.db.periods.touch`)."""
+    bump_data_version(session)
+    periods.touch(session, changed_measure_ids)
+    session.expire_all()
