@@ -111,17 +111,38 @@ def setup_world(app) -> dict:
         return make_world(db.session)
 
 
+def event_form(world: dict, title: str, **fields) -> dict:
+    """The editor form's fields for ``setup_world``'s event, with a new title."""
+    return {
+        "title": title,
+        "date": "2020-02-24",
+        "certainty": "verified",
+        "kind": "adopted",
+        "measure": world["measure"],
+        "actor": world["council"],
+        "jurisdiction": "",
+        "summary": "",
+        "date_note": "",
+        "new_sunset": "",
+        **fields,
+    }
+
+
 def edit_event_title(client, world, title: str, version: int):
     """Post the editor form of ``setup_world``'s event with a new title, expecting ``version``."""
-    return client.post(
-        f"/events/{world['event']}/edit",
-        data={
-            "title": title,
-            "date": "2020-02-24",
-            "certainty": "verified",
-            "kind": "adopted",
-            "measure": world["measure"],
-            "actor": world["council"],
-            "version": str(version),
-        },
+    return client.post(f"/events/{world['event']}/edit", data=event_form(world, title, version=str(version)))
+
+
+def hypothetical_event(measure, kind: str, day, slug: str):
+    """An unverified event of ``kind`` on ``day`` for a measure of the real data (by its first
+    event's actor), for tests that change a lifecycle."""
+    return Event(
+        slug=slug,
+        date=day,
+        date_precision="day",
+        certainty="unverified",
+        kind=kind,
+        measure=measure,
+        actor=measure.events[0].actor,
+        title=f"Hypothetical {kind}",
     )

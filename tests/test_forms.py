@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.editor_helpers import editor_client, setup_world
+from tests.editor_helpers import editor_client, event_form, setup_world
 from tracker.db.models import Actor, Citation, Event, RevisionChange, Source
 from tracker.editing.forms import parse_partial_date
 from tracker.extensions import db
@@ -23,21 +23,8 @@ def _changes(app, collection: str) -> list[RevisionChange]:
         return rows
 
 
-def _event_form(world: dict, **overrides) -> dict:
-    data = {
-        "title": "Springfield council extends its ban",
-        "date": "2021-03",
-        "certainty": "verified",
-        "kind": "adopted",
-        "measure": world["measure"],
-        "actor": world["council"],
-        "jurisdiction": "",
-        "summary": "",
-        "date_note": "",
-        "new_sunset": "",
-    }
-    data.update(overrides)
-    return data
+def _event_form(world: dict, title: str = "Springfield council extends its ban", **overrides) -> dict:
+    return event_form(world, title, **{"date": "2021-03", **overrides})
 
 
 def test_parse_partial_date():

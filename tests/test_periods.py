@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from tests.conftest import DATA_DIR
+from tests.editor_helpers import hypothetical_event
 from tracker.core import status
 from tracker.datafiles.load import load
 from tracker.db.models import Actor, Event, Measure, MeasureCoverage, MeasurePeriod, Technology
@@ -75,19 +76,6 @@ def measure(session, slug: str) -> Measure:
     return session.scalars(select(Measure).where(Measure.slug == slug)).one()
 
 
-def hypothetical(target: Measure, kind: str, day: dt.date, slug: str) -> Event:
-    return Event(
-        slug=slug,
-        date=day,
-        date_precision="day",
-        certainty="unverified",
-        kind=kind,
-        measure=target,
-        actor=target.events[0].actor,
-        title=f"Hypothetical {kind}",
-    )
-
-
 def test_the_loaded_record_stores_the_lifecycles_status_derives(loaded_app):
     with loaded_app.app_context():
         found = stored(db.session)
@@ -125,7 +113,7 @@ def test_each_kind_of_edit_rewrites_the_periods_it_changes(loaded_app):
         session = db.session
         sf, oakland = measure(session, SF), measure(session, OAKLAND)
         # A new event on one measure.
-        session.add(hypothetical(sf, "repealed", dt.date(2029, 1, 1), "sf-hypothetical-repeal"))
+        session.add(hypothetical_event(sf, "repealed", dt.date(2029, 1, 1), "sf-hypothetical-repeal"))
         session.commit()
         assert stored(session)[0][sf.id][-1] == status.Period("repealed", dt.date(2029, 1, 1), None)
         # An event moved from one measure to another rewrites both.
@@ -168,7 +156,7 @@ def test_a_transaction_reads_its_own_edit_and_a_rollback_leaves_the_tables_alone
         sf = measure(session, SF)
         day = dt.date(2030, 1, 1)
         before = stored(session)
-        session.add(hypothetical(sf, "repealed", dt.date(2029, 1, 1), "sf-uncommitted-repeal"))
+        session.add(hypothetical_event(sf, "repealed", dt.date(2029, 1, 1), "sf-uncommitted-repeal"))
         assert lifecycles.measure_statuses(session, day, [sf.id])[sf.id] == "repealed"
         session.rollback()
         assert stored(session) == before

@@ -8,7 +8,8 @@ import datetime as dt
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from tracker.db.models import Event, Measure
+from tests.editor_helpers import hypothetical_event
+from tracker.db.models import Measure
 from tracker.extensions import db
 from tracker.read import lifecycles, queries
 from tracker.read.collections import EVENTS
@@ -24,19 +25,7 @@ def test_cached_statuses_follow_an_edit(loaded_app):
         measure = db.session.scalars(select(Measure).where(Measure.slug == SF)).one()
         day = dt.date(2030, 1, 1)
         assert lifecycles.measure_statuses(db.session, day)[measure.id] == "in_effect"
-        first = measure.events[0]
-        db.session.add(
-            Event(
-                slug="sf-hypothetical-repeal",
-                date=dt.date(2029, 1, 1),
-                date_precision="day",
-                certainty="unverified",
-                kind="repealed",
-                measure=measure,
-                actor=first.actor,
-                title="Hypothetical repeal",
-            )
-        )
+        db.session.add(hypothetical_event(measure, "repealed", dt.date(2029, 1, 1), "sf-hypothetical-repeal"))
         db.session.commit()
         assert lifecycles.measure_statuses(db.session, day)[measure.id] == "repealed"
         assert lifecycles.measure_statuses(db.session, dt.date(2028, 1, 1))[measure.id] == "in_effect"

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.conftest import _reset
-from tests.editor_helpers import editor_client, setup_world
-from tracker.db.models import Event, Measure
+from tests.editor_helpers import editor_client, hypothetical_event, setup_world
+from tracker.db.models import Measure
 from tracker.extensions import db
 from tracker.web import responsecache
 
@@ -64,18 +64,7 @@ def test_an_edit_makes_the_next_csv_json_map_and_timeline_fresh(loaded_app):
     with loaded_app.app_context():
         measure = db.session.scalars(select(Measure).where(Measure.slug == SF)).one()
         measure.title = "San Francisco ban, retitled"
-        db.session.add(
-            Event(
-                slug="sf-hypothetical-repeal",
-                date=dt.date(2024, 1, 1),
-                date_precision="day",
-                certainty="unverified",
-                kind="repealed",
-                measure=measure,
-                actor=measure.events[0].actor,
-                title="Hypothetical repeal",
-            )
-        )
+        db.session.add(hypothetical_event(measure, "repealed", dt.date(2024, 1, 1), "sf-hypothetical-repeal"))
         db.session.commit()
     for path in pages:
         response = client.get(path)

@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from tests.conftest import _reset
-from tests.editor_helpers import PASSWORD, make_world
+from tests.editor_helpers import PASSWORD, event_form, make_world
 from tracker.accounts import users as auth
 from tracker.extensions import db
 from tracker.gunicorn_conf import shared_limits_required
@@ -143,23 +143,8 @@ def _edit_title(server: Server, world: dict, title: str) -> None:
         assert response.status_code == 302
         form = editor.get(f"/events/{world['event']}/edit").text
         version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
-        response = editor.post(
-            f"/events/{world['event']}/edit",
-            data={
-                "csrf_token": _csrf(form),
-                "version": version,
-                "title": title,
-                "date": "2020-02-24",
-                "certainty": "verified",
-                "kind": "adopted",
-                "measure": world["measure"],
-                "actor": world["council"],
-                "jurisdiction": "",
-                "summary": "",
-                "date_note": "",
-                "new_sunset": "",
-            },
-        )
+        data = event_form(world, title, csrf_token=_csrf(form), version=version)
+        response = editor.post(f"/events/{world['event']}/edit", data=data)
         assert response.status_code == 302, response.text[:500]
 
 
