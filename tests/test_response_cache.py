@@ -116,6 +116,19 @@ def test_an_answer_over_the_size_limit_is_sent_whole_but_not_kept(tmp_path):
     assert not (directory / "big.body").exists()
 
 
+def test_past_the_entry_cap_answers_are_sent_but_not_kept(make_app, engine_name):
+    app = make_app(RESPONSE_CACHE_MAX_ENTRIES=2)
+    with app.app_context():
+        _reset(engine_name)
+    setup_world(app)
+    client = app.test_client()
+    for word in ("ban", "council", "springfield", "face"):
+        assert client.get(f"/events.json?q={word}").status_code == 200
+    assert len(entries(app)) == 2
+    again = client.get("/events.json?q=face")
+    assert again.status_code == 200 and again.headers["X-Response-Cache"] == "miss"
+
+
 def test_a_new_version_removes_older_versions_but_not_newer_ones(tmp_path):
     for version in ("4", "5", "9"):
         (tmp_path / "db" / version).mkdir(parents=True)

@@ -59,6 +59,7 @@ def from_environment(instance_path: str) -> dict:
         # (tracker.web.responsecache); "" turns the cache off. None: instance/response-cache.
         "RESPONSE_CACHE_DIR": os.environ.get("TRACKER_RESPONSE_CACHE_DIR"),
         "RESPONSE_CACHE_MAX_BYTES": int(os.environ.get("TRACKER_RESPONSE_CACHE_MAX_BYTES", 512 * 2**20)),
+        "RESPONSE_CACHE_MAX_ENTRIES": int(os.environ.get("TRACKER_RESPONSE_CACHE_MAX_ENTRIES", 5000)),
     }
 
 

@@ -14,9 +14,10 @@ serves later requests for the same key from that file (with ``sendfile`` past a 
   database and version; directories of older versions are removed when a newer one is made.
   Files, not Redis: downloads run to megabytes, and a file is served by the kernel.
 - **What:** anonymous GETs of the cached blueprints answered 200, without a cookie being
-  set, up to ``RESPONSE_CACHE_MAX_BYTES``. A streamed answer is written as it is sent; the
-  entry appears (by an atomic rename) only once the whole body was produced, so a client
-  that disconnects half-way never leaves a truncated entry.
+  set, up to ``RESPONSE_CACHE_MAX_BYTES`` each and ``RESPONSE_CACHE_MAX_ENTRIES`` answers per
+  version (past that, answers are computed and sent but not kept). A streamed answer is
+  written as it is sent; the entry appears (by an atomic rename) only once the whole body
+  was produced, so a client that disconnects half-way never leaves a truncated entry.
 - **Off:** ``RESPONSE_CACHE_DIR = ""``.
 """
 
@@ -97,6 +98,8 @@ def store(response: Response) -> Response:
     limit = current_app.config.get("RESPONSE_CACHE_MAX_BYTES", 512 * 1024 * 1024)
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
     response.headers["X-Response-Cache"] = "miss"
+    if _full(directory, current_app.config.get("RESPONSE_CACHE_MAX_ENTRIES", 5000)):
+        return response
     if response.is_streamed:
         response.response = _tee(response.response, directory, key, headers, limit)
         return response
@@ -104,6 +107,16 @@ def store(response: Response) -> Response:
     if len(body) <= limit:
         _write(directory, key, headers, [body])
     return response
+
+
+def _full(directory: Path, max_entries: int) -> bool:
+    """Whether this version already keeps ``max_entries`` answers. Free-text searches make
+    the keys unbounded: without a cap, a crawler (or an attacker) sending ``q=`` after ``q=``
+    would fill the disk before the next edit cleared the directory."""
+    try:
+        return sum(1 for name in os.listdir(directory) if name.endswith(".body")) >= max_entries
+    except FileNotFoundError:
+        return False
 
 
 def _open_temp(directory: Path):
