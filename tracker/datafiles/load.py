@@ -46,6 +46,7 @@ from tracker.db.models import (
     Event,
     Measure,
     Source,
+    batches,
     bump_data_version,
     text_sha256,
     utcnow,
@@ -595,11 +596,6 @@ def prune_problems(
     return out
 
 
-def _chunks(values: list, size: int = 500):
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
-
-
 def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadReport, written: _Written) -> None:
     """Delete the database rows the files lack, dependents first (citations, sources,
     events, measures, actors, technologies), after the upserts so that updated rows no
@@ -613,7 +609,7 @@ def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadRepor
         ids = sorted(id_ for key, id_ in ids_by_key(session, spec).items() if key in keys)
         table = spec.model.__table__
         if spec.name == "events":
-            for chunk in _chunks(ids):
+            for chunk in batches(ids, BATCH_SIZE):
                 written.measures.update(
                     session.scalars(
                         select(table.c.measure_id).where(
@@ -623,7 +619,7 @@ def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadRepor
                 )
         if spec.name == "measures":
             written.measures.update(ids)
-            for chunk in _chunks(ids):
+            for chunk in batches(ids, BATCH_SIZE):
                 written.replaced_before.update(
                     session.scalars(
                         select(table.c.replaces_id).where(
@@ -632,9 +628,9 @@ def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadRepor
                     )
                 )
         self_refs = {c.name: None for c in table.c if any(fk.column.table is table for fk in c.foreign_keys)}
-        for chunk in _chunks(ids) if self_refs else ():
+        for chunk in batches(ids, BATCH_SIZE) if self_refs else ():
             session.execute(update(table).where(table.c.id.in_(chunk)).values(**self_refs))
-        for chunk in _chunks(ids):
+        for chunk in batches(ids, BATCH_SIZE):
             session.execute(delete(table).where(table.c.id.in_(chunk)))
         report.counts.setdefault(spec.name, Counter())["deleted"] = len(ids)
 
@@ -952,7 +948,7 @@ class _FileWriter:
     def _add_links(self, pairs_by_column: dict[str, list[dict]]) -> None:
         for name, pairs in pairs_by_column.items():
             link, owner, target = self.layout.links[name]
-            for chunk in _chunks(pairs, BATCH_SIZE):
+            for chunk in batches(pairs, BATCH_SIZE):
                 _insert_rows(self.session, link, [{owner: p["owner"], target: p["target"]} for p in chunk])
 
     def _note(self, id_: int, new: dict[str, Any], stored: dict[str, Any] | None) -> None:
@@ -1008,7 +1004,7 @@ def _apply(
         counts = report.counts.setdefault(spec.name, Counter())
         counts["rows"] = len(rows)
         writer = _FileWriter(session, spec, directory, id_of, ids, counts, written, now)
-        for batch in _chunks(rows, BATCH_SIZE):
+        for batch in batches(rows, BATCH_SIZE):
             writer.write_batch(batch)
         writer.finish()
 
@@ -1020,7 +1016,7 @@ def _measures_concerned(session: DbSession, written: _Written) -> set[int] | Non
     when that is every measure in the database (a first load)."""
     table = Measure.__table__
     concerned = set(written.measures) | written.replaced_before
-    for chunk in _chunks(sorted(written.measures), BATCH_SIZE):
+    for chunk in batches(sorted(written.measures), BATCH_SIZE):
         concerned.update(
             session.scalars(
                 select(table.c.replaces_id).where(table.c.id.in_(chunk), table.c.replaces_id.is_not(None))

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
@@ -70,6 +71,7 @@ db = SQLAlchemy(model_class=Base)
 #: (scripts, tests) or Flask-SQLAlchemy's ``db.session``, the app-context-scoped proxy that
 #: forwards every call to one (passed as it is, so a streamed response keeps the proxy).
 DbSession: TypeAlias = Session | scoped_session[Any]
+T = TypeVar("T")
 
 
 def utcnow() -> dt.datetime:
@@ -521,6 +523,13 @@ def _bump_on_record_changes(session: Session, flush_context, instances) -> None:
     )
     if changed:
         bump_data_version(session)
+
+
+def batches(values: list[T], size: int) -> Iterator[list[T]]:
+    """``values`` ``size`` at a time: IN lists and multi-row writes stay within what every
+    engine accepts (SQLite binds at most 32,766 parameters a statement)."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
 
 
 def split_multi(value: str | None) -> list[str]:

@@ -26,7 +26,7 @@ writes what it returns:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, event, false, insert, inspect, literal, or_, select, union_all
@@ -40,6 +40,7 @@ from tracker.db.models import (
     MeasureCoverage,
     MeasurePeriod,
     Technology,
+    batches,
     event_technologies_added,
     event_technologies_removed,
     measure_technologies,
@@ -48,17 +49,12 @@ from tracker.db.models import (
 # session.info key: the ids of measures whose derived rows are out of date (or ALL).
 _TOUCHED = "tracker.periods.touched"
 ALL = "all"
-_BATCH = 5000
+BATCH = 5000  # ids per IN list, rows per insert
 
 
 def ids_in(column, ids: list[int] | None):
     """``column IN ids``; an empty list matches nothing (no placeholder id needed)."""
     return column.in_(ids) if ids else false()
-
-
-def _chunks(values: list[int], size: int = _BATCH) -> Iterator[list[int]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 # --- deriving from the events ---------------------------------------------------------------
@@ -182,7 +178,7 @@ def refresh(session: DbSession, measure_ids: Iterable[int] | None = None) -> int
         lifecycles, covered = derive(session, None)
     else:
         ids = set(measure_ids)
-        for chunk in _chunks(sorted(ids)):
+        for chunk in batches(sorted(ids), BATCH):
             ids.update(
                 session.scalars(
                     select(Measure.replaces_id).where(Measure.id.in_(chunk), Measure.replaces_id.is_not(None))
@@ -191,9 +187,9 @@ def refresh(session: DbSession, measure_ids: Iterable[int] | None = None) -> int
         wanted = sorted(ids)
         if not wanted:
             return 0
-        if len(wanted) > _BATCH:  # a bulk write: one pass over everything is quicker
+        if len(wanted) > BATCH:  # a bulk write: one pass over everything is quicker
             return refresh(session, None)
-        for chunk in _chunks(wanted):
+        for chunk in batches(wanted, BATCH):
             session.execute(delete(MeasureCoverage).where(MeasureCoverage.measure_id.in_(chunk)))
             session.execute(delete(MeasurePeriod).where(MeasurePeriod.measure_id.in_(chunk)))
         lifecycles, covered = derive(session, wanted)
@@ -202,8 +198,8 @@ def refresh(session: DbSession, measure_ids: Iterable[int] | None = None) -> int
         for mid, periods in lifecycles.items()
         for i, p in enumerate(periods)
     ]
-    for i in range(0, len(period_rows), _BATCH):
-        session.execute(insert(MeasurePeriod), period_rows[i : i + _BATCH])
+    for batch in batches(period_rows, BATCH):
+        session.execute(insert(MeasurePeriod), batch)
     if covered:
         tech_ids = dict(session.execute(select(Technology.slug, Technology.id)).all())
         coverage_rows = [
@@ -218,8 +214,8 @@ def refresh(session: DbSession, measure_ids: Iterable[int] | None = None) -> int
             for slug, intervals in by_tech.items()
             for i, (start, until) in enumerate(intervals)
         ]
-        for i in range(0, len(coverage_rows), _BATCH):
-            session.execute(insert(MeasureCoverage), coverage_rows[i : i + _BATCH])
+        for some in batches(coverage_rows, BATCH):
+            session.execute(insert(MeasureCoverage), some)
     return len(lifecycles)
 
 

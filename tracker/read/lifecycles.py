@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, Select, or_, select, true
+from sqlalchemy import Engine, Select, or_, select
 
 from tracker.core.status import Interval, Period, clip
-from tracker.db.models import DataVersion, DbSession, MeasureCoverage, MeasurePeriod, Technology
-from tracker.db.periods import ensure_current, ids_in
+from tracker.db.models import DataVersion, DbSession, MeasureCoverage, MeasurePeriod, Technology, batches
+from tracker.db.periods import BATCH, ensure_current, ids_in
 
 if TYPE_CHECKING:
     from tracker.read.filters import Filters
@@ -75,32 +75,24 @@ def _read(session: DbSession, measure_ids: list[int] | None) -> Histories:
     ).join(Technology, Technology.id == MeasureCoverage.technology_id)
     lifecycles: dict[int, list[Period]] = defaultdict(list)
     by_tech: dict[int, dict[str, list[Interval]]] = defaultdict(lambda: defaultdict(list))
-    for where in _id_conditions(measure_ids):
-        order = (MeasurePeriod.measure_id, MeasurePeriod.seq)
-        rows = session.execute(periods.where(where(MeasurePeriod.measure_id)).order_by(*order))
-        for mid, status, start, end in rows:
+    wanted = [None] if measure_ids is None else list(batches(measure_ids, BATCH))
+    for chunk in wanted:
+        these_periods, this_coverage = periods, covered
+        if chunk is not None:
+            these_periods = periods.where(MeasurePeriod.measure_id.in_(chunk))
+            this_coverage = covered.where(MeasureCoverage.measure_id.in_(chunk))
+        for mid, status, start, end in session.execute(
+            these_periods.order_by(MeasurePeriod.measure_id, MeasurePeriod.seq)
+        ):
             lifecycles[mid].append(Period(status, start, end))
         for mid, slug, since, until in session.execute(
-            covered.where(where(MeasureCoverage.measure_id)).order_by(
-                MeasureCoverage.measure_id, Technology.slug, MeasureCoverage.seq
-            )
+            this_coverage.order_by(MeasureCoverage.measure_id, Technology.slug, MeasureCoverage.seq)
         ):
             by_tech[mid][slug].append((since, until))
     if measure_ids is not None:
         for mid in measure_ids:
             lifecycles.setdefault(mid, [])
     return Histories(dict(lifecycles), {mid: dict(techs) for mid, techs in by_tech.items()})
-
-
-def _id_conditions(measure_ids: list[int] | None):
-    """One ``column -> condition`` per batch of ids (or one that keeps every row)."""
-    if measure_ids is None:
-        return [lambda column: true()]
-    return [lambda column, chunk=chunk: ids_in(column, chunk) for chunk in _batches(measure_ids)]
-
-
-def _batches(ids: list[int], size: int = 5000) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
 
 
 def histories(session: DbSession, measure_ids: Iterable[int] | None = None) -> Histories:
@@ -157,7 +149,7 @@ def measure_statuses(
         return {mid: status for mid, status in session.execute(stmt)}
     ids = list(measure_ids)
     out: dict[int, str | None] = dict.fromkeys(ids)
-    for chunk in _batches(ids):
+    for chunk in batches(ids, BATCH):
         rows = session.execute(stmt.where(ids_in(MeasurePeriod.measure_id, chunk)))
         out.update((mid, status) for mid, status in rows)
     return out

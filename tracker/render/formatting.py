@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 
 from tracker.core import vocab
 
-_ROLE_RANK = {code: i for i, code in enumerate(vocab.CITATION_ROLES.codes)}
+_ROLE_RANK: dict[str | None, int] = {code: i for i, code in enumerate(vocab.CITATION_ROLES.codes)}
 # Keyed by str | None: a citation without a source has no kind (it ranks last).
 _KIND_RANK: dict[str | None, int] = {code: i for i, code in enumerate(vocab.SOURCE_STRENGTH)}
 
@@ -25,7 +25,7 @@ def strength(kind: str | None, role: str | None, quote: str | None) -> tuple:
     """:func:`strength_key` from a citation's parts (the CSV export has plain rows)."""
     return (
         kind == "mirror",
-        _ROLE_RANK.get(role, len(_ROLE_RANK)) if role is not None else len(_ROLE_RANK),
+        _ROLE_RANK.get(role, len(_ROLE_RANK)),
         _KIND_RANK.get(kind, len(_KIND_RANK)),
         not quote,
     )

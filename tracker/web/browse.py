@@ -35,7 +35,6 @@ from tracker.render.exports import (
     FORMATS,
     actor_detail_record,
     csv_chunks,
-    event_export_csv_row,
     measure_detail_record,
     milestone_fields,
     source_detail_record,
@@ -113,10 +112,8 @@ def list_csv(collection: Collection):
     bom = request.args.get("bom") == "1"
 
     def rows():
-        if collection is EVENTS:  # the largest list: plain SQL rows, no records (queries.event_export)
-            as_of = f.as_of.isoformat()
-            for chunk in queries.event_export(db.session, f):
-                yield [event_export_csv_row(item, as_of, _abs) for item in chunk]
+        if fmt.csv_rows is not None:  # a large list's rows straight from SQL (the events)
+            yield from fmt.csv_rows(db.session, f, _abs)
             return
         for items, extra in queries.chunks(db.session, f):
             yield [fmt.csv_row(record) for record in records(items, extra, f)]
