@@ -202,7 +202,9 @@ class Actor(Timestamped, Base):
     coordinates_source: Mapped[str | None] = mapped_column(String(300))
 
     parent: Mapped[Actor | None] = relationship(remote_side="Actor.id", back_populates="children")
-    children: Mapped[list[Actor]] = relationship(back_populates="parent")
+    # By name: pages and JSON list them in an order a reader can scan, not in the order
+    # rows happened to be inserted (which differs between loaders and engines).
+    children: Mapped[list[Actor]] = relationship(back_populates="parent", order_by="Actor.name")
 
     @property
     def alias_list(self) -> list[str]:
