@@ -5,7 +5,7 @@ revision history and the public corrections live only in the database, and revis
 to records by primary key, which the data files do not carry. A backup holds all of it; a
 restore puts it back, primary keys, timestamps and versions included, in one transaction.
 
-The archive, format version 1, is a zip of:
+The archive, format version 2, is a zip of:
 
 - ``manifest.json``: ``format`` (``surveillance-policy-tracker-backup``), ``format_version``,
   ``created`` (UTC), ``software_version``, ``schema_revision`` (the Alembic head the tables
@@ -20,7 +20,12 @@ The archive, format version 1, is a zip of:
   (werkzeug scrypt) except ``session_token``: a restore gives every account a new one, so
   a backup cannot be used to keep a session alive, and everyone logs in again;
 - ``revisions.jsonl``: one revision per line with its ``changes`` (before/after values);
-- ``corrections.jsonl``: the public corrections, senders' e-mail addresses included.
+- ``corrections.jsonl``: the public corrections, senders' e-mail addresses included;
+- ``data_loads.jsonl``: the loads of data files (``tracker setup``, ``tracker load``), one
+  per line. Data, not bookkeeping: they say which files the restored rows were last loaded
+  from and which edits came after, so the next ``tracker setup`` after a restore compares
+  ``data/`` with the restored database's last load and keeps the restored edits, rather than
+  with the replaced database's (version 2 added them).
 
 Times are ISO 8601 in UTC without an offset, as stored. The archive holds password hashes and
 private e-mail addresses: keep it as private as the database.
@@ -64,6 +69,7 @@ from tracker.db.models import (
     Base,
     Citation,
     Correction,
+    DataLoad,
     DataVersion,
     DbSession,
     Event,
@@ -83,7 +89,7 @@ from tracker.db.models import (
 from tracker.version import __version__
 
 FORMAT = "surveillance-policy-tracker-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "db" / "migrations"
 DATA_DIR = "data/"
 # Columns never written: a session token is a live credential, not data.
@@ -98,7 +104,13 @@ def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-JSON_TABLES = (_table(User), _table(Revision), _table(RevisionChange), _table(Correction))
+JSON_TABLES = (
+    _table(User),
+    _table(Revision),
+    _table(RevisionChange),
+    _table(Correction),
+    _table(DataLoad),
+)
 # Bookkeeping, not data: neither backed up, counted nor wiped. A restore bumps the data
 # version instead of putting an old one back, so no ETag or cache entry made before the
 # restore can match what it brought back.
@@ -110,7 +122,7 @@ NOT_DATA = (*BOOKKEEPING, *DERIVED)
 # What a data member may be called: the only names a restore writes to disk.
 DATA_NAME = re.compile(r"^(?:[a-z]+\.csv|sources/[a-z0-9]+(?:-[a-z0-9]+)*\.txt)$")
 
-README = """Surveillance Policy Tracker backup (format version 1)
+README = """Surveillance Policy Tracker backup (format version 2)
 
 Made by `tracker backup`; put it back with `tracker restore FILE` (add --replace to
 overwrite a database that already has rows), on a database migrated to the schema revision
@@ -122,6 +134,7 @@ in manifest.json (`tracker setup --no-data`).
 - users.jsonl: accounts, INCLUDING PASSWORD HASHES (werkzeug scrypt); no session tokens
 - revisions.jsonl: the revision history, each revision with its changes
 - corrections.jsonl: public corrections, INCLUDING senders' private e-mail addresses
+- data_loads.jsonl: the loads of data files, with the hashes of the files loaded
 
 Keep this file as private as the database itself.
 """
@@ -282,6 +295,7 @@ def write_backup(session: DbSession, path: str | Path) -> dict[str, int]:
     members["users.jsonl"] = _jsonl(_rows(session, User.__table__))
     members["revisions.jsonl"] = _jsonl(_revisions(session))
     members["corrections.jsonl"] = _jsonl(_rows(session, Correction.__table__))
+    members["data_loads.jsonl"] = _jsonl(_rows(session, DataLoad.__table__))
     members["README.txt"] = README.encode("utf-8")
     counts = table_counts(session)
     manifest = {
@@ -355,7 +369,7 @@ def read_archive(path: str | Path) -> tuple[dict, dict[str, bytes]]:
             problems.append(f"{path}: {name}: damaged (SHA-256 differs from the manifest)")
         elif name.startswith(DATA_DIR) and not DATA_NAME.match(name[len(DATA_DIR) :]):
             problems.append(f"{path}: {name}: not a data file name")
-    for name in ("records.jsonl", "users.jsonl", "revisions.jsonl", "corrections.jsonl"):
+    for name in ("records.jsonl", "users.jsonl", "revisions.jsonl", "corrections.jsonl", "data_loads.jsonl"):
         if name not in members:
             problems.append(f"{path}: {name}: missing")
     if problems:
@@ -529,8 +543,9 @@ def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict
     Refuses a database that has any row unless ``replace``, which deletes everything first
     in the same transaction. The data files go through the loader (validated like any
     import), with their old ids; then timestamps, accounts (with new session tokens),
-    revisions with their changes, and corrections; then PostgreSQL's sequences are moved
-    past the restored ids and the result is verified. Any failure rolls everything back."""
+    revisions with their changes, corrections and the recorded loads; then PostgreSQL's
+    sequences are moved past the restored ids and the result is verified. Any failure rolls
+    everything back."""
     manifest, members = read_archive(path)
     try:
         check_schema(session)
@@ -593,6 +608,14 @@ def restore(session: DbSession, path: str | Path, replace: bool = False) -> dict
             [
                 _row(Correction.__table__, values, where)
                 for where, values in _read_jsonl(members, "corrections.jsonl")
+            ],
+        )
+        _insert(
+            session,
+            DataLoad.__table__,
+            [
+                _row(DataLoad.__table__, values, where)
+                for where, values in _read_jsonl(members, "data_loads.jsonl")
             ],
         )
 

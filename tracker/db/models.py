@@ -495,6 +495,37 @@ class MeasureCoverage(Base):
     until: Mapped[dt.date | None] = mapped_column(Date)
 
 
+LOAD_COMMANDS = ("setup", "load")
+
+
+class DataLoad(Base):
+    """One load of data files into the database by ``tracker setup`` or ``tracker load``,
+    written in the load's own transaction (a load that fails leaves no row).
+
+    Why kept: ``tracker setup`` loads ``data/`` again only when its content changed since the
+    last load (``data_sha256``, over ``files``: each file's SHA-256 by its path in the
+    directory), and an edit made through the forms after the last load must not be
+    overwritten by the next one. ``revision_id`` is the highest revision when the load read
+    the history (NULL: none yet): revisions after it are edits the load has not seen.
+    ``kept_changes`` lists the revision changes whose edits the load kept against the files
+    (conflicts not yet resolved), so they stay protected at the next load too. ``counts``
+    is the load's report per file (inserted, updated, unchanged, kept, ...)."""
+
+    __tablename__ = "data_loads"
+    __table_args__ = (CheckConstraint(_in("command", LOAD_COMMANDS), name="command_vocab"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    command: Mapped[str] = mapped_column(String(10), nullable=False)
+    directory: Mapped[str] = mapped_column(Text, nullable=False)
+    data_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    files: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    # No foreign key: a high-water mark of the history, not a reference to one revision.
+    revision_id: Mapped[int | None] = mapped_column(Integer)
+    kept_changes: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    counts: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+
 event.listen(
     DataVersion.__table__,
     "after_create",
