@@ -27,8 +27,9 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
 
+from tracker.datafiles.edits import Edits
 from tracker.datafiles.spec import BY_NAME, FILES, CellError, FileSpec, format_cell, parse_cell, row_values
 from tracker.datafiles.spec import text_path_name as text_name
 from tracker.db import periods
@@ -84,6 +86,17 @@ class LoadReport:
     counts: dict[str, Counter] = field(default_factory=dict)
     missing: dict[str, list[str]] = field(default_factory=dict)
     pruned: bool = False
+    #: With edits to keep (:mod:`tracker.datafiles.edits`): why rows of the files were not
+    #: written (an edit made through the forms since the last load comes first), one message
+    #: each; the edits the files' rows replaced (``overwrite_edits``); the (collection,
+    #: record id) pairs of protected records the files now agree with, or were made to; the
+    #: revision changes still to protect at the next load; the ids updated or deleted.
+    conflicts: list[str] = field(default_factory=list)
+    overwritten: list[str] = field(default_factory=list)
+    resolved: set[tuple[str, int]] = field(default_factory=set)
+    kept_changes: list[int] = field(default_factory=list)
+    touched: dict[str, set[int]] = field(default_factory=dict)
+    missing_edited: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = []
@@ -93,6 +106,8 @@ class LoadReport:
                 f"{spec.filename}: {c['inserted']} inserted, {c['updated']} updated, "
                 f"{c['unchanged']} unchanged"
             )
+            if c["kept"]:
+                line += f", {c['kept']} kept as edited through the forms"
             if spec.name in self.missing:
                 kept = "deleted" if self.pruned else "kept"
                 gone = len(self.missing[spec.name])
@@ -108,13 +123,23 @@ class LoadReport:
         """Files that lack rows of the database, which were kept (no ``prune``)."""
         if self.pruned:
             return []
-        return [
-            f"{spec.filename}: {len(keys)} rows of the database are not in the file and were "
-            f"kept (was the file cut short? `tracker load DIR --prune` deletes them): "
-            f"{_named(keys)}"
-            for spec in FILES
-            if (keys := self.missing.get(spec.name))
-        ]
+        out = []
+        for spec in FILES:
+            keys = self.missing.get(spec.name)
+            if not keys:
+                continue
+            line = (
+                f"{spec.filename}: {len(keys)} rows of the database are not in the file and were "
+                f"kept (was the file cut short? `tracker load DIR --prune` deletes them): "
+                f"{_named(keys)}"
+            )
+            if edited := self.missing_edited.get(spec.name):
+                line += (
+                    f"; {edited} of them created or edited through the forms since the last load, "
+                    "which --prune keeps unless --overwrite-edits is given"
+                )
+            out.append(line)
+        return out
 
     def deletions(self) -> list[str]:
         """What ``prune`` deleted, per file."""
@@ -126,9 +151,23 @@ class LoadReport:
             if (keys := self.missing.get(spec.name))
         ]
 
+    def conflicts_summary(self) -> str | None:
+        """What to do about the rows kept as edited through the forms, if there are any."""
+        if not self.conflicts:
+            return None
+        return (
+            f"{len(self.conflicts)} row(s) kept as edited through the forms: bring the files in "
+            "line with the edits (`tracker export DIR` writes the database's rows), or take the "
+            "files' version with `tracker load DIR --overwrite-edits`."
+        )
+
     @property
     def changed(self) -> int:
         return sum(c["inserted"] + c["updated"] + c["deleted"] for c in self.counts.values())
+
+    def counts_json(self) -> dict[str, dict[str, int]]:
+        """The counts per file as plain dicts (what ``data_loads.counts`` keeps)."""
+        return {name: dict(sorted(c.items())) for name, c in self.counts.items()}
 
 
 def _named(keys: list[str]) -> str:
@@ -498,30 +537,243 @@ def stage(
     *,
     prune: bool = False,
     ids: dict[str, dict[tuple, int]] | None = None,
+    edits: Edits | None = None,
+    overwrite_edits: bool = False,
 ) -> LoadReport:
     """:func:`load` without the commit, for callers that write more in the same transaction
-    (``tracker restore``). ``ids`` gives new rows their primary keys, per file and key: a
-    restore must bring back the ids that revisions refer to."""
+    (``tracker restore``, :mod:`tracker.datafiles.sync`). ``ids`` gives new rows their
+    primary keys, per file and key: a restore must bring back the ids that revisions refer
+    to.
+
+    ``edits`` (:func:`tracker.datafiles.edits.read_edits`) are the edits made through the
+    forms since the last load: a file's row that differs from a record they changed is not
+    written, nor one whose record they deleted (nor the rows referring to such a row), and
+    ``prune`` does not delete their records; each is reported (:attr:`LoadReport.conflicts`)
+    and the rest of the load goes ahead. A file's row equal to the edited record is simply
+    unchanged. ``overwrite_edits`` writes the files' rows anyway, reporting every edit it
+    replaces. A file's row under a slug the forms renamed since is matched to the renamed
+    record, not inserted as a second one."""
     directory = Path(directory)
     parsed, problems = validate(directory, session)
     if problems:
         raise LoadError(problems)
-    missing = missing_rows(parsed, session)
+    keys = {spec.name: ids_by_key(session, spec) for spec in FILES if spec.name in parsed}
+    report = LoadReport(pruned=prune)
+    guard = _Guard.make(parsed, keys, edits, overwrite_edits, report) if edits is not None else None
+    missing = _missing(parsed, keys)
+    kept: dict[str, set[tuple]] = {}
+    if guard is not None:
+        kept = guard.not_in_files(missing, prune)
     if prune:
-        problems = prune_problems(parsed, missing, session)
+        problems = prune_problems(parsed, missing, session, kept)
         if problems:
             raise LoadError(problems)
-    report = LoadReport(
-        missing={name: [key_label(k) for k in sorted(keys)] for name, keys in missing.items()},
-        pruned=prune,
-    )
+    report.missing = {name: [key_label(k) for k in sorted(keys)] for name, keys in missing.items()}
     written = _Written()
-    _apply(directory, parsed, session, report, ids, written)
+    _apply(directory, parsed, session, report, ids, written, guard)
+    if guard is not None and (problems := guard.quote_problems(session)):
+        raise LoadError(problems)
     if prune:
         _prune(missing, session, report, written)
+        if guard is not None:
+            guard.pruned(missing)
     if report.changed:
         _after_bulk_write(session, _measures_concerned(session, written))
+    if guard is not None:
+        report.kept_changes = guard.edits.change_ids(guard.edits.records() - report.resolved)
     return report
+
+
+# --- edits made through the forms since the last load -------------------------------------
+
+
+def _file_key(spec: FileSpec, row: Row) -> tuple:
+    return tuple(row.values.get(k) for k in spec.key)
+
+
+@dataclass
+class _Guard:
+    """What a load does about the edits made through the forms since the last one
+    (:mod:`tracker.datafiles.edits`), decided before anything is written.
+
+    ``aliases``: per file, a key the forms renamed since, still in the file (and the renamed
+    record's new key not in it) → that record's id: the file's row is that record, in its
+    version before the rename. ``withheld``: per file, the keys of rows not written: records
+    deleted through the forms since, and rows that refer to a withheld row (writing them
+    would need it). ``current``: per file, each database row's key by id."""
+
+    edits: Edits
+    overwrite: bool
+    report: LoadReport
+    current: dict[str, dict[int, tuple]]
+    aliases: dict[str, dict[tuple, int]] = field(default_factory=dict)
+    withheld: dict[str, set[tuple]] = field(default_factory=dict)
+    kept: dict[str, set[int]] = field(default_factory=dict)  # ids of the rows kept as edited
+
+    @classmethod
+    def make(
+        cls,
+        parsed: dict[str, list[Row]],
+        keys: dict[str, dict[tuple, int]],
+        edits: Edits,
+        overwrite: bool,
+        report: LoadReport,
+    ) -> _Guard:
+        current = {name: {id_: key for key, id_ in by_key.items()} for name, by_key in keys.items()}
+        guard = cls(edits, overwrite, report, current)
+        for spec in FILES:
+            rows = parsed.get(spec.name)
+            if rows is None:
+                continue
+            in_file = {_file_key(spec, row): row for row in rows}
+            aliases = guard.aliases.setdefault(spec.name, {})
+            for old, id_ in edits.renamed.get(spec.name, {}).items():
+                if old in in_file and old not in keys[spec.name] and current[spec.name][id_] not in in_file:
+                    aliases[old] = id_
+            withheld = guard.withheld.setdefault(spec.name, set())
+            for key, id_ in edits.deleted.get(spec.name, {}).items():
+                if key in keys[spec.name]:
+                    # Another record has the key now: the file's row is compared with it.
+                    report.resolved.add((spec.name, id_))
+                    continue
+                if key not in in_file or overwrite:
+                    report.resolved.add((spec.name, id_))  # the file agrees, or wins
+                    if key in in_file:
+                        report.overwritten.append(
+                            f"{spec.filename}:{in_file[key].line}: {key_label(key)}: deleted through "
+                            f"the forms in revision {edits.revision_of(spec.name, id_)}; inserted "
+                            "again from the file (--overwrite-edits)"
+                        )
+                    continue
+                withheld.add(key)
+                report.conflicts.append(
+                    f"{spec.filename}:{in_file[key].line}: {key_label(key)}: deleted through the "
+                    f"forms since the last load (revision {edits.revision_of(spec.name, id_)}); "
+                    "not loaded again"
+                )
+            guard._withhold_referrers(spec, rows)
+        return guard
+
+    def _withhold_referrers(self, spec: FileSpec, rows: list[Row]) -> None:
+        """Withhold the rows of one file that refer to a withheld row, until none is left
+        (a reference may be to a row of the same file: an actor's parent)."""
+        columns = [c for c in spec.columns if c.type in ("ref", "refs")]
+        withheld = self.withheld.setdefault(spec.name, set())
+        found = True
+        while found:
+            found = False
+            for row in rows:
+                key = _file_key(spec, row)
+                if key in withheld:
+                    continue
+                for col in columns:
+                    value = row.values.get(col.name)
+                    targets: list[str] = (value or []) if col.type == "refs" else [value] if value else []
+                    gone = sorted(t for t in targets if (t,) in self.withheld.get(col.target, ()))
+                    if gone:
+                        withheld.add(key)
+                        found = True
+                        self.report.conflicts.append(
+                            f"{spec.filename}:{row.line}: {key_label(key)}: not loaded: its "
+                            f"{col.name} {gone[0]!r} is not loaded (deleted through the forms "
+                            "since the last load, or referring to one that was)"
+                        )
+                        break
+
+    def withholds(self, spec: FileSpec, row: Row) -> bool:
+        return _file_key(spec, row) in self.withheld.get(spec.name, ())
+
+    def not_in_files(self, missing: dict[str, set[tuple]], prune: bool) -> dict[str, set[tuple]]:
+        """Take out of ``missing`` the records a file has under their old key (aliases), and,
+        when pruning without ``overwrite``, the records edited through the forms since:
+        these are kept (reported). Returns the kept keys per file."""
+        kept: dict[str, set[tuple]] = {}
+        for name, keys in missing.items():
+            for id_ in self.aliases.get(name, {}).values():
+                keys.discard(self.current[name][id_])
+            ids = {key: id_ for id_, key in self.current[name].items()}
+            if not prune:
+                if edited := sum(self.edits.protects(name, ids[key]) for key in keys):
+                    self.report.missing_edited[name] = edited
+                continue
+            if self.overwrite:
+                continue
+            spec = BY_NAME[name]
+            for key in sorted(keys):
+                if self.edits.protects(name, ids[key]):
+                    kept.setdefault(name, set()).add(key)
+                    self.report.conflicts.append(
+                        f"{spec.filename}: {key_label(key)}: not in the file, but created or edited "
+                        f"through the forms since the last load (revision "
+                        f"{self.edits.revision_of(name, ids[key])}); not deleted"
+                    )
+            keys -= kept.get(name, set())
+        return kept
+
+    def pruned(self, missing: dict[str, set[tuple]]) -> None:
+        """Report the records edited through the forms that ``overwrite`` let prune delete."""
+        for name, keys in missing.items():
+            ids = {key: id_ for id_, key in self.current[name].items()}
+            for key in sorted(keys):
+                if self.edits.protects(name, ids[key]):
+                    self.report.resolved.add((name, ids[key]))
+                    self.report.overwritten.append(
+                        f"{BY_NAME[name].filename}: {key_label(key)}: created or edited through the "
+                        f"forms in revision {self.edits.revision_of(name, ids[key])}; deleted, as "
+                        "the file lacks it (--overwrite-edits)"
+                    )
+
+    def compared(self, spec: FileSpec, row: Row, id_: int, differences: list[str]) -> bool:
+        """Whether the file's row may be written over record ``id_``, which it differs from
+        in ``differences`` (empty: the same); reports a kept or an overwritten edit."""
+        if not self.edits.protects(spec.name, id_):
+            return True
+        if not differences:
+            self.report.resolved.add((spec.name, id_))
+            return True
+        key = _file_key(spec, row)
+        now = self.current.get(spec.name, {}).get(id_)
+        edited = (
+            f"renamed to {key_label(now)!r}" if now is not None and now != key else "edited"
+        ) + f" through the forms in revision {self.edits.revision_of(spec.name, id_)}"
+        fields = ", ".join(differences)
+        where = f"{spec.filename}:{row.line}: {key_label(key)}"
+        if self.overwrite:
+            self.report.resolved.add((spec.name, id_))
+            self.report.overwritten.append(f"{where}: {edited}; overwritten with the file's {fields}")
+            return True
+        self.report.conflicts.append(
+            f"{where}: {edited}, after the last load; kept as edited (the file differs in {fields})"
+        )
+        self.kept.setdefault(spec.name, set()).add(id_)
+        return False
+
+    def quote_problems(self, session: DbSession) -> list[str]:
+        """Quotes no longer in their source's stored text, once written: a source kept as
+        edited while the files change its citations, or a citation kept while the files
+        change its source's text. The validation saw the files' texts only; a stored
+        quote must occur in the stored text (a backup refuses one that does not)."""
+        sources, citations = self.kept.get("sources", set()), self.kept.get("citations", set())
+        if not sources and not citations:
+            return []
+        query = (
+            select(Event.slug, Source.slug, Citation.quote, Source.text)
+            .join(Citation.event)
+            .join(Citation.source)
+            .where(
+                Citation.quote.is_not(None),
+                Source.text.is_not(None),
+                Citation.source_id.in_(sources) | Citation.id.in_(citations),
+            )
+        )
+        return [
+            f"citations.csv: {event} / {source}: quote: not in the stored text of {source!r} once "
+            "the files' rows are written and the rows edited through the forms kept; bring the "
+            "files in line with the edits, or take the files' version (`tracker load DIR "
+            "--overwrite-edits`)"
+            for event, source, quote, text in session.execute(query)
+            if not quote_in_text(quote or "", text or "")
+        ]
 
 
 # --- rows of the database that the files lack -------------------------------------------
@@ -538,35 +790,43 @@ def ids_by_key(session: DbSession, spec: FileSpec) -> dict[tuple, int]:
 
 def missing_rows(parsed: dict[str, list[Row]], session: DbSession) -> dict[str, set[tuple]]:
     """Per file read, the keys of the database rows the file does not have."""
+    return _missing(parsed, {spec.name: ids_by_key(session, spec) for spec in FILES if spec.name in parsed})
+
+
+def _missing(parsed: dict[str, list[Row]], keys: dict[str, dict[tuple, int]]) -> dict[str, set[tuple]]:
+    """:func:`missing_rows` from the database's keys per file (:func:`ids_by_key`)."""
     out = {}
     for spec in FILES:
         rows = parsed.get(spec.name)
         if rows is None:
             continue
-        in_file = {tuple(row.values.get(k) for k in spec.key) for row in rows}
-        out[spec.name] = set(ids_by_key(session, spec)) - in_file
+        out[spec.name] = set(keys[spec.name]) - {_file_key(spec, row) for row in rows}
     return out
 
 
-def _database_rows(session: DbSession, spec: FileSpec):
-    """(label, values) of every database row of a table, references as slugs."""
+def _database_rows(session: DbSession, spec: FileSpec, only: set[tuple] | None = None):
+    """(label, values) of every database row of a table (or of those with a key in
+    ``only``: rows kept as edited through the forms), references as slugs."""
     refs = [selectinload(getattr(spec.model, c.name)) for c in spec.columns if c.type in ("ref", "refs")]
+    why = f"{spec.filename} is not in the directory" if only is None else "kept as edited through the forms"
     for obj in session.scalars(select(spec.model).options(*refs)):
         values = row_values(spec, obj)
-        label = key_label(tuple(values[k] for k in spec.key))
-        yield (
-            (f"{spec.name[:-1]} {label!r} in the database ({spec.filename} is not in the directory)"),
-            values,
-        )
+        key = tuple(values[k] for k in spec.key)
+        if only is None or key in only:
+            yield (f"{spec.name[:-1]} {key_label(key)!r} in the database ({why})", values)
 
 
 def prune_problems(
-    parsed: dict[str, list[Row]], missing: dict[str, set[tuple]], session: DbSession
+    parsed: dict[str, list[Row]],
+    missing: dict[str, set[tuple]],
+    session: DbSession,
+    kept: dict[str, set[tuple]] | None = None,
 ) -> list[str]:
     """Why the rows the files lack cannot be deleted: rows that stay still refer to them.
 
-    The rows that stay are the files' rows, with their new values, and every database row of
-    a table whose file is not in the directory. The database would refuse most of these
+    The rows that stay are the files' rows, with their new values, every database row of a
+    table whose file is not in the directory, and the rows a file lacks that are kept as
+    edited through the forms (``kept``, per file). The database would refuse most of these
     deletions anyway (or cascade some of them); checking first reports every one of them
     with where the reference is, and keeps ``measures.replaces`` from being silently
     emptied by its ON DELETE SET NULL."""
@@ -580,8 +840,11 @@ def prune_problems(
         columns = [c for c in spec.columns if c.type in ("ref", "refs") and c.ref in doomed]
         if not columns:
             continue
+        referrers: Iterable[tuple[str, dict]]
         if spec.name in parsed:
             referrers = ((f"{spec.filename}:{row.line}", row.values) for row in parsed[spec.name])
+            if kept and kept.get(spec.name):
+                referrers = chain(referrers, _database_rows(session, spec, kept[spec.name]))
         else:
             referrers = _database_rows(session, spec)
         for where, values in referrers:
@@ -633,6 +896,7 @@ def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadRepor
         for chunk in batches(ids, BATCH_SIZE):
             session.execute(delete(table).where(table.c.id.in_(chunk)))
         report.counts.setdefault(spec.name, Counter())["deleted"] = len(ids)
+        report.touched.setdefault(spec.name, set()).update(ids)
 
 
 def _given_id(ids: dict[str, dict[tuple, int]] | None, spec: FileSpec, row: Row) -> int | None:
@@ -760,12 +1024,14 @@ class _FileWriter:
         directory: Path,
         id_of: dict[str, dict[Any, int]],
         ids: dict[str, dict[tuple, int]] | None,
-        counts: Counter,
+        report: LoadReport,
         written: _Written,
         now: dt.datetime,
+        guard: _Guard | None = None,
     ):
         self.session, self.spec, self.directory = session, spec, directory
-        self.given, self.counts, self.written, self.now = ids, counts, written, now
+        self.given, self.report, self.written, self.now, self.guard = ids, report, written, now, guard
+        self.counts = report.counts.setdefault(spec.name, Counter())
         self.layout = layout = _layout(spec)
         self.columns = {col.name: col for col in spec.columns}
         # The {slug: id} map each reference resolves in (the same dicts as ``id_of``, which
@@ -786,6 +1052,14 @@ class _FileWriter:
             }
         else:
             self.keys = id_of[spec.name]
+        if guard is not None:
+            # A key renamed through the forms since the last load names its record still.
+            # In ``id_of`` (for files other than citations): references to it find it too.
+            for old, id_ in guard.aliases.get(spec.name, {}).items():
+                if spec.name != "citations":
+                    self.keys[old[0]] = id_
+                elif (e := id_of["events"].get(old[0])) and (s := id_of["sources"].get(old[1])):
+                    self.keys.setdefault((e, s), id_)
         self.deferred: list[tuple[int, str, str]] = []  # (row id, foreign key, target slug)
 
     # -- one row ---------------------------------------------------------------------------
@@ -810,21 +1084,29 @@ class _FileWriter:
         key = self.layout.key
         return new[key[0]] if len(key) == 1 else tuple(new[name] for name in key)
 
-    def _same(self, v: dict, stored: dict[str, Any], new: dict[str, Any], deferred: list) -> bool:
-        if deferred:
-            return False
+    def _differences(self, v: dict, stored: dict[str, Any], new: dict[str, Any], deferred: list) -> list[str]:
+        """The file's columns in which a row differs from the database's (``text`` for a
+        source's stored text), in the file's order; empty when it is the same."""
         layout = self.layout
-        for name in layout.plain:
-            a, b = stored[name], new[name]
-            if a != b and format_cell(self.columns[name], a) != format_cell(self.columns[name], b):
-                return False
-        if any(stored[fk] != new[fk] for fk in layout.refs.values()):
-            return False
-        if any(stored[name] != set(new[name]) for name in layout.links):
-            return False
-        return not layout.texts or (
-            bool(stored["has_text"]) == bool(v.get("has_text")) and stored["sha256"] == v.get("sha256")
-        )
+        late = {fk for fk, _ in deferred}  # a reference to a row further down: not in yet
+        out = []
+        for col in self.spec.columns:
+            name = col.name
+            if name in layout.plain:
+                a, b = stored[name], new[name]
+                if a != b and format_cell(col, a) != format_cell(col, b):
+                    out.append(name)
+            elif name in layout.refs:
+                fk = layout.refs[name]
+                if fk in late or stored[fk] != new[fk]:
+                    out.append(name)
+            elif name in layout.links and stored[name] != set(new[name]):
+                out.append(name)
+        if layout.texts and (
+            bool(stored["has_text"]) != bool(v.get("has_text")) or stored["sha256"] != v.get("sha256")
+        ):
+            out.append("text")
+        return out
 
     def _row(self, v: dict, new: dict[str, Any]) -> dict[str, Any]:
         """The table's columns of a row to insert or update (link lists left out)."""
@@ -869,11 +1151,19 @@ class _FileWriter:
         stored = self._stored([self.keys[key] for *_, key in resolved if key in self.keys])
         inserts: list[tuple[Row, dict, list, Any]] = []
         updates: list[tuple[int, Row, dict, list, dict]] = []
+        guard = self.guard
         for row, new, deferred, key in resolved:
+            if guard is not None and guard.withholds(self.spec, row):
+                self.counts["kept"] += 1  # reported by the guard
+                continue
             id_ = self.keys.get(key)
             if id_ is None:
                 inserts.append((row, new, deferred, key))
-            elif self._same(row.values, stored[id_], new, deferred):
+                continue
+            differences = self._differences(row.values, stored[id_], new, deferred)
+            if guard is not None and not guard.compared(self.spec, row, id_, differences):
+                self.counts["kept"] += 1
+            elif not differences:
                 self.counts["unchanged"] += 1
             else:
                 updates.append((id_, row, new, deferred, stored[id_]))
@@ -944,6 +1234,7 @@ class _FileWriter:
                 )
         self._add_links(added)
         self.counts["updated"] += len(updates)
+        self.report.touched.setdefault(self.spec.name, set()).update(id_ for id_, *_ in updates)
 
     def _add_links(self, pairs_by_column: dict[str, list[dict]]) -> None:
         for name, pairs in pairs_by_column.items():
@@ -987,6 +1278,7 @@ def _apply(
     report: LoadReport,
     ids: dict[str, dict[tuple, int]] | None,
     written: _Written,
+    guard: _Guard | None = None,
 ) -> None:
     """Write the files one at a time in dependency order (technologies, actors, measures,
     events, sources, citations), a batch at a time. Only ``{slug: id}`` maps of the tables
@@ -1001,9 +1293,8 @@ def _apply(
         rows = parsed.get(spec.name)
         if rows is None:
             continue
-        counts = report.counts.setdefault(spec.name, Counter())
-        counts["rows"] = len(rows)
-        writer = _FileWriter(session, spec, directory, id_of, ids, counts, written, now)
+        writer = _FileWriter(session, spec, directory, id_of, ids, report, written, now, guard)
+        writer.counts["rows"] = len(rows)
         for batch in batches(rows, BATCH_SIZE):
             writer.write_batch(batch)
         writer.finish()
