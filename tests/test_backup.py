@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from tests.editor_helpers import PASSWORD, edit_event_title, editor_client, login, setup_world
 from tracker.datafiles.backup import BackupError, restore, write_backup
 from tracker.datafiles.export import export_dir
-from tracker.db.models import DataVersion, Event, Revision, RevisionChange, User
+from tracker.datafiles.sync import load_and_record
+from tracker.db.models import DataLoad, DataVersion, Event, Revision, RevisionChange, User
 from tracker.extensions import db
 
 
@@ -119,10 +120,28 @@ def test_the_archive_says_what_it_holds_and_never_holds_session_tokens(app, edit
         "revisions.jsonl",
         "corrections.jsonl",
         "records.jsonl",
+        "data_loads.jsonl",
         "README.txt",
     } <= names
     assert set(manifest["files"]) == names - {"manifest.json"}
     assert token and token.encode() not in everything
+
+
+def test_the_recorded_loads_come_back_with_the_rows_they_describe(app, edited, tmp_path):
+    """data_loads is data: after a restore, `tracker setup` compares data/ with the restored
+    database's last load, not with the last load of the database it replaced."""
+    directory, archive = tmp_path / "data", tmp_path / "backup.zip"
+    with app.app_context():
+        export_dir(db.session, directory)
+        load_and_record(directory, db.session, command="load")
+        recorded = db.session.execute(select(DataLoad.__table__).order_by(DataLoad.id)).all()
+        assert len(recorded) == 1 and recorded[0].revision_id == 1
+        write_backup(db.session, archive)
+        load_and_record(directory, db.session, command="setup")  # one the restore replaces
+        restore(db.session, archive, replace=True)
+        assert db.session.execute(select(DataLoad.__table__).order_by(DataLoad.id)).all() == recorded
+        load_and_record(directory, db.session, command="setup")  # ids continue after the restored
+        assert db.session.scalars(select(DataLoad.id).order_by(DataLoad.id)).all() == [recorded[0].id, 2]
 
 
 def test_cli_backup_and_restore_into_an_empty_database(app, edited, runner, tmp_path):

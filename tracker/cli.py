@@ -1,7 +1,9 @@
 """The ``tracker`` command: a Flask command group (also ``flask --app tracker``).
 
-``setup`` migrates (and loads ``data/`` into an empty database), ``load DIR`` and
-``export DIR`` move the dataset between CSV files and the database, ``backup FILE`` and
+``setup`` migrates and loads ``data/`` when it changed since the last load (into an empty
+database, or into one with data), ``load DIR`` and ``export DIR`` move the dataset between
+CSV files and the database (loads keep the edits made through the forms since the last
+one, and are recorded in ``data_loads``), ``backup FILE`` and
 ``restore FILE`` move everything (accounts, history, corrections too), ``rebuild-periods``
 rewrites the derived status tables, ``run`` serves.
 """
@@ -23,7 +25,8 @@ from tracker import ingest
 from tracker.accounts.cli import COMMANDS as ACCOUNT_COMMANDS
 from tracker.datafiles.backup import BackupError, restore, write_backup
 from tracker.datafiles.export import export_dir
-from tracker.datafiles.load import LoadError, load
+from tracker.datafiles.load import LoadError
+from tracker.datafiles.sync import DataHash, data_hash, last_load, load_and_record, named_files
 from tracker.db import periods
 from tracker.db.models import Event, bump_data_version
 from tracker.extensions import db
@@ -48,24 +51,57 @@ def database_is_empty() -> bool:
     type=click.Path(file_okay=False),
     default=str(DEFAULT_DATA),
     show_default=True,
-    help="Dataset to load into an empty database.",
+    help="Dataset to load when it changed since the last load.",
 )
 @with_appcontext
 def setup_command(no_data: bool, data_dir: str) -> None:
-    """Migrate the database, then load the dataset if the database is empty."""
+    """Migrate the database, then load the dataset if it changed since the last load.
+
+    The dataset is upserted by slug; rows of the database it lacks are reported and kept
+    (setup never deletes), and rows edited through the forms since the last load are kept
+    where the files differ, each reported. Unchanged files (by SHA-256) are not read again."""
     migrate_database()
     click.echo("Database schema is up to date.")
     if no_data:
         return
-    if not database_is_empty():
-        click.echo("Database already has data; not loading.")
-        return
-    _load(data_dir)
+    digest = data_hash(data_dir)
+    last = last_load(db.session)
+    if last is None:
+        if database_is_empty():
+            click.echo(f"Loading {data_dir} into an empty database.")
+        else:
+            click.echo(
+                f"No load is recorded in this database: loading {data_dir} (rows edited through "
+                "the forms are kept where the files differ)."
+            )
+    else:
+        when = f"the last load ({last.loaded_at:%Y-%m-%d %H:%M} UTC"
+        when += ")" if last.directory == str(Path(data_dir).resolve()) else f", of {last.directory})"
+        if last.data_sha256 == digest.sha256:
+            click.echo(f"{data_dir} is unchanged since {when}; nothing to load.")
+            db.session.rollback()  # end the read transaction
+            return
+        changed = digest.changed_since(last.files)
+        click.echo(f"{data_dir} changed since {when}: {named_files(changed)}. Loading it.")
+    _load(data_dir, "setup", digest=digest)
 
 
-def _load(directory: str, prune: bool = False) -> None:
+def _load(
+    directory: str,
+    command: str,
+    prune: bool = False,
+    overwrite_edits: bool = False,
+    digest: DataHash | None = None,
+) -> None:
     try:
-        report = load(directory, db.session, prune=prune)
+        report = load_and_record(
+            directory,
+            db.session,
+            command=command,
+            prune=prune,
+            overwrite_edits=overwrite_edits,
+            digest=digest,
+        )
     except LoadError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
@@ -75,8 +111,14 @@ def _load(directory: str, prune: bool = False) -> None:
         click.echo(line)
     for line in report.deletions():
         click.echo(line)
+    for line in report.overwritten:
+        click.echo(f"Overwritten: {line}")
     for line in report.warnings():
         click.echo(f"Warning: {line}", err=True)
+    for line in report.conflicts:
+        click.echo(f"Kept: {line}", err=True)
+    if summary := report.conflicts_summary():
+        click.echo(summary, err=True)
 
 
 @click.command("load")
@@ -84,14 +126,21 @@ def _load(directory: str, prune: bool = False) -> None:
 @click.option(
     "--prune", is_flag=True, help="Also delete the database rows that the files lack (same transaction)."
 )
+@click.option(
+    "--overwrite-edits",
+    is_flag=True,
+    help="Take the files' version of rows edited through the forms since the last load (each reported).",
+)
 @with_appcontext
-def load_command(directory: str, prune: bool) -> None:
-    """Upsert the CSV files in DIRECTORY by slug, all or nothing.
+def load_command(directory: str, prune: bool, overwrite_edits: bool) -> None:
+    """Upsert the CSV files in DIRECTORY by slug, all or nothing, and record the load.
 
     Rows of the database that a file lacks are reported and kept, unless --prune is given;
-    a file absent from DIRECTORY leaves its table alone.
+    a file absent from DIRECTORY leaves its table alone. A row edited through the forms
+    since the last load is kept where the file differs (reported, with the fields), and
+    --prune does not delete it, unless --overwrite-edits is given.
     """
-    _load(directory, prune)
+    _load(directory, "load", prune, overwrite_edits)
 
 
 @click.command("rebuild-periods")
