@@ -160,6 +160,7 @@ MEASURE_LOAD = (
     selectinload(Measure.jurisdiction),
     selectinload(Measure.adopted_by),
     selectinload(Measure.replaces),
+    selectinload(Measure.status_checked_source),
 )
 
 SOURCE_LOAD = (selectinload(Source.citations).selectinload(Citation.event),)

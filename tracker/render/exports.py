@@ -142,7 +142,8 @@ def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
         "new_scope": split_multi(event.new_scope),
         "technologies_added": [t.slug for t in event.technologies_added],
         "technologies_removed": [t.slug for t in event.technologies_removed],
-        "evidence_caveat": evidence_caveat(event.citations),
+        "needs_confirmation": event.needs_confirmation,
+        "evidence_caveat": evidence_caveat(event.citations, event.needs_confirmation),
         "citations": [
             {
                 "source": c.source.slug,
@@ -165,6 +166,7 @@ EVENT_CSV_COLUMNS = [
     "date_label",
     "certainty",
     "date_caveat",
+    "needs_confirmation",
     "kind",
     "title",
     "summary",
@@ -196,6 +198,7 @@ def event_csv_row(r: dict) -> list:
         r["date_label"],
         r["certainty"],
         r["date_caveat"],
+        "yes" if r["needs_confirmation"] else None,
         r["kind"],
         r["title"],
         r["summary"],
@@ -232,6 +235,7 @@ def event_export_csv_row(item, as_of: str, url_for) -> list:
         date_label(r.date, r.date_precision),
         r.certainty,
         date_caveat(r.date_precision, r.certainty),
+        "yes" if r.needs_confirmation else None,
         r.kind,
         r.title,
         r.summary,
@@ -274,6 +278,8 @@ def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None)
         "session_end": measure.session_end.isoformat() if measure.session_end else None,
         "requirements": measure.requirement_list,
         "summary": measure.summary,
+        "status_checked_on": measure.status_checked_on.isoformat() if measure.status_checked_on else None,
+        "status_checked_source": source.slug if (source := measure.status_checked_source) else None,
     }
 
 
@@ -316,6 +322,8 @@ MEASURE_CSV_COLUMNS = [
     "first_event",
     "in_effect_since",
     "ended",
+    "status_checked_on",
+    "status_checked_source",
 ]
 
 
@@ -347,6 +355,8 @@ def measure_csv_row(r: dict) -> list:
         r.get("first_event"),
         r.get("in_effect_since"),
         r.get("ended"),
+        r["status_checked_on"],
+        r["status_checked_source"],
     ]
 
 

@@ -40,11 +40,25 @@ def strongest_first(citations) -> list:
 _COPY_KINDS = frozenset({"mirror", "tracker"})
 
 
-def evidence_caveat(citations) -> str | None:
+def evidence_caveat(citations, needs_confirmation: bool = False) -> str | None:
     """A plain warning when an event's evidence is thin: no source, only copies or
     aggregators, no source that shows its title or publisher and publication date, or a
-    single source. Derived from the citations, so it goes away as soon as
-    a better source is cited."""
+    single source. Derived from the citations, so it goes away as soon as a better source
+    is cited; ``needs_confirmation`` (the curators' flag, ``Event.needs_confirmation``) adds
+    that it needs confirmation even where the citations look sufficient (several secondary
+    pages that all repeat one report)."""
+    caveat = _citations_caveat(citations)
+    if not needs_confirmation or (caveat and "confirmation" in caveat):
+        return caveat
+    if caveat is None:
+        return (
+            "It rests on secondary reports or aggregator pages only; it needs confirmation "
+            "from an original source before it is relied on."
+        )
+    return f"{caveat} It needs confirmation before it is relied on."
+
+
+def _citations_caveat(citations) -> str | None:
     sources = {c.source.slug: c.source for c in citations}
     if not sources:
         return "No source is recorded for this event yet."

@@ -8,6 +8,8 @@ from flask import Flask
 
 from tracker.core import vocab
 from tracker.core.dates import date_caveat, date_label, iso_at_precision
+from tracker.core.freshness import checked_recently
+from tracker.core.status import today
 from tracker.render.formatting import evidence_caveat, sentence_case, strongest_first, vocab_label
 
 
@@ -19,4 +21,5 @@ def register(app: Flask) -> None:
     app.add_template_global(date_caveat, "date_caveat")
     app.add_template_global(evidence_caveat, "evidence_caveat")
     app.add_template_filter(strongest_first, "strongest_first")
+    app.add_template_global(lambda day: checked_recently(day, today()), "checked_recently")
     app.jinja_env.globals["vocab"] = vocab
