@@ -8,10 +8,6 @@ from markupsafe import Markup, escape
 
 from tracker.core import vocab
 
-_ROLE_RANK: dict[str | None, int] = {code: i for i, code in enumerate(vocab.CITATION_ROLES.codes)}
-# Keyed by str | None: a citation without a source has no kind (it ranks last).
-_KIND_RANK: dict[str | None, int] = {code: i for i, code in enumerate(vocab.SOURCE_STRENGTH)}
-
 
 def strength_key(citation) -> tuple:
     """How strong a citation's evidence is, strongest first: copies and aggregators last,
@@ -21,14 +17,9 @@ def strength_key(citation) -> tuple:
     return strength(getattr(citation.source, "kind", None), citation.role, citation.quote)
 
 
-def strength(kind: str | None, role: str | None, quote: str | None) -> tuple:
-    """:func:`strength_key` from a citation's parts (the CSV export has plain rows)."""
-    return (
-        kind == "mirror",
-        _ROLE_RANK.get(role, len(_ROLE_RANK)),
-        _KIND_RANK.get(kind, len(_KIND_RANK)),
-        not quote,
-    )
+# :func:`strength_key` from a citation's parts (the CSV export has plain rows); defined in
+# core.vocab, since the read layer ranks evidence with it too.
+strength = vocab.evidence_strength
 
 
 def strongest_first(citations) -> list:
