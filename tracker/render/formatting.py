@@ -97,6 +97,17 @@ def highlight_quotes(text: str, quotes: list[tuple[str, str, str]]) -> Markup:
     return Markup("".join(out))
 
 
+def level_label(kind: str | None, country: str | None) -> str:
+    """The level a place's measures come from, in words, for "what applies here": "city
+    level", "state level" (a US state; "regional level" elsewhere), "national level", "EU
+    level" (the European Union is recorded as a country with the code EU)."""
+    if kind == "country":
+        return "EU level" if country == "EU" else "national level"
+    if kind == "region":
+        return "state level" if country == "US" else "regional level"
+    return f"{kind} level" if kind else "level unknown"
+
+
 def sentence_case(text: str) -> str:
     """The first letter upper case and nothing else changed: a caption used as a title keeps
     "1 January 2021" and "Massachusetts" (Jinja's ``capitalize`` lower-cases the rest)."""
