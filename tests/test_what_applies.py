@@ -172,7 +172,6 @@ def test_the_home_pages_form_leads_to_the_places_page(shared_client, query, targ
         ("place=nowhere-at-all", 404, "no place called"),
         ("place=Springfield", 400, "springfield-massachusetts"),
         ("place=", 400, "choose a place"),
-        ("", 400, "choose a place"),
         ("place=boston-city-council", 400, "not a place"),
         ("place=boston&place=oakland", 400, "once"),
         ("place=boston&as_of=2021-13-01", 400, "as_of"),
@@ -185,6 +184,12 @@ def test_the_form_says_what_is_wrong(shared_client, query, status, says):
     body = response.get_data(as_text=True)
     assert says in body
     assert "place" in body or "as_of" in body or "date" in body
+
+
+def test_without_a_place_the_address_leads_to_the_form(shared_client):
+    response = shared_client.get("/what-applies")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/#h-what-applies"
 
 
 def test_the_home_page_offers_every_place_without_javascript(shared_client):

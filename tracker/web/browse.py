@@ -220,13 +220,15 @@ def what_applies():
     GET naming a place (the chooser sends its slug; a name or alias typed by hand works too)
     and optionally a date, answered with a redirect to the place's page, which says what
     applies there. A place nobody recorded is a 404 naming ``place``; an ambiguous name a
-    400 listing the places it fits. Without a date the page is today's, so the redirect
-    carries no date either."""
+    400 listing the places it fits; without ``place`` at all, the form itself. Without a
+    date the page is today's, so the redirect carries no date either."""
     reject_unknown(request.args, {"place", "as_of"})
     texts = [v.strip() for v in request.args.getlist("place")]
+    if not texts:  # no question asked: the form that asks it
+        return redirect(url_for("public.home", _anchor="h-what-applies"), code=302)
     if len(texts) > 1:
         raise BadParameter("place", f"give place once, not {len(texts)} times")
-    if not texts or not texts[0]:
+    if not texts[0]:
         raise BadParameter("place", "choose a place (its name or slug)")
     dated = request.args.copy()
     dated.poplist("place")
