@@ -277,3 +277,20 @@ def test_without_javascript_chart_pages_say_so_and_show_no_dead_controls(browser
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+@pytest.mark.parametrize("path", ["/needs-review", "/changes", "/"])
+def test_freshness_pages_fit_the_screen_with_no_errors(browser, server, path, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        response = page.goto(f"{server}{path}")
+        assert response is not None and response.status == 200
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert errors == []
+    finally:
+        context.close()

@@ -280,7 +280,7 @@ def test_bytes_that_are_not_utf8_are_reported_at_their_physical_line_and_column(
             f"{e_acute}; save the file as UTF-8)"
         ) in problems
         assert (
-            f"events.csv:12: fact_id: not UTF-8 (invalid start byte 0x80 at byte "
+            f"events.csv:12: needs_confirmation: not UTF-8 (invalid start byte 0x80 at byte "
             f"{stray}; save the file as UTF-8)"
         ) in problems
         assert (

@@ -98,7 +98,11 @@ def test_map_as_of_lists_the_places(client):
     before = client.get("/map?as_of=2019-01-01").get_data(as_text=True)
     after = client.get("/map?as_of=2019-06-01").get_data(as_text=True)
     assert 'data-place="san-francisco"' not in before
-    assert '<tr data-place="san-francisco"><td>San Francisco</td>' in after
+    # Each place's name leads to what applies there on the date shown.
+    assert (
+        '<tr data-place="san-francisco"><td><a href="/actors/san-francisco?as_of=2019-06-01#h-applies"'
+        in after
+    )
     assert "in effect since 21 May 2019" in after
     payload = json.loads(_json_blocks(after)["map-data"])
     assert [p for p in payload["places"] if p[0] == "San Francisco"]

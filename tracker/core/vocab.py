@@ -370,6 +370,29 @@ CITATION_ROLES = Vocabulary(
     ],
 )
 
+_ROLE_RANK: dict[str | None, int] = {code: i for i, code in enumerate(CITATION_ROLES.codes)}
+# Keyed by str | None: a citation without a source has no kind (it ranks last).
+_KIND_RANK: dict[str | None, int] = {code: i for i, code in enumerate(SOURCE_STRENGTH)}
+
+
+def evidence_strength(kind: str | None, role: str | None, quote: str | None) -> tuple:
+    """How strong a citation's evidence is, as a sort key (smaller is stronger), from its
+    source's kind, its role and its quote: copies and aggregators last, then by role (the
+    official record, the actor's own announcement, news, reactions, mentions), then by what
+    the source is (:data:`SOURCE_STRENGTH`), then quoted before unquoted.
+
+    Here, beside the vocabularies it ranks, because it is a definition of the record that
+    every layer needs: event pages and exports show evidence in this order
+    (``render.formatting``), and the read layer picks a measure's strongest source with it
+    ("what applies here", ``read.details``)."""
+    return (
+        kind == "mirror",
+        _ROLE_RANK.get(role, len(_ROLE_RANK)),
+        _KIND_RANK.get(kind, len(_KIND_RANK)),
+        not quote,
+    )
+
+
 USER_ROLES = Vocabulary(
     "user role",
     [

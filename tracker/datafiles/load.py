@@ -434,6 +434,10 @@ def _row_rules(name: str, v: dict) -> list[str]:
         out.append("technologies_removed: a technology cannot be added and removed at once")
     if name == "measures" and v.get("session_end") and not v.get("legislative_session"):
         out.append("legislative_session: name the session whose end session_end gives")
+    if name == "measures" and (v.get("status_checked_on") is None) != (
+        v.get("status_checked_source") is None
+    ):
+        out.append("status_checked_source: give the day the status was checked and its source, or neither")
     if name == "sources" and v.get("published_certainty") and not v.get("published"):
         out.append("published_certainty: given without a publication date")
     if name == "actors":
@@ -1034,6 +1038,7 @@ class _FileWriter:
         self.counts = report.counts.setdefault(spec.name, Counter())
         self.layout = layout = _layout(spec)
         self.columns = {col.name: col for col in spec.columns}
+        self.flags = [name for name in layout.plain if self.columns[name].type == "bool"]
         # The {slug: id} map each reference resolves in (the same dicts as ``id_of``, which
         # this writer extends with the rows it inserts, so later files find them).
         self.ref_ids = [(name, fk, id_of[self.columns[name].target]) for name, fk in layout.refs.items()]
@@ -1068,6 +1073,8 @@ class _FileWriter:
         """A file row as stored: plain values, foreign keys as ids and link lists as id
         lists; plus the foreign keys into this file whose target is not in the database yet."""
         new = {name: v[name] for name in self.layout.plain}
+        for name in self.flags:  # an empty 0/1 cell is 0: the column is NOT NULL
+            new[name] = bool(new[name])
         deferred = []
         for name, fk, targets in self.ref_ids:
             slug = v[name]
@@ -1280,8 +1287,8 @@ def _apply(
     written: _Written,
     guard: _Guard | None = None,
 ) -> None:
-    """Write the files one at a time in dependency order (technologies, actors, measures,
-    events, sources, citations), a batch at a time. Only ``{slug: id}`` maps of the tables
+    """Write the files one at a time in dependency order (technologies, actors, sources,
+    measures, events, citations: ``FILES``' order), a batch at a time. Only ``{slug: id}`` maps of the tables
     are kept between batches; no ORM object is made."""
     now = utcnow()
     id_of: dict[str, dict[Any, int]] = {

@@ -227,6 +227,9 @@ class Measure(Timestamped, Base):
         CheckConstraint(_codes_check("requirements", vocab.REQUIREMENTS), name="requirements_vocab"),
         CheckConstraint("replaces_id IS NULL OR replaces_id <> id", name="not_self_replacing"),
         CheckConstraint("session_end IS NULL OR legislative_session IS NOT NULL", name="session_named"),
+        CheckConstraint(
+            "(status_checked_on IS NULL) = (status_checked_source_id IS NULL)", name="status_check_pair"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -255,8 +258,15 @@ class Measure(Timestamped, Base):
     # What an oversight measure requires: REQUIREMENTS codes, '; '-separated.
     requirements: Mapped[str | None] = mapped_column(String(300))
     summary: Mapped[str | None] = mapped_column(Text)
+    # When an editor last confirmed the measure's status against a source, and that source:
+    # how fresh the record of it is (tracker.core.freshness). Set together or not at all.
+    status_checked_on: Mapped[dt.date | None] = mapped_column(Date)
+    status_checked_source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="RESTRICT"), index=True
+    )
 
     adopted_by: Mapped[Actor] = relationship(foreign_keys=[adopted_by_id])
+    status_checked_source: Mapped[Source | None] = relationship()
     jurisdiction: Mapped[Actor | None] = relationship(foreign_keys=[jurisdiction_id])
     # active_history: the value a change replaces is loaded when it is set, so the derived
     # periods of the measure it used to replace are rewritten too (tracker.db.periods).
@@ -323,6 +333,10 @@ class Event(Timestamped, Base):
     # The measure's scope from this event on (SCOPES codes, '; '-separated).
     new_scope: Mapped[str | None] = mapped_column(String(200))
     fact_id: Mapped[str | None] = mapped_column(String(20))
+    # The curators' judgement that the event rests on one source, or on secondary and
+    # aggregator pages only, and needs confirmation before it is relied on: pages and exports
+    # say so (tracker.render.formatting.evidence_caveat) whatever the citations look like.
+    needs_confirmation: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     # active_history: moving an event rewrites the derived periods of the measure it left.
     measure: Mapped[Measure | None] = relationship(back_populates="events", active_history=True)

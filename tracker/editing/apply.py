@@ -141,6 +141,14 @@ def dependents(session: DbSession, collection: str, obj: Any) -> Dependents:
     deps = Dependents()
     if collection in ("events", "sources"):
         deps.cascade = [("citations", c) for c in obj.citations]
+    if collection == "sources":
+        # A measure's status was confirmed against it: deleting it would lose that evidence.
+        deps.blocking = [
+            ("measures", m)
+            for m in session.scalars(
+                select(Measure).where(Measure.status_checked_source_id == obj.id).order_by(Measure.slug)
+            )
+        ]
     elif collection == "measures":
         deps.blocking = [
             ("events", e)

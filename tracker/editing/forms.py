@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from sqlalchemy import select
 from wtforms import (
+    BooleanField,
     Field,
     FloatField,
     HiddenField,
@@ -41,6 +42,7 @@ from wtforms.widgets import TextInput
 from tracker.core import vocab
 from tracker.core.codes import COUNTRY_RE, REGION_RE
 from tracker.core.dates import RANGE_TEXT, check_range, iso_at_precision, non_ascii_digits
+from tracker.core.status import today
 from tracker.datafiles.load import quote_in_text
 from tracker.datafiles.spec import canonical_codes
 from tracker.db.models import (
@@ -339,11 +341,19 @@ class MeasureForm(RecordForm):
         "Requirements", vocab.REQUIREMENTS, description="For oversight measures: what they require"
     )
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=20000)])
+    status_checked_on = DayDateField(
+        "Status checked on",
+        description="YYYY-MM-DD: the day you confirmed its status against the source below",
+    )
+    status_checked_source = RefSelectField(
+        "Status checked against", "source", description="The source that shows its current status"
+    )
 
     def setup(self, session, obj):
         super().setup(session, obj)
         actors = _ref_choices(session, Actor, "name")
         self.adopted_by.choices = actors
+        self.status_checked_source.choices = _ref_choices(session, Source, "title")
         self.jurisdiction.choices = actors
         measures = _ref_choices(session, Measure, "title")
         if obj is not None:
@@ -367,11 +377,23 @@ class MeasureForm(RecordForm):
             "requirements": self.requirements.stored,
             "summary": _clean(self.summary.data),
             "scope": self.scope.stored,
+            "status_checked_on": self.status_checked_on.data,
+            "status_checked_source": self.status_checked_source.data or None,
         }
 
     def validate_session_end(self, field):
         if field.data is not None and not _clean(self.legislative_session.data):
             raise ValidationError("Name the legislative session that ends on this day.")
+
+    def validate_status_checked_on(self, field):
+        if field.data is not None and field.data > today():
+            raise ValidationError("A status cannot have been checked on a day still to come.")
+        if field.data is not None and not self.status_checked_source.data:
+            raise ValidationError("Choose the source you checked the status against (below).")
+
+    def validate_status_checked_source(self, field):
+        if field.data and self.status_checked_on.data is None and not self.status_checked_on.errors:
+            raise ValidationError("Give the day you checked the status against this source.")
 
     @classmethod
     def data_from(cls, snap):
@@ -381,6 +403,7 @@ class MeasureForm(RecordForm):
             "identifiers": _multi_to_lines(snap.get("identifiers")),
             "sunset": _iso_date(snap.get("sunset")),
             "session_end": _iso_date(snap.get("session_end")),
+            "status_checked_on": _iso_date(snap.get("status_checked_on")),
         }
 
 
@@ -407,6 +430,10 @@ class EventForm(RecordForm):
     )
     technologies_removed = SelectMultipleField(
         "Technologies removed", choices=[], description="The measure no longer covers them from this event on"
+    )
+    needs_confirmation = BooleanField(
+        "Needs confirmation",
+        description="It rests on one source, or on secondary or aggregator pages only: pages say so",
     )
 
     def setup(self, session, obj):
@@ -455,6 +482,7 @@ class EventForm(RecordForm):
             "new_scope": self.new_scope.stored,
             "technologies_added": sorted(self.technologies_added.data or []),
             "technologies_removed": sorted(self.technologies_removed.data or []),
+            "needs_confirmation": bool(self.needs_confirmation.data),
         }
 
     @classmethod

@@ -3,9 +3,11 @@ the editor blueprint's pages about what changed."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request
+from feedgen.feed import FeedGenerator
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,7 +29,7 @@ from tracker.editing.routes import (
 )
 from tracker.extensions import db
 from tracker.read.collections import COLLECTIONS
-from tracker.read.parameters import id_parameter, parse_id, reject_unknown
+from tracker.read.parameters import BadParameter, id_parameter, parse_id, reject_unknown
 
 # --- history and revert ------------------------------------------------------------------------
 
@@ -151,14 +153,79 @@ def _restore(collection: str, key: str, record_id: int, changes: list, target_re
     return redirect(editor_url("history", collection, _key(collection, obj)))
 
 
+CHANGE_COLLECTIONS = ("events", "measures", "sources", "actors", "citations")
+FEED_SIZE = 50
+
+
+def _change_filters(allowed: set[str]) -> tuple[int | None, str | None]:
+    """``before`` (a revision id, for paging) and ``collection`` (only revisions that
+    changed a record of it); any other parameter, or a bad value, is a 400 naming it."""
+    reject_unknown(request.args, allowed)
+    before = id_parameter("before", request.args.get("before"))
+    collection = request.args.get("collection") or None
+    if collection is not None and collection not in CHANGE_COLLECTIONS:
+        raise BadParameter(
+            "collection", f"unknown collection {collection!r} (one of: {', '.join(CHANGE_COLLECTIONS)})"
+        )
+    return before, collection
+
+
 @bp.get("/changes")
 def changes():
     """Recent changes, newest first; public, without e-mail addresses."""
-    reject_unknown(request.args, {"before"})
-    before = id_parameter("before", request.args.get("before"))
-    revisions = recent(db.session, limit=50, before_id=before)
+    before, collection = _change_filters({"before", "collection"})
+    revisions = recent(db.session, limit=50, before_id=before, collection=collection)
     older = revisions[-1].id if len(revisions) == 50 else None
-    return render_template("editor/changes.html", revisions=revisions, older=older, history_key=_history_key)
+    return render_template(
+        "editor/changes.html",
+        revisions=revisions,
+        older=older,
+        collection=collection,
+        collections=CHANGE_COLLECTIONS,
+        history_key=_history_key,
+    )
+
+
+@bp.get("/changes.atom")
+def changes_atom():
+    """The newest edits to the record as Atom, so a researcher can follow corrections and new
+    entries; ``collection`` as on /changes. Each entry is one revision, linked to its
+    before/after page; the editor is named by public name only."""
+    _, collection = _change_filters({"collection"})
+    revisions = recent(db.session, limit=FEED_SIZE, collection=collection)
+    self_url = url_for(
+        "editor.changes_atom", _external=True, **({"collection": collection} if collection else {})
+    )
+    fg = FeedGenerator()
+    fg.id(self_url)
+    fg.title(
+        "Surveillance Policy Tracker: changes to the record" + (f" ({collection})" if collection else "")
+    )
+    fg.subtitle("Every edit to the record, newest first: corrections, new entries, deletions.")
+    page = url_for("editor.changes", _external=True, **({"collection": collection} if collection else {}))
+    fg.link(href=page, rel="alternate")
+    fg.link(href=self_url, rel="self")
+    fg.language("en")
+    fg.rights("Data: CC BY 4.0")
+    fg.updated(_utc(revisions[0].created_at) if revisions else dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    for rev in reversed(revisions):  # feedgen prepends entries; keep newest first
+        url = url_for("editor.revision", revision_id=rev.id, _external=True)
+        entry = fg.add_entry()
+        entry.id(url)
+        entry.link(href=url)
+        entry.title(f"Revision {rev.id}: {rev.summary}")
+        entry.published(_utc(rev.created_at))
+        entry.updated(_utc(rev.created_at))
+        entry.author(name=rev.user.public_name if rev.user else "unknown")
+        entry.category(term=rev.action)
+        records = "; ".join(f"{c.collection[:-1]} {c.record_key} ({c.action})" for c in rev.changes[:20])
+        more = f" and {len(rev.changes) - 20} more" if len(rev.changes) > 20 else ""
+        entry.summary(f"{rev.summary}. Records: {records}{more}.")
+    return Response(fg.atom_str(pretty=True), mimetype="application/atom+xml")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 @bp.get("/revisions/<id:revision_id>")

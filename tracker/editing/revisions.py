@@ -170,8 +170,16 @@ def state_after(
     return state
 
 
-def recent(session: DbSession, limit: int = 100, before_id: int | None = None) -> list[Revision]:
+def recent(
+    session: DbSession, limit: int = 100, before_id: int | None = None, collection: str | None = None
+) -> list[Revision]:
+    """The newest revisions first; with ``collection``, only those that changed a record of
+    it (a revision saving an event and its citations counts for both)."""
     query = select(Revision).order_by(Revision.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(Revision.id < before_id)
+    if collection is not None:
+        query = query.where(
+            Revision.id.in_(select(RevisionChange.revision_id).where(RevisionChange.collection == collection))
+        )
     return list(session.scalars(query))

@@ -342,16 +342,20 @@ def parse_filters(
     return Filters(**values)
 
 
-def parse_as_of(args: MultiDict) -> tuple[dt.date, bool]:
+def parse_as_of(args: MultiDict, blank_as_absent: bool = False) -> tuple[dt.date, bool]:
     """For detail pages: only ``as_of`` is accepted; returns (date, whether it was given).
 
-    Detail pages have no form, so an empty or repeated ``as_of`` is a 400 like on the lists."""
+    An empty or repeated ``as_of`` is a 400 like on the lists, except, with
+    ``blank_as_absent``, an empty one: a page whose form has a date field a visitor can clear
+    (a place's "what applies here") takes that as today, as the lists' forms do."""
     reject_unknown(args, {"as_of"})
     texts = [v.strip() for v in args.getlist("as_of")]
-    if not texts:
-        return today(), False
     if len(texts) > 1:
         raise BadParameter("as_of", f"give as_of once, not {len(texts)} times")
+    if blank_as_absent and texts == [""]:
+        texts = []
+    if not texts:
+        return today(), False
     if not texts[0]:
         raise BadParameter("as_of", "as_of is empty: give a date, or leave the parameter out")
     return _date_bound("as_of", texts[0], end=False), True

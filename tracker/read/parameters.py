@@ -23,13 +23,21 @@ class BadParameter(HTTPException):
         self.parameter = parameter
 
 
-class PageNotFound(NotFound):
-    """A page past the end of a list: a 404 that names ``page``, like a 400 names its
-    parameter, so a client paging through knows which value went too far."""
+class ParameterNotFound(NotFound):
+    """A 404 that names the query parameter whose value names nothing (a page past the end
+    of a list, a place nobody recorded), like a 400 names its parameter."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(description=message)
+        self.parameter = parameter
+
+
+class PageNotFound(ParameterNotFound):
+    """A page past the end of a list: a 404 that names ``page``, so a client paging through
+    knows which value went too far."""
 
     def __init__(self, message: str):
-        super().__init__(description=message)
-        self.parameter = "page"
+        super().__init__("page", message)
 
 
 def reject_unknown(args, allowed: set[str] | frozenset[str]) -> None:

@@ -181,6 +181,7 @@ def event_export(session: DbSession, f: Filters, size: int = CHUNK) -> Iterator[
             Event.date,
             Event.date_precision,
             Event.certainty,
+            Event.needs_confirmation,
             Event.kind,
             Event.title,
             Event.summary,

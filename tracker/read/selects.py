@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
+from tracker.core import vocab
 from tracker.db import search
 from tracker.db.models import (
     Actor,
@@ -39,6 +40,19 @@ def actor_and_descendants(slugs: Iterable[str]):
     child = aliased(Actor)
     tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
     return select(tree.c.id)
+
+
+def measure_place() -> ColumnElement[int]:
+    """A measure's place, as SQL: its jurisdiction, or else its adopter when the adopter is
+    itself a place (the map's rule, tracker.read.chartdata.map_data): the level "what
+    applies here" and "what changed when" say a measure comes from."""
+    adopter = aliased(Actor, name="place_adopter")
+    return func.coalesce(
+        Measure.jurisdiction_id,
+        select(case((adopter.kind.in_(vocab.PLACE_KINDS), adopter.id)))
+        .where(adopter.id == Measure.adopted_by_id)
+        .scalar_subquery(),
+    )
 
 
 def _technology_ids(slugs: Iterable[str]):
@@ -160,6 +174,7 @@ MEASURE_LOAD = (
     selectinload(Measure.jurisdiction),
     selectinload(Measure.adopted_by),
     selectinload(Measure.replaces),
+    selectinload(Measure.status_checked_source),
 )
 
 SOURCE_LOAD = (selectinload(Source.citations).selectinload(Citation.event),)

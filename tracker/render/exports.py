@@ -30,7 +30,7 @@ from tracker.datafiles.export import table_csv
 from tracker.datafiles.spec import FILES, FileSpec, text_path_name
 from tracker.db.models import DbSession, Event, Measure, Source, split_multi
 from tracker.read import queries
-from tracker.render.formatting import evidence_caveat, strength, strongest_first
+from tracker.render.formatting import evidence_caveat, level_label, strength, strongest_first
 from tracker.version import __version__
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -142,7 +142,8 @@ def event_record(event: Event, statuses: dict, as_of, url_for) -> dict:
         "new_scope": split_multi(event.new_scope),
         "technologies_added": [t.slug for t in event.technologies_added],
         "technologies_removed": [t.slug for t in event.technologies_removed],
-        "evidence_caveat": evidence_caveat(event.citations),
+        "needs_confirmation": event.needs_confirmation,
+        "evidence_caveat": evidence_caveat(event.citations, event.needs_confirmation),
         "citations": [
             {
                 "source": c.source.slug,
@@ -165,6 +166,7 @@ EVENT_CSV_COLUMNS = [
     "date_label",
     "certainty",
     "date_caveat",
+    "needs_confirmation",
     "kind",
     "title",
     "summary",
@@ -196,6 +198,7 @@ def event_csv_row(r: dict) -> list:
         r["date_label"],
         r["certainty"],
         r["date_caveat"],
+        "yes" if r["needs_confirmation"] else None,
         r["kind"],
         r["title"],
         r["summary"],
@@ -232,6 +235,7 @@ def event_export_csv_row(item, as_of: str, url_for) -> list:
         date_label(r.date, r.date_precision),
         r.certainty,
         date_caveat(r.date_precision, r.certainty),
+        "yes" if r.needs_confirmation else None,
         r.kind,
         r.title,
         r.summary,
@@ -274,6 +278,8 @@ def measure_record(measure: Measure, statuses: dict, as_of, url_for, start=None)
         "session_end": measure.session_end.isoformat() if measure.session_end else None,
         "requirements": measure.requirement_list,
         "summary": measure.summary,
+        "status_checked_on": measure.status_checked_on.isoformat() if measure.status_checked_on else None,
+        "status_checked_source": source.slug if (source := measure.status_checked_source) else None,
     }
 
 
@@ -316,6 +322,8 @@ MEASURE_CSV_COLUMNS = [
     "first_event",
     "in_effect_since",
     "ended",
+    "status_checked_on",
+    "status_checked_source",
 ]
 
 
@@ -347,6 +355,8 @@ def measure_csv_row(r: dict) -> list:
         r.get("first_event"),
         r.get("in_effect_since"),
         r.get("ended"),
+        r["status_checked_on"],
+        r["status_checked_source"],
     ]
 
 
@@ -493,7 +503,54 @@ def actor_detail_record(d, url_for) -> dict:
     record["sub_jurisdiction_measures"] = [measure_record(m, d.statuses, d.on, url_for) for m in d.below]
     record["events"] = [e.slug for e in d.events]
     record["published_sources"] = [s.slug for s in d.published]
+    record["as_of"] = d.on.isoformat()
+    record["levels"] = [level_record(a, i) for i, a in enumerate(d.levels)]
+    record["applies"] = [applying_record(a, d.on, url_for) for a in d.applies]
     return record
+
+
+def level_record(place, depth: int) -> dict:
+    """A place as a level of "what applies here": 0 is the place itself, 1 the one above."""
+    return {
+        "slug": place.slug,
+        "name": place.name,
+        "kind": place.kind,
+        "depth": depth,
+        "label": level_label(place.kind, place.country),
+    }
+
+
+def applying_record(a, on, url_for) -> dict:
+    """One measure that applies in a place on ``on`` (``read.details.Applying``): its status
+    then and since when, the level it comes from, and its strongest source."""
+    c = a.citation
+    return {
+        "measure": {
+            "slug": a.measure.slug,
+            "title": a.measure.title,
+            "measure_type": a.measure.measure_type,
+            "url": url_for("browse.measure_detail", slug=a.measure.slug),
+        },
+        "status": a.status,
+        "status_as_of": on.isoformat(),
+        "since": a.since.isoformat(),
+        "since_precision": a.since_precision,
+        "since_label": date_label(a.since, a.since_precision),
+        "level": level_record(a.level, a.depth),
+        "source": None
+        if c is None
+        else {
+            "slug": c.source.slug,
+            "title": c.source.title,
+            "publisher": c.source.publisher,
+            "kind": c.source.kind,
+            "role": c.role,
+            "quote": c.quote,
+            "source_url": c.source.url,
+            "url": url_for("browse.source_detail", slug=c.source.slug),
+            "event": c.event.slug,
+        },
+    }
 
 
 def source_detail_record(d, url_for) -> dict:

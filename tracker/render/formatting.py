@@ -8,10 +8,6 @@ from markupsafe import Markup, escape
 
 from tracker.core import vocab
 
-_ROLE_RANK: dict[str | None, int] = {code: i for i, code in enumerate(vocab.CITATION_ROLES.codes)}
-# Keyed by str | None: a citation without a source has no kind (it ranks last).
-_KIND_RANK: dict[str | None, int] = {code: i for i, code in enumerate(vocab.SOURCE_STRENGTH)}
-
 
 def strength_key(citation) -> tuple:
     """How strong a citation's evidence is, strongest first: copies and aggregators last,
@@ -21,14 +17,9 @@ def strength_key(citation) -> tuple:
     return strength(getattr(citation.source, "kind", None), citation.role, citation.quote)
 
 
-def strength(kind: str | None, role: str | None, quote: str | None) -> tuple:
-    """:func:`strength_key` from a citation's parts (the CSV export has plain rows)."""
-    return (
-        kind == "mirror",
-        _ROLE_RANK.get(role, len(_ROLE_RANK)),
-        _KIND_RANK.get(kind, len(_KIND_RANK)),
-        not quote,
-    )
+# :func:`strength_key` from a citation's parts (the CSV export has plain rows); defined in
+# core.vocab, since the read layer ranks evidence with it too.
+strength = vocab.evidence_strength
 
 
 def strongest_first(citations) -> list:
@@ -40,11 +31,25 @@ def strongest_first(citations) -> list:
 _COPY_KINDS = frozenset({"mirror", "tracker"})
 
 
-def evidence_caveat(citations) -> str | None:
+def evidence_caveat(citations, needs_confirmation: bool = False) -> str | None:
     """A plain warning when an event's evidence is thin: no source, only copies or
     aggregators, no source that shows its title or publisher and publication date, or a
-    single source. Derived from the citations, so it goes away as soon as
-    a better source is cited."""
+    single source. Derived from the citations, so it goes away as soon as a better source
+    is cited; ``needs_confirmation`` (the curators' flag, ``Event.needs_confirmation``) adds
+    that it needs confirmation even where the citations look sufficient (several secondary
+    pages that all repeat one report)."""
+    caveat = _citations_caveat(citations)
+    if not needs_confirmation or (caveat and "confirmation" in caveat):
+        return caveat
+    if caveat is None:
+        return (
+            "It rests on secondary reports or aggregator pages only; it needs confirmation "
+            "from an original source before it is relied on."
+        )
+    return f"{caveat} It needs confirmation before it is relied on."
+
+
+def _citations_caveat(citations) -> str | None:
     sources = {c.source.slug: c.source for c in citations}
     if not sources:
         return "No source is recorded for this event yet."
@@ -104,6 +109,17 @@ def highlight_quotes(text: str, quotes: list[tuple[str, str, str]]) -> Markup:
         pos = end
     out.append(str(escape(text[pos:])))
     return Markup("".join(out))
+
+
+def level_label(kind: str | None, country: str | None) -> str:
+    """The level a place's measures come from, in words, for "what applies here": "city
+    level", "state level" (a US state; "regional level" elsewhere), "national level", "EU
+    level" (the European Union is recorded as a country with the code EU)."""
+    if kind == "country":
+        return "EU level" if country == "EU" else "national level"
+    if kind == "region":
+        return "state level" if country == "US" else "regional level"
+    return f"{kind} level" if kind else "level unknown"
 
 
 def sentence_case(text: str) -> str:

@@ -198,6 +198,50 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
             },
         }
     }
+    atom = {
+        "200": {
+            "description": "Atom feed",
+            "content": {"application/atom+xml": {"schema": {"type": "string"}}},
+        },
+        "400": _error_text(),
+    }
+    paths["/needs-review.json"] = {
+        "get": {
+            "summary": "Measures whose status was never checked, not checked in 12 months, or whose "
+            "bill's session is over without a recorded outcome",
+            "responses": {
+                "200": {
+                    "description": "The measures and why each needs review",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "400": _error(),
+            },
+        }
+    }
+    paths["/needs-review.atom"] = {
+        "get": {
+            "summary": "The same list as an Atom feed, one entry per measure and reason",
+            "responses": atom,
+        }
+    }
+    paths["/changes.atom"] = {
+        "get": {
+            "summary": "The newest edits to the record (corrections, new entries, deletions)",
+            "parameters": [
+                {
+                    "name": "collection",
+                    "in": "query",
+                    "required": False,
+                    "description": "Only edits that changed a record of this collection",
+                    "schema": {
+                        "type": "string",
+                        "enum": ["events", "measures", "sources", "actors", "citations"],
+                    },
+                }
+            ],
+            "responses": atom,
+        }
+    }
     paths["/data-package.zip"] = {
         "get": {
             "summary": "Every table as CSV with a Frictionless datapackage.json (version = content hash)",
@@ -282,6 +326,15 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
                             "new_scope": codes(vocab.SCOPES),
                             "technologies_added": {"type": "array", "items": {"type": "string"}},
                             "technologies_removed": {"type": "array", "items": {"type": "string"}},
+                            "needs_confirmation": {
+                                "type": "boolean",
+                                "description": "The curators flag it as resting on one source or on "
+                                "secondary or aggregator pages only",
+                            },
+                            "evidence_caveat": {
+                                "type": ["string", "null"],
+                                "description": "A plain warning when the evidence is thin",
+                            },
                             "citations": {
                                 "type": "array",
                                 "description": "Strongest evidence first",
@@ -349,6 +402,15 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
                     "session_end": nullable_str,
                     "requirements": codes(vocab.REQUIREMENTS),
                     "summary": nullable_str,
+                    "status_checked_on": {
+                        "type": ["string", "null"],
+                        "format": "date",
+                        "description": "When an editor last confirmed its status against a source",
+                    },
+                    "status_checked_source": {
+                        "type": ["string", "null"],
+                        "description": "The slug of that source",
+                    },
                     "history": {"type": "array", "description": "Detail only: status periods"},
                     "coverage": {
                         "type": "object",

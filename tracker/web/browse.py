@@ -13,6 +13,7 @@ from flask import (
     current_app,
     g,
     jsonify,
+    redirect,
     render_template,
     request,
     stream_with_context,
@@ -31,6 +32,7 @@ from tracker.read.filters import (
     parse_as_of,
     parse_filters,
 )
+from tracker.read.parameters import BadParameter, reject_unknown
 from tracker.render.exports import (
     FORMATS,
     actor_detail_record,
@@ -193,18 +195,47 @@ def measure_detail_json(slug: str):
 
 @bp.get("/actors/<slug>")
 def actor_detail(slug: str):
-    on, _ = parse_as_of(request.args)
+    """A place's page also says what applies there on ``as_of`` (its own measures and those
+    of every place above it); its date field may be left empty (today)."""
+    on, given = parse_as_of(request.args, blank_as_absent=True)
     d = details.actor_detail(db.session, slug, on)
     return render_template(
         "browse/actor_detail.html",
         actor=d.actor,
         on=on,
+        as_of_given=given,
         own=d.own,
         below=d.below,
         statuses=d.statuses,
         events=d.events,
         published=d.published,
+        levels=d.levels,
+        applies=d.applies,
     )
+
+
+@bp.get("/what-applies")
+def what_applies():
+    """The home page's "What applies in a place?" form, which works without JavaScript: a
+    GET naming a place (the chooser sends its slug; a name or alias typed by hand works too)
+    and optionally a date, answered with a redirect to the place's page, which says what
+    applies there. A place nobody recorded is a 404 naming ``place``; an ambiguous name a
+    400 listing the places it fits; without ``place`` at all, the form itself. Without a
+    date the page is today's, so the redirect carries no date either."""
+    reject_unknown(request.args, {"place", "as_of"})
+    texts = [v.strip() for v in request.args.getlist("place")]
+    if not texts:  # no question asked: the form that asks it
+        return redirect(url_for("public.home", _anchor="h-what-applies"), code=302)
+    if len(texts) > 1:
+        raise BadParameter("place", f"give place once, not {len(texts)} times")
+    if not texts[0]:
+        raise BadParameter("place", "choose a place (its name or slug)")
+    dated = request.args.copy()
+    dated.poplist("place")
+    on, given = parse_as_of(dated, blank_as_absent=True)
+    place = details.find_place(db.session, texts[0])
+    target = url_for("browse.actor_detail", slug=place.slug, as_of=on.isoformat() if given else None)
+    return redirect(target + "#h-applies", code=302)
 
 
 @bp.get("/actors/<slug>.json")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from tracker.core.status import today
 from tracker.db.models import Citation, Event
 from tracker.extensions import db
-from tracker.read import queries
+from tracker.read import details, queries, review
 
 bp = Blueprint("public", __name__)
 
@@ -28,7 +28,12 @@ def home():
     ).all()
     on = today()
     return render_template(
-        "home.html", latest=latest, on=on, headline=queries.in_effect_by_type(db.session, on)
+        "home.html",
+        latest=latest,
+        on=on,
+        headline=queries.in_effect_by_type(db.session, on),
+        currency=review.currency(db.session, on),
+        places=details.place_choices(db.session),
     )
 
 
