@@ -128,6 +128,31 @@ def event_form(world: dict, title: str, **fields) -> dict:
     }
 
 
+def measure_form(world: dict, **fields) -> dict:
+    """The editor form's fields for ``setup_world``'s measure as it is, at version 1;
+    ``fields`` change some."""
+    return {
+        "title": "Springfield ban on face recognition",
+        "measure_type": "ban",
+        "scope": ["government_use"],
+        "adopted_by": world["council"],
+        "jurisdiction": world["city"],
+        "technologies": ["face-recognition"],
+        "identifiers": "Ordinance 12",
+        "aliases": "",
+        "sunset": "",
+        "replaces": "",
+        "legislative_session": "",
+        "session_end": "",
+        "requirements": [],
+        "summary": "",
+        "status_checked_on": "",
+        "status_checked_source": "",
+        "version": "1",
+        **fields,
+    }
+
+
 def edit_event_title(client, world, title: str, version: int):
     """Post the editor form of ``setup_world``'s event with a new title, expecting ``version``."""
     return client.post(f"/events/{world['event']}/edit", data=event_form(world, title, version=str(version)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.editor_helpers import editor_client, make_world
+from tests.editor_helpers import editor_client, make_world, measure_form
 from tracker.db.models import Actor, Measure, Technology
 from tracker.extensions import db
 
@@ -23,28 +23,6 @@ def _world(app) -> dict:
         )
         db.session.commit()
     return world
-
-
-def _measure_form(world: dict, **overrides) -> dict:
-    data = {
-        "title": "Springfield ban on face recognition",
-        "measure_type": "ban",
-        "scope": ["government_use"],
-        "adopted_by": world["council"],
-        "jurisdiction": world["city"],
-        "technologies": ["face-recognition"],
-        "identifiers": "Ordinance 12",
-        "aliases": "",
-        "sunset": "",
-        "replaces": "",
-        "legislative_session": "",
-        "session_end": "",
-        "requirements": [],
-        "summary": "",
-        "version": "1",
-    }
-    data.update(overrides)
-    return data
 
 
 # (field, first editor's value, second editor's change of another field)
@@ -64,9 +42,9 @@ def test_a_stale_save_is_refused_whatever_field_changed(app, field, value, other
     bob = editor_client(app, "bob@example.org")
     url = f"/measures/{world['measure']}/edit"
     assert alice.get(url).status_code == bob.get(url).status_code == 200
-    first = alice.post(url, data=_measure_form(world, **{field: value}))
+    first = alice.post(url, data=measure_form(world, **{field: value}))
     assert first.status_code == 302, first.get_data(as_text=True)[:2000]
-    second = bob.post(url, data=_measure_form(world, **other))
+    second = bob.post(url, data=measure_form(world, **other))
     assert second.status_code == 409
     assert "Edit conflict" in second.get_data(as_text=True)
     with app.app_context():
@@ -92,7 +70,7 @@ def test_a_list_only_change_moves_the_etag(app):
     etag = public.get(page).headers["ETag"]
     assert public.get(page, headers={"If-None-Match": etag}).status_code == 304
     url = f"/measures/{world['measure']}/edit"
-    response = editor.post(url, data=_measure_form(world, technologies=["alpr", "face-recognition"]))
+    response = editor.post(url, data=measure_form(world, technologies=["alpr", "face-recognition"]))
     assert response.status_code == 302
     fresh = public.get(page, headers={"If-None-Match": etag})
     assert fresh.status_code == 200

@@ -11,7 +11,7 @@ import feedparser
 import pytest
 from sqlalchemy import select
 
-from tests.editor_helpers import editor_client, setup_world
+from tests.editor_helpers import editor_client, measure_form, setup_world
 from tracker.core.freshness import checked_recently, months_later, review_reasons
 from tracker.core.status import today
 from tracker.datafiles.load import LoadError, load
@@ -105,28 +105,6 @@ def test_the_curators_flag_adds_a_confirmation_caveat_to_any_evidence():
 # --- editors record a status check ----------------------------------------------------------
 
 
-def _measure_form(world: dict, version: int, **fields) -> dict:
-    return {
-        "title": "Springfield ban on face recognition",
-        "measure_type": "ban",
-        "scope": "government_use",
-        "adopted_by": world["council"],
-        "jurisdiction": world["city"],
-        "technologies": "face-recognition",
-        "identifiers": "Ordinance 12",
-        "aliases": "",
-        "sunset": "",
-        "replaces": "",
-        "legislative_session": "",
-        "session_end": "",
-        "summary": "",
-        "status_checked_on": "",
-        "status_checked_source": "",
-        "version": str(version),
-        **fields,
-    }
-
-
 def test_a_status_check_is_a_revision_with_its_source_and_every_format_shows_it(app):
     world = setup_world(app)
     client = editor_client(app)
@@ -134,8 +112,8 @@ def test_a_status_check_is_a_revision_with_its_source_and_every_format_shows_it(
     url = f"/measures/{world['measure']}/edit"
     response = client.post(
         url,
-        data=_measure_form(
-            world, 1, status_checked_on=checked.isoformat(), status_checked_source=world["source"]
+        data=measure_form(
+            world, status_checked_on=checked.isoformat(), status_checked_source=world["source"]
         ),
     )
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -184,7 +162,7 @@ def test_a_status_check_is_a_revision_with_its_source_and_every_format_shows_it(
 def test_a_status_check_needs_a_day_not_in_the_future_and_a_source(app, fields, field, message):
     world = setup_world(app)
     client = editor_client(app)
-    response = client.post(f"/measures/{world['measure']}/edit", data=_measure_form(world, 1, **fields))
+    response = client.post(f"/measures/{world['measure']}/edit", data=measure_form(world, **fields))
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and message in page
     typed = fields.get(field)
@@ -203,12 +181,12 @@ def test_a_concurrent_status_check_is_refused_with_the_conflict_page(app):
     second = today().isoformat()
     assert (
         alice.post(
-            url, data=_measure_form(world, 1, status_checked_on=first, status_checked_source=world["source"])
+            url, data=measure_form(world, status_checked_on=first, status_checked_source=world["source"])
         ).status_code
         == 302
     )
     response = bob.post(
-        url, data=_measure_form(world, 1, status_checked_on=second, status_checked_source=world["source"])
+        url, data=measure_form(world, status_checked_on=second, status_checked_source=world["source"])
     )
     assert response.status_code == 409 and "Edit conflict" in response.get_data(as_text=True)
     with app.app_context():
@@ -327,7 +305,7 @@ def test_changes_atom_follows_edits_with_the_collection_filter(app):
     assert (
         client.post(
             url,
-            data=_measure_form(world, 1, status_checked_on=checked, status_checked_source=world["source"]),
+            data=measure_form(world, status_checked_on=checked, status_checked_source=world["source"]),
         ).status_code
         == 302
     )
