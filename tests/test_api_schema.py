@@ -11,7 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tracker.read.filters import _date_bound
+from tracker.read.filters import date_bound
 from tracker.read.parameters import BadParameter
 
 EXAMPLES = settings(
@@ -26,7 +26,7 @@ def _satisfiable(case) -> bool:
     query = case.query or {}
     if isinstance(query.get("date_from"), str) and isinstance(query.get("date_to"), str):
         try:
-            return _date_bound("date_from", query["date_from"], end=False) <= _date_bound(
+            return date_bound("date_from", query["date_from"], end=False) <= date_bound(
                 "date_to", query["date_to"], end=True
             )
         except BadParameter:
