@@ -23,6 +23,14 @@ PUBLIC = [
     ("/measures/a%00", 400, "path"),
     ("/actors/a%00.json", 400, "path"),
     ("/sources/a%00", 400, "path"),
+    ("/changes-in?from=%C2%B2", 400, "from"),
+    ("/changes-in.json?to=99999999999999999999", 400, "to"),
+    ("/changes-in.csv?level=a%00", 400, "level"),
+    ("/year/9223372036854775808", 404, None),
+    ("/year/%C2%B2", 404, None),
+    ("/what-applies?place=a%00", 400, "place"),
+    ("/what-applies?place=%C2%B2", 404, "place"),
+    ("/what-applies?place=" + "a" * 300, 404, "place"),
 ]
 
 EDITOR = [

@@ -87,9 +87,11 @@ def browser(server):
 class Watched:
     """A page that records console errors, page errors and every request to another host."""
 
-    def __init__(self, browser, server: str):
+    def __init__(self, browser, server: str, width: int = 1280, height: int = 900, javascript: bool = True):
         self.server = urlsplit(server).netloc
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(
+            viewport={"width": width, "height": height}, java_script_enabled=javascript
+        )
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.foreign: list[str] = []
@@ -118,6 +120,11 @@ class Watched:
         self.page.goto(url)
         self.page.wait_for_function("() => document.body.dataset.chartsReady !== undefined", timeout=20_000)
         assert self.page.evaluate("document.body.dataset.chartsReady") == "1", self.errors
+        return self.page
+
+    def visit(self, url: str):
+        """Open a page without charts (nothing to wait for but the page itself)."""
+        self.page.goto(url, wait_until="load")
         return self.page
 
     def check(self):
@@ -294,3 +301,91 @@ def test_freshness_pages_fit_the_screen_with_no_errors(browser, server, path, wi
         assert errors == []
     finally:
         context.close()
+
+
+# --- what applies in a place, what changed when: pages without charts ----------------------
+
+VIEWPORTS = [(390, 844), (1366, 900)]
+
+
+def _fits(page) -> None:
+    """Nothing wider than the window: no horizontal scrolling on a phone or a laptop."""
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, (width, inner)
+
+
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS, ids=["phone", "laptop"])
+@pytest.mark.parametrize(
+    ("path", "expect"),
+    [
+        ("/actors/boston?as_of=2021-01-01", 'li[data-measure="boston-face-surveillance-ban-2020"]'),
+        (
+            "/actors/boston?as_of=2021-01-01",
+            'li[data-measure="massachusetts-police-reform-face-recognition-rules-2020"][data-level="massachusetts"]',
+        ),
+        (
+            "/changes-in?from=2019&to=2019",
+            'li[data-change="adopted"][data-measure="san-francisco-face-recognition-ban-2019"]',
+        ),
+        ("/", "form.place-form select[name=place]"),
+    ],
+)
+def test_place_and_change_pages_fit_and_ask_no_other_host(browser, server, path, expect, width, height):
+    watched = Watched(browser, server, width, height)
+    try:
+        page = watched.visit(f"{server}{path}")
+        assert page.locator(expect).count() == 1
+        assert page.locator(expect).first.is_visible()
+        _fits(page)
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = urlsplit(path).path.strip("/").replace("/", "-") or "home"
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+        watched.check()
+    finally:
+        watched.close()
+
+
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS, ids=["phone", "laptop"])
+def test_without_javascript_the_forms_lead_to_what_applies_and_what_changed(browser, server, width, height):
+    watched = Watched(browser, server, width, height, javascript=False)
+    try:
+        page = watched.visit(f"{server}/")
+        page.select_option("#what-applies-place", "boston")
+        page.fill("#what-applies-date", "2021-01-01")
+        with page.expect_navigation():
+            page.click("form.place-form button[type=submit]")
+        assert urlsplit(page.url).path == "/actors/boston"
+        assert urlsplit(page.url).query == "as_of=2021-01-01"
+        assert page.locator('li[data-measure="boston-face-surveillance-ban-2020"]').is_visible()
+        assert page.locator('li[data-level="massachusetts"]').count() >= 1
+        _fits(page)
+        # The page's own date field: another day, and back to today when cleared.
+        page.fill("#applies-as-of", "2020-06-01")
+        with page.expect_navigation():
+            page.click("form.as-of-form button[type=submit]")
+        assert page.locator('li[data-measure="boston-face-surveillance-ban-2020"]').count() == 0
+        page.fill("#applies-as-of", "")
+        with page.expect_navigation():
+            page.click("form.as-of-form button[type=submit]")
+        assert page.locator("#h-applies").is_visible()
+
+        page = watched.visit(f"{server}/changes-in")
+        page.fill("input[name=from]", "2019")
+        page.fill("input[name=to]", "2019")
+        page.select_option("select[name=level]", "city")
+        with page.expect_navigation():
+            page.click("form.period-form button[type=submit]")
+        assert "from=2019" in page.url and "level=city" in page.url
+        assert page.locator(
+            'li[data-change="took_effect"][data-measure="san-francisco-face-recognition-ban-2019"]'
+        ).is_visible()
+        assert (
+            page.locator(
+                'li[data-change="passed"][data-measure="california-body-camera-biometric-moratorium-2019"]'
+            ).count()
+            == 0
+        )
+        _fits(page)
+        watched.check()
+    finally:
+        watched.close()

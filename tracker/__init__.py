@@ -19,7 +19,19 @@ from tracker.editing import routes as editing_routes
 from tracker.extensions import csrf, db, limiter, login_manager, migrate
 from tracker.read.parameters import IdConverter
 from tracker.version import __version__  # noqa: F401  (the package's version, re-exported)
-from tracker.web import browse, caching, charts, errors, feeds, meta, public, review, security, templating
+from tracker.web import (
+    browse,
+    caching,
+    charts,
+    errors,
+    feeds,
+    meta,
+    public,
+    review,
+    security,
+    templating,
+    transitions,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -88,5 +100,6 @@ def register_blueprints(app: Flask) -> None:
         correction_routes.bp,
         charts.bp,
         review.bp,
+        transitions.bp,
     ):
         app.register_blueprint(blueprint)

@@ -155,7 +155,7 @@ class Filters:
         return caption(self)
 
 
-def _date_bound(parameter: str, text: str, end: bool) -> dt.date:
+def date_bound(parameter: str, text: str, end: bool) -> dt.date:
     """YYYY, YYYY-MM or YYYY-MM-DD in the digits 0-9, within the accepted range
     (:mod:`tracker.dates`); a period's first day (or last, for `date_to`)."""
     if non_ascii_digits(text):
@@ -304,14 +304,14 @@ def parse_filters(
     for name, end in (("date_from", False), ("date_to", True)):
         text = single(name)
         if text is not None:
-            values[name] = _date_bound(name, text, end)
+            values[name] = date_bound(name, text, end)
             values["raw"][name] = text
     if values.get("date_from") and values.get("date_to") and values["date_from"] > values["date_to"]:
         raise BadParameter("date_from", "date_from is after date_to")
 
     as_of = single("as_of")
     if as_of is not None:
-        values["as_of"] = _date_bound("as_of", as_of, end=False)
+        values["as_of"] = date_bound("as_of", as_of, end=False)
         values["as_of_given"] = True
 
     sort = single("sort")
@@ -358,7 +358,7 @@ def parse_as_of(args: MultiDict, blank_as_absent: bool = False) -> tuple[dt.date
         return today(), False
     if not texts[0]:
         raise BadParameter("as_of", "as_of is empty: give a date, or leave the parameter out")
-    return _date_bound("as_of", texts[0], end=False), True
+    return date_bound("as_of", texts[0], end=False), True
 
 
 # --- captions ------------------------------------------------------------------------------
@@ -384,7 +384,12 @@ def _and(items: list[str]) -> str:
 
 
 def _period(f: Filters) -> str:
-    start, end = f.date_from, f.date_to
+    return period_label(f.date_from, f.date_to)
+
+
+def period_label(start: dt.date | None, end: dt.date | None) -> str:
+    """'2021', '2019–2020', 'from 1 June 2021 to 31 December 2021', 'since 2019', 'until
+    May 2020': a caption's period, whole years said as years."""
     if start and end:
         if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31):
             return f"{start.year}" if start.year == end.year else f"{start.year}–{end.year}"
@@ -438,6 +443,12 @@ def caption(f: Filters) -> str:
 
 def caption_slug(f: Filters, on: dt.date | None = None) -> str:
     """A file name stem from the caption and the date: safe on every OS."""
-    text = caption(f).lower().replace("–", "-")
+    return file_stem(caption(f), str(f.collection), on)
+
+
+def file_stem(text: str, fallback: str, on: dt.date | None = None) -> str:
+    """A download's file name stem from a caption and the date (default today): lowercase
+    ASCII words and hyphens, at most 120 characters before the date."""
+    text = text.lower().replace("–", "-")
     stem = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:120].rstrip("-")
-    return f"{stem or f.collection}-{(on or today()).isoformat()}"
+    return f"{stem or fallback}-{(on or today()).isoformat()}"

@@ -29,7 +29,7 @@ from tracker.core.status import milestones
 from tracker.datafiles.export import table_csv
 from tracker.datafiles.spec import FILES, FileSpec, text_path_name
 from tracker.db.models import DbSession, Event, Measure, Source, split_multi
-from tracker.read import queries
+from tracker.read import queries, transitions
 from tracker.render.formatting import evidence_caveat, level_label, strength, strongest_first
 from tracker.version import __version__
 
@@ -569,6 +569,118 @@ def source_detail_record(d, url_for) -> dict:
         for c in d.source.citations
     ]
     return record
+
+
+def change_record(c, url_for) -> dict:
+    """One change of "what changed when" (``read.transitions.Change``) as JSON; the CSV row
+    flattens the same record."""
+    place, event = c.place, c.event
+    return {
+        "change": c.change,
+        "change_label": transitions.label(c.change),
+        **_date(c.day, c.precision),
+        "status_before": c.before,
+        "status": c.status,
+        "measure": {
+            "slug": c.measure.slug,
+            "title": c.measure.title,
+            "measure_type": c.measure.measure_type,
+            "url": url_for("browse.measure_detail", slug=c.measure.slug),
+        },
+        "place": _place(place),
+        "level": level_label(place.kind, place.country) if place is not None else None,
+        "adopted_by": _ref(c.measure.adopted_by),
+        "event": None
+        if event is None
+        else {
+            "slug": event.slug,
+            "kind": event.kind,
+            "title": event.title,
+            **_date(event.date, event.date_precision),
+            "url": url_for("browse.event_detail", slug=event.slug),
+        },
+        "note": c.note,
+    }
+
+
+CHANGE_CSV_COLUMNS = [
+    "change",
+    "change_label",
+    "date",
+    "date_precision",
+    "date_label",
+    "status_before",
+    "status",
+    "measure",
+    "measure_title",
+    "measure_type",
+    "place",
+    "place_name",
+    "level",
+    "country",
+    "region",
+    "adopted_by",
+    "adopted_by_name",
+    "event",
+    "event_title",
+    "event_date_label",
+    "note",
+    "url",
+]
+
+
+def change_csv_row(r: dict) -> list:
+    p, e = r["place"] or {}, r["event"] or {}
+    return [
+        r["change"],
+        r["change_label"],
+        r["date"],
+        r["date_precision"],
+        r["date_label"],
+        r["status_before"],
+        r["status"],
+        r["measure"]["slug"],
+        r["measure"]["title"],
+        r["measure"]["measure_type"],
+        p.get("slug"),
+        p.get("name"),
+        r["level"],
+        p.get("country"),
+        p.get("region"),
+        r["adopted_by"]["slug"],
+        r["adopted_by"]["name"],
+        e.get("slug"),
+        e.get("title"),
+        e.get("date_label"),
+        r["note"],
+        r["measure"]["url"],
+    ]
+
+
+def changes_record(changes, url_for, links: dict) -> dict:
+    """ "What changed when" as JSON (``read.transitions.Changes``): the period, the filters,
+    the counts, and each kind of change with its changes, in the page's order."""
+    q = changes.query
+    return {
+        "from": q.start.isoformat(),
+        "to": q.end.isoformat(),
+        "caption": q.caption(),
+        "filters": q.as_dict(),
+        "total": changes.total,
+        "measures": changes.measures,
+        "counts": changes.counts,
+        "groups": [
+            {
+                "change": g.kind.code,
+                "label": g.kind.label,
+                "definition": g.kind.definition,
+                "count": len(g.items),
+                "items": [change_record(c, url_for) for c in g.items],
+            }
+            for g in changes.groups
+        ],
+        "links": links,
+    }
 
 
 def event_csv_rows(session: DbSession, f, url_for):

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.core import vocab
-from tracker.read.collections import EVENTS, LISTED, Collection, listing
+from tracker.read import transitions
+from tracker.read.collections import EVENTS, LISTED, MEASURES, Collection, listing
+from tracker.read.details import APPLYING
 from tracker.read.filters import PAGE_MAX, PER_PAGE_MAX, Q_MAX
 
 PARAM_DOCS = {
@@ -29,11 +31,26 @@ PARAM_DOCS = {
         "-date (default), date or title; relevance only with q (the default "
         "then; without q it is a 400). Ties by slug.",
     ),
+    "from": (
+        "string",
+        "/changes-in: the period's first day: YYYY, YYYY-MM or YYYY-MM-DD (first day of the period); "
+        "default 1 January of to's year, or of this year. Not after to (a 400).",
+    ),
+    "to": (
+        "string",
+        "/changes-in: the period's last day: YYYY, YYYY-MM or YYYY-MM-DD (last day of the period); "
+        "default 31 December of from's year, or of this year.",
+    ),
+    "level": ("string", "/changes-in: the kind of place a measure comes from. Repeatable (OR)."),
     "page": ("integer", "Page number from 1; a page past the end is 404."),
     "per_page": ("integer", "Rows per page: default 50, at most 500."),
 }
 
-ENUMS = {"measure_type": vocab.MEASURE_TYPES.codes, "status": vocab.STATUSES.codes}
+ENUMS = {
+    "measure_type": vocab.MEASURE_TYPES.codes,
+    "status": vocab.STATUSES.codes,
+    "level": list(transitions.LEVELS),
+}
 DATE = {
     "type": "object",
     "properties": {
@@ -63,6 +80,8 @@ PATTERNS: dict[str, dict[str, Any]] = {
     "date_from": {"pattern": PARTIAL_DATE},
     "date_to": {"pattern": PARTIAL_DATE},
     "as_of": {"pattern": PARTIAL_DATE},
+    "from": {"pattern": PARTIAL_DATE},
+    "to": {"pattern": PARTIAL_DATE},
     "page": {"minimum": 1, "maximum": PAGE_MAX},
     "per_page": {"minimum": 1, "maximum": PER_PAGE_MAX},
 }
@@ -84,7 +103,7 @@ def _parameter(name: str, collection: Collection, slugs: dict[str, list[str]] | 
         # relevance is accepted only with q, which a schema of one parameter cannot say:
         # it is in the description, not the enum.
         schema["enum"] = list(listing(collection).sorts)
-    repeat = name in ("kind", "measure_type", "status", "technology", "actor", "country", "region")
+    repeat = name in ("kind", "measure_type", "status", "technology", "actor", "country", "region", "level")
     if repeat:
         schema = {"type": "array", "items": schema}
     param = {"name": name, "in": "query", "required": False, "description": doc, "schema": schema}
@@ -249,6 +268,45 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
                 "200": {
                     "description": "Zip archive",
                     "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "400": _error_text(),
+            },
+        }
+    }
+    changes_params = [_parameter(p, MEASURES, slugs) for p in sorted(transitions.params())]
+    paths["/changes-in.json"] = {
+        "get": {
+            "summary": "What changed when: the measures introduced, passed, adopted, that took effect, "
+            "expired, were repealed, failed, were struck down or replaced in a period, grouped and counted",
+            "parameters": changes_params,
+            "responses": {
+                "200": {
+                    "description": "The changes, by kind",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Changes"}}},
+                },
+                "400": _error(),
+            },
+        }
+    }
+    paths["/changes-in.csv"] = {
+        "get": {
+            "summary": "The same changes as CSV, one row per change in the page's order",
+            "parameters": [
+                _parameter(p, MEASURES, slugs) for p in sorted(transitions.params(csv=True) - {"bom"})
+            ]
+            + [
+                {
+                    "name": "bom",
+                    "in": "query",
+                    "required": False,
+                    "description": "1: UTF-8 with BOM, for Excel",
+                    "schema": {"type": "string", "enum": ["0", "1"]},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "CSV; formula-like text cells neutralised",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
                 },
                 "400": _error_text(),
             },
@@ -459,8 +517,141 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
                     "region": nullable_str,
                     "latitude": {"type": ["number", "null"]},
                     "longitude": {"type": ["number", "null"]},
+                    "as_of": {"type": "string", "format": "date", "description": "Detail only"},
+                    "levels": {
+                        "type": "array",
+                        "description": "Detail only: a place and every place above it, nearest first",
+                        "items": {"$ref": "#/components/schemas/Level"},
+                    },
+                    "applies": {
+                        "type": "array",
+                        "description": "Detail only: what applies here on as_of, the measures in force or "
+                        "pending for the place and every place above it, nearest level first",
+                        "items": {
+                            "type": "object",
+                            "required": ["measure", "status", "since", "level", "source"],
+                            "properties": {
+                                "measure": {
+                                    "type": "object",
+                                    "properties": {
+                                        "slug": {"type": "string"},
+                                        "title": {"type": "string"},
+                                        "measure_type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
+                                        "url": {"type": "string"},
+                                    },
+                                },
+                                "status": {"type": "string", "enum": list(APPLYING)},
+                                "status_as_of": {"type": "string", "format": "date"},
+                                "since": {"type": "string", "format": "date"},
+                                "since_precision": {"type": "string", "enum": vocab.DATE_PRECISIONS.codes},
+                                "since_label": {"type": "string"},
+                                "level": {"$ref": "#/components/schemas/Level"},
+                                "source": {
+                                    "type": ["object", "null"],
+                                    "description": "The strongest source of its steps up to as_of",
+                                    "properties": {
+                                        "slug": {"type": "string"},
+                                        "title": nullable_str,
+                                        "publisher": nullable_str,
+                                        "kind": {"type": "string", "enum": vocab.SOURCE_KINDS.codes},
+                                        "role": {"type": "string", "enum": vocab.CITATION_ROLES.codes},
+                                        "quote": nullable_str,
+                                        "source_url": nullable_str,
+                                        "url": {"type": "string"},
+                                        "event": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                    },
                 },
                 "required": ["slug", "url", "name", "kind"],
+            },
+            "Level": {
+                "type": "object",
+                "required": ["slug", "name", "kind", "depth", "label"],
+                "properties": {
+                    "slug": {"type": "string"},
+                    "name": {"type": "string"},
+                    "kind": {"type": "string", "enum": list(vocab.PLACE_KINDS)},
+                    "depth": {"type": "integer", "minimum": 0, "description": "0: the place itself"},
+                    "label": {"type": "string"},
+                },
+            },
+            "Changes": {
+                "type": "object",
+                "required": [
+                    "from",
+                    "to",
+                    "caption",
+                    "filters",
+                    "total",
+                    "measures",
+                    "counts",
+                    "groups",
+                    "links",
+                ],
+                "properties": {
+                    "from": {"type": "string", "format": "date"},
+                    "to": {"type": "string", "format": "date"},
+                    "caption": {"type": "string"},
+                    "filters": {"type": "object"},
+                    "total": {
+                        "type": "integer",
+                        "description": "Changes (a measure may count more than once)",
+                    },
+                    "measures": {"type": "integer", "description": "Measures that changed"},
+                    "counts": {
+                        "type": "object",
+                        "properties": {code: {"type": "integer"} for code in transitions.CHANGE_CODES},
+                        "required": list(transitions.CHANGE_CODES),
+                    },
+                    "groups": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["change", "label", "count", "items"],
+                            "properties": {
+                                "change": {"type": "string", "enum": list(transitions.CHANGE_CODES)},
+                                "label": {"type": "string"},
+                                "definition": {"type": "string"},
+                                "count": {"type": "integer"},
+                                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
+                            },
+                        },
+                    },
+                    "links": {
+                        "type": "object",
+                        "properties": {k: {"type": "string"} for k in ("self", "html", "csv", "csv_excel")},
+                    },
+                },
+            },
+            "Change": {
+                "allOf": [
+                    DATE,
+                    {
+                        "type": "object",
+                        "required": ["change", "status", "measure", "place", "event", "note"],
+                        "properties": {
+                            "change": {"type": "string", "enum": list(transitions.CHANGE_CODES)},
+                            "change_label": {"type": "string"},
+                            "status_before": {"type": ["string", "null"]},
+                            "status": {"type": "string", "enum": vocab.STATUSES.codes},
+                            "measure": {"type": "object"},
+                            "place": {"type": ["object", "null"]},
+                            "level": nullable_str,
+                            "adopted_by": ref,
+                            "event": {
+                                "type": ["object", "null"],
+                                "description": "The event that made the change",
+                            },
+                            "note": {
+                                "type": ["string", "null"],
+                                "description": "Why, when no event did it (a sunset, the end of a session)",
+                            },
+                        },
+                    },
+                ],
             },
         }
     }

@@ -22,7 +22,8 @@ from tracker.read.lifecycles import dataset_fingerprint
 from tracker.web import responsecache
 
 PUBLIC_DATA_SUFFIXES = (".json", ".csv", ".atom", ".zip")
-CACHED_BLUEPRINTS = ("public", "browse", "feeds", "meta", "charts")
+# The blueprints whose pages are computed from the public dataset alone (and the date).
+CACHED_BLUEPRINTS = ("public", "browse", "feeds", "meta", "charts", "transitions", "review")
 
 
 def dataset_stamp() -> tuple[str, dt.datetime | None]:

@@ -97,6 +97,32 @@ def timeline():
         measures_csv=_url("browse.measures_csv", replace(filters, collection=MEASURES, kind=())),
         events_list=_url("browse.events", filters),
         interval_links={i: url_for("charts.timeline", **_args_with(interval=i)) for i in INTERVALS},
+        year_links=[(y, _changes_url(filters, y)) for y in _years(counts)],
+    )
+
+
+def _years(counts) -> list[int]:
+    """The years the events chart spans (its year labels), oldest first, none left out."""
+    if counts.empty:
+        return []
+    years = [p.year for p in counts["period"]]
+    return list(range(min(years), max(years) + 1))
+
+
+def _changes_url(filters: Filters, year: int) -> str:
+    """What changed in ``year`` (/changes-in) for the timeline's filter, as far as the two
+    share parameters: measure type, technology, actor and place carry over; an event kind,
+    a status, a date range or a search of events mean something else there and do not."""
+    return filters.url(
+        url_for("transitions.changes_in"),
+        paging=False,
+        extra={"from": str(year), "to": str(year)},
+        kind=(),
+        status=(),
+        q=None,
+        date_from=None,
+        date_to=None,
+        as_of=None,
     )
 
 
