@@ -220,9 +220,8 @@ def test_needs_review_lists_stale_checks_as_html_json_and_a_clean_atom_feed(app)
         }
     ]
     page = client.get("/needs-review").get_data(as_text=True)
-    assert (
-        "Springfield ban on face recognition" in page and "1 status not checked in the last 12 months" in page
-    )
+    assert "Springfield ban on face recognition" in page
+    assert "Status not checked in the last 12 months: <strong>1</strong>" in page
     response = client.get("/needs-review.atom")
     assert response.mimetype == "application/atom+xml"
     feed = feedparser.parse(response.data)
