@@ -30,6 +30,7 @@ from tracker.editing.routes import (
 from tracker.extensions import db
 from tracker.read.collections import COLLECTIONS
 from tracker.read.parameters import BadParameter, id_parameter, parse_id, reject_unknown
+from tracker.web.feeds import as_utc
 
 # --- history and revert ------------------------------------------------------------------------
 
@@ -207,25 +208,21 @@ def changes_atom():
     fg.link(href=self_url, rel="self")
     fg.language("en")
     fg.rights("Data: CC BY 4.0")
-    fg.updated(_utc(revisions[0].created_at) if revisions else dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    fg.updated(as_utc(revisions[0].created_at) if revisions else dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     for rev in reversed(revisions):  # feedgen prepends entries; keep newest first
         url = url_for("editor.revision", revision_id=rev.id, _external=True)
         entry = fg.add_entry()
         entry.id(url)
         entry.link(href=url)
         entry.title(f"Revision {rev.id}: {rev.summary}")
-        entry.published(_utc(rev.created_at))
-        entry.updated(_utc(rev.created_at))
+        entry.published(as_utc(rev.created_at))
+        entry.updated(as_utc(rev.created_at))
         entry.author(name=rev.user.public_name if rev.user else "unknown")
         entry.category(term=rev.action)
         records = "; ".join(f"{c.collection[:-1]} {c.record_key} ({c.action})" for c in rev.changes[:20])
         more = f" and {len(rev.changes) - 20} more" if len(rev.changes) > 20 else ""
         entry.summary(f"{rev.summary}. Records: {records}{more}.")
     return Response(fg.atom_str(pretty=True), mimetype="application/atom+xml")
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 @bp.get("/revisions/<id:revision_id>")

@@ -127,6 +127,20 @@ def _error_text() -> dict:
     }
 
 
+# The CSV routes' Excel switch and answer, the same for every list.
+BOM_PARAMETER = {
+    "name": "bom",
+    "in": "query",
+    "required": False,
+    "description": "1: UTF-8 with BOM, for Excel",
+    "schema": {"type": "string", "enum": ["0", "1"]},
+}
+CSV_RESPONSE = {
+    "description": "CSV; formula-like text cells neutralised",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
+
+
 def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
     """The description; ``slugs`` (``technology`` and ``actor`` → the slugs in the database)
     makes those parameters enums, so the description says which values exist."""
@@ -166,21 +180,9 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
         paths[f"/{collection}.csv"] = {
             "get": {
                 "summary": f"Every {collection[:-1]} matching the filters as CSV (page/per_page ignored)",
-                "parameters": params
-                + [
-                    {
-                        "name": "bom",
-                        "in": "query",
-                        "required": False,
-                        "description": "1: UTF-8 with BOM, for Excel",
-                        "schema": {"type": "string", "enum": ["0", "1"]},
-                    }
-                ],
+                "parameters": params + [BOM_PARAMETER],
                 "responses": {
-                    "200": {
-                        "description": "CSV; formula-like text cells neutralised",
-                        "content": {"text/csv": {"schema": {"type": "string"}}},
-                    },
+                    "200": CSV_RESPONSE,
                     "400": _error_text(),
                     "404": _error_text(),
                 },
@@ -294,20 +296,9 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
             "parameters": [
                 _parameter(p, MEASURES, slugs) for p in sorted(transitions.params(csv=True) - {"bom"})
             ]
-            + [
-                {
-                    "name": "bom",
-                    "in": "query",
-                    "required": False,
-                    "description": "1: UTF-8 with BOM, for Excel",
-                    "schema": {"type": "string", "enum": ["0", "1"]},
-                }
-            ],
+            + [BOM_PARAMETER],
             "responses": {
-                "200": {
-                    "description": "CSV; formula-like text cells neutralised",
-                    "content": {"text/csv": {"schema": {"type": "string"}}},
-                },
+                "200": CSV_RESPONSE,
                 "400": _error_text(),
             },
         }

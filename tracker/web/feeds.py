@@ -17,7 +17,7 @@ from tracker.read.filters import parse_filters
 bp = Blueprint("feeds", __name__)
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
+def as_utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
@@ -36,7 +36,7 @@ def events_atom():
     fg.language("en")
     fg.rights("Data: CC BY 4.0")
     updated = [e.updated_at for e in p.items]
-    fg.updated(_utc(max(updated)) if updated else dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    fg.updated(as_utc(max(updated)) if updated else dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     for event in reversed(p.items):  # feedgen prepends entries; keep newest first
         url = url_for("browse.event_detail", slug=event.slug, _external=True)
         entry = fg.add_entry()
@@ -44,7 +44,7 @@ def events_atom():
         entry.link(href=url)
         entry.title(f"{date_label(event.date, event.date_precision)}: {event.title}")
         entry.published(dt.datetime.combine(event.date, dt.time(), dt.UTC))
-        entry.updated(_utc(event.updated_at))
+        entry.updated(as_utc(event.updated_at))
         entry.category(term=event.kind, label=EVENT_KINDS.label(event.kind))
         sources = "; ".join(
             (c.source.title or c.source.publisher or c.source.url or c.source.slug) for c in event.citations
