@@ -4,7 +4,9 @@ JSON records."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import parse_qsl
 
+import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -12,7 +14,7 @@ from tests.editor_helpers import hypothetical_event
 from tracker.db.models import Measure
 from tracker.extensions import db
 from tracker.read import lifecycles, queries
-from tracker.read.collections import EVENTS
+from tracker.read.collections import EVENTS, LISTED, listing
 from tracker.read.filters import CSV_PARAMS, parse_filters
 from tracker.render.exports import event_csv_row, event_export_csv_row
 from tracker.web import browse
@@ -64,3 +66,71 @@ def test_the_events_csv_rows_equal_the_csv_of_the_json_records(loaded_app):
             ]
             assert fast == slow, args
             assert fast, args
+
+
+FACET_FILTERS = [
+    "",
+    "country=US",
+    "technology=face-recognition",
+    "measure_type=ban&as_of=2021-01-01",
+    "q=ban",
+    "status=in_effect&as_of=2021-01-01",
+    "actor=massachusetts",
+]
+
+
+def _counted(values) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        if value is not None:
+            counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("collection", ["events", "measures"])
+@pytest.mark.parametrize("query", FACET_FILTERS)
+def test_facet_counts_equal_a_count_of_the_matching_rows(shared_loaded_app, collection, query):
+    """queries.facets groups keys in SQL and joins names to the groups; here the same counts
+    are made row by row from the ORM objects the list's select finds."""
+    coll = LISTED[collection]
+    with shared_loaded_app.app_context():
+        session = db.session
+        f = parse_filters(MultiDict(parse_qsl(query)), coll, session)
+        rows = list(session.scalars(listing(coll).select(session, f)).unique())
+        statuses = {
+            m: s
+            for m, s, *_ in session.execute(
+                lifecycles.periods_on(session, f.as_of, lifecycles.dated_technologies(f))
+            )
+        }
+
+        def parts(row):
+            measure = row if collection == "measures" else row.measure
+            place = (
+                measure.jurisdiction
+                if measure and measure.jurisdiction
+                else getattr(row, "jurisdiction", None)
+            )
+            fallback = row.adopted_by if collection == "measures" else row.actor
+            techs = {t.slug for t in measure.technologies} if measure else set()
+            if collection == "events":
+                techs |= {t.slug for t in row.technologies}
+            return {
+                "kind": getattr(row, "kind", None) if collection == "events" else None,
+                "measure_type": measure.measure_type if measure else None,
+                "status": statuses.get(measure.id) if measure else None,
+                "country": (place.country if place and place.country else None) or fallback.country,
+                "region": (place.region if place and place.region else None) or fallback.region,
+                "techs": techs,
+            }
+
+        found = [parts(row) for row in rows]
+        facets = queries.facets(session, f)
+    assert found, query
+    for name in listing(coll).facets:
+        got = {v.value: v.count for v in facets[name]}
+        if name == "technology":
+            expected = _counted(t for p in found for t in p["techs"])
+        else:
+            expected = _counted(p[name] for p in found)
+        assert got == expected, (name, query)

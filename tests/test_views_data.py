@@ -49,7 +49,12 @@ def test_data_package_is_frictionless_and_versioned_by_content(shared_client):
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
     assert re.fullmatch(r"[0-9a-f]{12}", package["version"])
     assert package["version"] in package["citation"]
-    assert response.headers["X-Data-Version"] == package["version"]
+    assert archive.read("CITATION.txt").decode().strip() == package["citation"]
+    # Streamed: the name and header carry the database's data version, known before the
+    # first byte; the content's own version is inside.
+    data_version = response.headers["X-Data-Version"]
+    assert re.fullmatch(r"\d+", data_version)
+    assert f"surveillance-policy-tracker-data-{data_version}.zip" in response.headers["Content-Disposition"]
     events = next(r for r in package["resources"] if r["name"] == "events")
     assert events["schema"]["primaryKey"] == ["slug"]
     assert {"fields": "measure", "reference": {"resource": "measures", "fields": "slug"}} in events["schema"][
@@ -66,6 +71,22 @@ def test_data_package_is_frictionless_and_versioned_by_content(shared_client):
     assert (repeated["version"], repeated["created"]) == (package["version"], package["created"])
     # RFC 3339, as Frictionless requires (a bare date is rejected).
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", package["created"])
+
+
+def test_data_package_is_sent_a_table_at_a_time(shared_client):
+    """The first piece is the first table's zip entry, sent before the other tables are
+    read (the first byte of a large package waited for the whole archive before)."""
+    response = shared_client.get("/data-package.zip", buffered=False)
+    pieces = iter(response.response)
+    first = next(pieces)
+    assert first.startswith(b"PK\x03\x04")  # a local file header: an entry, not the directory
+    assert b"actors.csv" in first and b"events.csv" not in first
+    rest = list(pieces)
+    response.close()
+    assert len(rest) > 5
+    archive = zipfile.ZipFile(io.BytesIO(first + b"".join(rest)))
+    assert archive.testzip() is None
+    assert archive.namelist()[-2:] == ["datapackage.json", "CITATION.txt"]
 
 
 def test_data_package_passes_frictionless_validation(shared_client, tmp_path):

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 
@@ -80,7 +81,15 @@ def csv_chunks(chunks, columns: list[str], bom: bool = False, safe: bool = True)
     for rows in chunks:
         if not rows:
             continue
-        writer.writerows([[neutralise(v) for v in row] for row in rows] if safe else rows)
+        if safe:  # the common cell (not text, or text not starting like a formula) inline
+            rows = [
+                [
+                    v if not isinstance(v, str) or not v.startswith(FORMULA_PREFIXES) else neutralise(v)
+                    for v in row
+                ]
+                for row in rows
+            ]
+        writer.writerows(rows)
         yield take()
 
 
@@ -221,40 +230,82 @@ def event_csv_row(r: dict) -> list:
     ]
 
 
+def _safe(text: str | None) -> str | None:
+    """:func:`neutralise` for a text cell, with the common case (no formula-like start) inline."""
+    return text if not text or not text.startswith(FORMULA_PREFIXES) else cast(str, neutralise(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _date_label(iso: str, precision: str | None) -> str:
+    """:func:`date_label` of an ISO date text, computed once per distinct date: an export
+    of 100,000 events has a few thousand."""
+    return date_label(dt.date.fromisoformat(iso), precision)
+
+
+_date_caveat = functools.lru_cache(maxsize=64)(date_caveat)
+
+
 def event_export_csv_row(item, as_of: str, url_for) -> list:
     """An events CSV row from a :class:`tracker.read.queries.ExportRow` (plain SQL rows):
     the same cells as :func:`event_csv_row` of :func:`event_record`, without building the
-    record (a test checks the two agree on the whole dataset)."""
-    r = item.row
-    cites = sorted(item.citations, key=lambda c: strength(c[6], c[5], c[4]))
-    measured = r.m_slug is not None
+    record (a test checks the two agree on the whole dataset), already formula-safe: its
+    free text goes through :func:`neutralise` here; the other cells are slugs, vocabulary
+    codes, country and region codes and ISO dates, which the database's checks keep from
+    starting like a formula, and labels this code writes."""
+    # Unpacked once, in the export query's column order: a Row's attribute lookups were most
+    # of this function's time at 100,000 rows.
+    (
+        _id,
+        slug,
+        iso,
+        precision,
+        certainty,
+        needs_confirmation,
+        kind,
+        title,
+        summary,
+        m_slug,
+        m_title,
+        m_type,
+        status,
+        a_slug,
+        a_name,
+        p_slug,
+        p_name,
+        p_country,
+        p_region,
+    ) = item.row
+    cites = item.citations
+    if len(cites) > 1:
+        cites = sorted(cites, key=lambda c: strength(c[6], c[5], c[4]))
+    measured = m_slug is not None
     return [
-        r.slug,
-        r.date.isoformat(),
-        r.date_precision,
-        date_label(r.date, r.date_precision),
-        r.certainty,
-        date_caveat(r.date_precision, r.certainty),
-        "yes" if r.needs_confirmation else None,
-        r.kind,
-        r.title,
-        r.summary,
-        r.m_slug,
-        r.m_title,
-        r.m_type,
-        r.status if measured else None,
+        slug,
+        iso,
+        precision,
+        _date_label(iso, precision),
+        certainty,
+        _date_caveat(precision, certainty),
+        "yes" if needs_confirmation else None,
+        kind,
+        _safe(title),
+        _safe(summary),
+        m_slug,
+        _safe(m_title),
+        m_type,
+        status if measured else None,
         as_of if measured else None,
-        r.a_slug,
-        r.a_name,
-        r.p_slug,
-        r.p_name,
-        r.p_country,
-        r.p_region,
+        a_slug,
+        _safe(a_name),
+        p_slug,
+        _safe(p_name),
+        p_country,
+        p_region,
         "; ".join(item.technologies),
-        " | ".join(c[0] or c[1] or c[2] for c in cites),
-        " ".join(c[3] for c in cites if c[3]),
-        " | ".join(c[4] for c in cites if c[4]),
-        url_for("browse.event_detail", slug=r.slug),
+        _safe(" | ".join(c[0] or c[1] or c[2] for c in cites)),
+        _safe(" ".join(c[3] for c in cites if c[3])),
+        _safe(" | ".join(c[4] for c in cites if c[4])),
+        url_for("browse.event_detail", slug=slug),
     ]
 
 
@@ -702,6 +753,7 @@ class RecordFormat:
     record: Callable[..., dict]
     csv_columns: list[str]
     csv_row: Callable[[dict], list]
+    # Chunks of formula-safe rows (csv_chunks(..., safe=False) writes them as they are).
     csv_rows: Callable[..., Iterator[list[list]]] | None = None
 
 
@@ -764,31 +816,85 @@ def rfc3339(moment: dt.datetime) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
-def write_data_package(
-    session: DbSession, target, site_url: str, today_iso: str, last_change: dt.datetime | None = None
-) -> str:
-    """Write the data package (every table as raw CSV + datapackage.json) as a zip to
-    ``target`` (a binary file object); returns the version, the hash of the content.
+class _Drain:
+    """A write-only file for :class:`zipfile.ZipFile` whose bytes are taken as they come
+    (``take``), so an archive can be sent while it is being written. It has no ``tell`` or
+    ``seek``: zipfile then keeps its own count and writes each entry's sizes after it."""
 
-    ``created`` is the dataset's last change (``last_change``; the retrieval day when the
-    database is empty), so the same content always gives the same version and the same
-    ``created``; only the citation's "retrieved" date says when it was downloaded."""
-    tables = {spec.name: table_csv(session, spec).encode("utf-8") for spec in FILES}
-    texts = session.execute(
-        select(Source.slug, Source.text).where(Source.text.is_not(None)).order_by(Source.slug)
-    ).all()
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+def data_package_chunks(
+    session: DbSession, site_url: str, today_iso: str, last_change: dt.datetime | None = None
+) -> Iterator[bytes]:
+    """The data package (every table as raw CSV, the stored source texts, datapackage.json
+    and CITATION.txt) as a zip, in pieces as it is written: the first piece leaves once the
+    first table is read, not once the last one is, and only one table is held at a time.
+
+    Its ``version`` is the hash of the content (the tables in name order, then the texts by
+    slug), so the same content always gives the same version; ``created`` is the dataset's
+    last change (``last_change``; the retrieval day when the database is empty). Both, and
+    each table's hash and size, are only known once the tables are written, so
+    datapackage.json and CITATION.txt come last in the archive (a zip's order means
+    nothing: readers use its central directory, written at the end)."""
+    drain = _Drain()
     digest = hashlib.sha256()
-    for name in sorted(tables):
-        digest.update(name.encode() + b"\0" + tables[name] + b"\0")
-    for slug, text in texts:
-        assert text is not None  # selected where the text is not null
-        digest.update(slug.encode() + b"\0" + text.encode("utf-8") + b"\0")
-    version = digest.hexdigest()[:12]
-    citation = (
-        f"Surveillance Policy Tracker contributors. Surveillance Policy Tracker dataset, "
-        f"version {version} (retrieved {today_iso}). Licensed CC BY 4.0. {site_url}"
-    )
-    package = {
+    files: dict[str, tuple[str, int]] = {}  # table name -> (sha256, bytes)
+    with zipfile.ZipFile(drain, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for spec in sorted(FILES, key=lambda spec: spec.name):
+            table = table_csv(session, spec).encode("utf-8")
+            digest.update(spec.name.encode() + b"\0" + table + b"\0")
+            files[spec.name] = (hashlib.sha256(table).hexdigest(), len(table))
+            archive.writestr(spec.filename, table)
+            del table
+            yield drain.take()
+        texts = session.execute(
+            select(Source.slug, Source.text).where(Source.text.is_not(None)).order_by(Source.slug)
+        )
+        for slug, text in texts:
+            assert text is not None  # selected where the text is not null
+            data = text.encode("utf-8")
+            digest.update(slug.encode() + b"\0" + data + b"\0")
+            archive.writestr(text_path_name(slug), data)
+            yield drain.take()
+        version = digest.hexdigest()[:12]
+        citation = (
+            f"Surveillance Policy Tracker contributors. Surveillance Policy Tracker dataset, "
+            f"version {version} (retrieved {today_iso}). Licensed CC BY 4.0. {site_url}"
+        )
+        package = _package_descriptor(version, citation, site_url, today_iso, last_change, files)
+        archive.writestr("datapackage.json", json.dumps(package, indent=2, ensure_ascii=False) + "\n")
+        archive.writestr("CITATION.txt", citation + "\n")
+    yield drain.take()
+
+
+def _package_descriptor(
+    version: str,
+    citation: str,
+    site_url: str,
+    today_iso: str,
+    last_change: dt.datetime | None,
+    files: dict[str, tuple[str, int]],
+) -> dict:
+    """datapackage.json (Frictionless tabular data package) for tables whose (sha256,
+    bytes) are ``files``."""
+    return {
         "profile": "tabular-data-package",
         "name": "surveillance-policy-tracker",
         "title": "Surveillance Policy Tracker: surveillance-technology policy events and measures",
@@ -810,20 +916,11 @@ def write_data_package(
                 "format": "csv",
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
-                "hash": "sha256:" + hashlib.sha256(tables[spec.name]).hexdigest(),
-                "bytes": len(tables[spec.name]),
+                "hash": "sha256:" + files[spec.name][0],
+                "bytes": files[spec.name][1],
                 "dialect": {"delimiter": ",", "lineTerminator": "\n", "quoteChar": '"', "header": True},
                 "schema": _schema(spec),
             }
             for spec in FILES
         ],
     }
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("datapackage.json", json.dumps(package, indent=2, ensure_ascii=False) + "\n")
-        for spec in FILES:
-            archive.writestr(spec.filename, tables[spec.name])
-        for slug, text in texts:
-            assert text is not None  # selected where the text is not null
-            archive.writestr(text_path_name(slug), text.encode("utf-8"))
-        archive.writestr("CITATION.txt", citation + "\n")
-    return version

@@ -120,7 +120,10 @@ def list_csv(collection: Collection):
         for items, extra in queries.chunks(db.session, f):
             yield [fmt.csv_row(record) for record in records(items, extra, f)]
 
-    generate = stream_with_context(csv_chunks(rows(), fmt.csv_columns, bom=bom, safe=True))
+    # Rows from csv_rows arrive formula-safe (it neutralises their free text only); records'
+    # rows are checked cell by cell.
+    safe = fmt.csv_rows is None
+    generate = stream_with_context(csv_chunks(rows(), fmt.csv_columns, bom=bom, safe=safe))
     filename = caption_slug(f) + ".csv"
     return Response(
         generate,

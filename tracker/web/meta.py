@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
-
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, stream_with_context, url_for
 from sqlalchemy import select
 
 from tracker.core import vocab
@@ -14,7 +12,7 @@ from tracker.db.models import Actor, Technology
 from tracker.extensions import db
 from tracker.read.lifecycles import dataset_fingerprint
 from tracker.read.parameters import reject_unknown
-from tracker.render.exports import FORMULA_PREFIXES, write_data_package
+from tracker.render.exports import FORMULA_PREFIXES, data_package_chunks
 from tracker.render.openapi import build_spec
 
 bp = Blueprint("meta", __name__)
@@ -43,36 +41,24 @@ def openapi():
 
 @bp.get("/data-package.zip")
 def data_package():
-    """Built into a spooled temporary file (on disk past 8 MB), then streamed from it. It
-    takes no parameters: any is a 400 (a client that sends one expects it to mean something)."""
+    """Streamed as it is written (the first bytes leave at once; a 100,000-event package
+    took over 20 s to build whole). It takes no parameters: any is a 400 (a client that
+    sends one expects it to mean something).
+
+    The content's own version (a hash) is known only at the end, inside datapackage.json
+    and CITATION.txt; the file name and ``X-Data-Version`` carry the database's data version,
+    known before the first byte, which changes with every edit as the ETag does."""
     reject_unknown(request.args, frozenset())
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - closed below
-    try:
-        version = write_data_package(
-            db.session,
-            spool,
-            url_for("public.home", _external=True),
-            today().isoformat(),
-            dataset_fingerprint(db.session)[1],
-        )
-        spool.seek(0)
-    except BaseException:
-        spool.close()
-        raise
-
-    def stream():
-        try:
-            while chunk := spool.read(64 * 1024):
-                yield chunk
-        finally:
-            spool.close()
-
-    filename = f"surveillance-policy-tracker-{version}.zip"
+    data_version, last_change = dataset_fingerprint(db.session)
+    chunks = data_package_chunks(
+        db.session, url_for("public.home", _external=True), today().isoformat(), last_change
+    )
+    filename = f"surveillance-policy-tracker-data-{data_version}.zip"
     return Response(
-        stream(),
+        stream_with_context(chunks),
         mimetype="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
-            "X-Data-Version": version,
+            "X-Data-Version": data_version,
         },
     )
