@@ -209,9 +209,9 @@ def measures_select(session: DbSession, f: Filters, facet_columns: bool = False)
     place = aliased(Actor, name="place")
     adopter = aliased(Actor, name="adopter")
     stmt = select(Measure)
-    # The first event's date sorts the list and answers "did the measure exist by as_of";
-    # the facet counts need neither (joining it costs a GROUP BY over every event).
-    if f.as_of_given or (not facet_columns and f.effective_sort != "title"):
+    # The first event's date sorts the list; the facet counts do not need it (joining it
+    # costs a GROUP BY over every event).
+    if not facet_columns and f.effective_sort != "title":
         stmt = stmt.outerjoin(start, start.c.measure_id == Measure.id)
     if f.country or f.region:
         stmt = stmt.outerjoin(place, place.id == Measure.jurisdiction_id).join(
@@ -223,9 +223,12 @@ def measures_select(session: DbSession, f: Filters, facet_columns: bool = False)
     if f.status:
         conditions.append(Measure.id.in_(status_ids(session, f)))
     if f.as_of_given:
-        # Recorded by then: its first event is on or before as_of (the same as "some event
-        # by as_of", without a second pass over the events' dates).
-        conditions.append(start.c.start <= f.as_of)
+        # Recorded by then: some event on or before as_of. A correlated EXISTS is one seek
+        # in the (measure, date) index per measure; an IN over the events' dates, or the
+        # first-date subquery, reads every event.
+        conditions.append(
+            select(Event.id).where(Event.measure_id == Measure.id, Event.date <= f.as_of).exists()
+        )
     if f.technology:
         conditions.append(
             Measure.id.in_(
