@@ -267,7 +267,7 @@ def event_export_csv_row(item, as_of: str, url_for) -> list:
         m_slug,
         m_title,
         m_type,
-        status,
+        _measure_id,
         a_slug,
         a_name,
         p_slug,
@@ -275,6 +275,7 @@ def event_export_csv_row(item, as_of: str, url_for) -> list:
         p_country,
         p_region,
     ) = item.row
+    status = item.status
     cites = item.citations
     if len(cites) > 1:
         cites = sorted(cites, key=lambda c: strength(c[6], c[5], c[4]))
