@@ -17,7 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import ColumnElement, String, case, type_coerce, func, not_, or_, select, union
+from sqlalchemy import ColumnElement, String, case, func, not_, or_, select, type_coerce, union
 from sqlalchemy.orm import aliased
 
 from tracker.core import vocab
@@ -138,7 +138,14 @@ def _places(session: DbSession) -> dict[int, tuple]:
     out = {}
     for r in session.execute(
         select(
-            Actor.id, Actor.slug, Actor.name, Actor.kind, Actor.country, Actor.region, Actor.latitude, Actor.longitude
+            Actor.id,
+            Actor.slug,
+            Actor.name,
+            Actor.kind,
+            Actor.country,
+            Actor.region,
+            Actor.latitude,
+            Actor.longitude,
         ).where(Actor.kind.in_(vocab.PLACE_KINDS))
     ):
         geo = geo_of(r.kind, r.country, r.region)
@@ -150,7 +157,9 @@ def _places(session: DbSession) -> dict[int, tuple]:
     return out
 
 
-def map_day(session: DbSession, f: Filters, day: dt.date, scope: str = "all", place: str | None = None) -> MapDay:
+def map_day(
+    session: DbSession, f: Filters, day: dt.date, scope: str = "all", place: str | None = None
+) -> MapDay:
     """The map on ``day``: the filter's measures live then (pending, passed, adopted or in
     effect, :data:`MAP_LIVE`), as ``/measures?as_of=<day>`` lists them, grouped by place;
     each place shows one (:func:`tracker.core.mapping.display_key`, in SQL as a window).
@@ -182,21 +191,25 @@ def map_day(session: DbSession, f: Filters, day: dt.date, scope: str = "all", pl
     strength = {t: i for i, t in enumerate(vocab.MAP_STRENGTH)}
     # Narrow rows, one per live measure: the choices are made on these in one pass, and
     # only the few hundred measures shown are read in full below.
-    rows = session.connection().execute(
-        select(
-            Measure.id,
-            pid.label("pid"),
-            Measure.measure_type,
-            on.c.status,
-            case((general, 0), else_=1).label("narrow"),
-            # compared, never shown: the raw value (ISO text on SQLite) skips 20,000 date parses
-            type_coerce(on.c.start, String).label("start"),
-            Measure.slug,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Measure.id,
+                pid.label("pid"),
+                Measure.measure_type,
+                on.c.status,
+                case((general, 0), else_=1).label("narrow"),
+                # compared, never shown: the raw value (ISO text on SQLite) skips 20,000 date parses
+                type_coerce(on.c.start, String).label("start"),
+                Measure.slug,
+            )
+            .join(ms, ms.c.id == Measure.id)
+            .join(on, on.c.measure_id == Measure.id)
+            .join(adopter, adopter.id == Measure.adopted_by_id)
         )
-        .join(ms, ms.c.id == Measure.id)
-        .join(on, on.c.measure_id == Measure.id)
-        .join(adopter, adopter.id == Measure.adopted_by_id)
-    ).all()
+        .all()
+    )
     drawable = _places(session)
     best: dict[int, tuple] = {}
     counts: dict[int, int] = defaultdict(int)
@@ -243,7 +256,9 @@ def map_day(session: DbSession, f: Filters, day: dt.date, scope: str = "all", pl
     for at, key in best.items():
         slug, name, kind, geo, loc, lat, lon = drawable[at]
         everything = tuple(measure(k[-1]) for k in sorted(here)) if at == place_id else ()
-        places.append(MapPlace(slug, name, kind, geo, loc, lat, lon, measure(key[-1]), counts[at], everything))
+        places.append(
+            MapPlace(slug, name, kind, geo, loc, lat, lon, measure(key[-1]), counts[at], everything)
+        )
     places.sort(key=lambda p: (GEOS.index(p.geo), p.name, p.slug))
     return MapDay(
         day,
@@ -295,8 +310,10 @@ def _precisions(session: DbSession, wanted: set[tuple[int, dt.date]]) -> dict[tu
     for mid, date, precision in session.execute(
         select(Event.measure_id, Event.date, Event.date_precision).where(Event.measure_id.in_(ids))
     ):
-        if (mid, date) in wanted and rank[precision] >= rank[out.get((mid, date), "day")]:
-            out[(mid, date)] = precision
+        assert mid is not None  # the IN filter leaves out events without a measure
+        key = (mid, date)
+        if key in wanted and rank[precision] >= rank[out.get(key, "day")]:
+            out[key] = precision
     return out
 
 

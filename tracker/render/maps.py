@@ -70,7 +70,7 @@ def map_styles() -> dict[str, dict]:
 def map_figure(view: str) -> go.Figure:
     """The map's empty figure: the geography of the view and no traces (``map.js`` adds
     them). Dragging pans, the wheel and a pinch zoom (the page's config turns scroll zoom on)."""
-    geo = {
+    geo: dict[str, object] = {
         "scope": "usa" if view == "us" else "world",
         "projection": {"type": "albers usa" if view == "us" else "natural earth"},
         "showland": True,
@@ -115,7 +115,7 @@ def _measure(m: MapMeasure) -> dict:
 
 
 def _place(p: MapPlace) -> dict:
-    out = {
+    out: dict[str, object] = {
         "slug": p.slug,
         "name": p.name,
         "kind": p.kind,

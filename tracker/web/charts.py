@@ -199,7 +199,9 @@ def _with_query(base: str, pairs: list[tuple[str, str]]) -> str:
     return f"{base}?{urlencode(pairs)}" if pairs else base
 
 
-def build_map(session, filters: Filters, view: str = "us", scope: str = "all", place: str | None = None) -> MapPage:
+def build_map(
+    session, filters: Filters, view: str = "us", scope: str = "all", place: str | None = None
+) -> MapPage:
     """The map's data for ``filters.as_of``: the one builder of its payload (the page, its
     JSON and ``/embed/map`` call it). A few SQL queries over the stored lifecycles
     (:func:`tracker.read.maps.map_day`, :func:`tracker.read.maps.change_dates`)."""
@@ -236,7 +238,9 @@ def map_view():
     scope = _scope_choice()
     page = build_map(db.session, filters, view, scope)
     figures = {v: charts.to_json(map_render.map_figure(v)) for v in map_render.VIEWS}
-    technologies = db.session.execute(select(Technology.slug, Technology.name).order_by(Technology.name)).all()
+    technologies = db.session.execute(
+        select(Technology.slug, Technology.name).order_by(Technology.name)
+    ).all()
     return render_template(
         "map.html",
         page=page,
@@ -262,7 +266,8 @@ def map_view():
             if k not in ("technology", "measure_type")
         ],
         view_links={
-            v: _with_query(url_for("charts.map_view"), _map_pairs(filters, scope, view=v)) for v in map_render.VIEWS
+            v: _with_query(url_for("charts.map_view"), _map_pairs(filters, scope, view=v))
+            for v in map_render.VIEWS
         },
     )
 
