@@ -142,24 +142,25 @@ def watched(browser, server):
     w.close()
 
 
+# The map's places as drawn (static/js/map.js): points are clustered in screen space, each
+# marker's members in gd._mapClusters; areas carry [role, place, measure] as customdata.
 POINT_NAMES = """(id) => {
   const gd = document.getElementById(id);
-  return gd.data.filter(t => t.meta.role === 'point').flatMap(t => Array.from(t.text || []));
+  return (gd._mapClusters || []).flatMap(c => c.members.map(p => p.name));
 }"""
 
 AREA_MEASURES = """(id) => {
   const gd = document.getElementById(id);
   const out = {};
   gd.data.filter(t => t.meta.role === 'area').forEach(t =>
-    Array.from(t.locations || []).forEach((loc, i) => { out[loc] = t.customdata[i][0]; }));
+    Array.from(t.locations || []).forEach((loc, i) => { out[loc] = t.customdata[i][2]; }));
   return out;
 }"""
 
 POINT_MEASURES = """(id) => {
   const gd = document.getElementById(id);
   const out = {};
-  gd.data.filter(t => t.meta.role === 'point').forEach(t =>
-    Array.from(t.text || []).forEach((name, i) => { out[name] = t.customdata[i][0]; }));
+  (gd._mapClusters || []).forEach(c => c.members.forEach(p => { out[p.name] = p.measure.slug; }));
   return out;
 }"""
 
@@ -184,8 +185,9 @@ def test_map_as_of(watched, server, as_of, present):
 
 def _slide_to(page, day: str) -> None:
     """Move the slider to the stop ``day`` (a quarter's first day) and wait for the redraw."""
-    stops = page.get_attribute("#map-slider", "data-stops").split(",")
-    page.locator("#map-slider").fill(str(stops.index(day)))
+    index = page.evaluate("(day) => TrackerMap.days.indexOf(day)", day)
+    assert index >= 0, day
+    page.locator("#map-slider").fill(str(index))
     page.wait_for_function("(day) => document.getElementById('map-us').dataset.shownDate === day", arg=day)
 
 

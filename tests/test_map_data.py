@@ -232,6 +232,7 @@ def test_the_panel_asks_for_one_place(client):
         ("/map?bom=1", "bom"),
         ("/map.json?as_of=2021-02-30", "as_of"),
         ("/map.csv?sort=title", "sort"),
+        ("/map.json?technology=", "technology"),
     ],
 )
 def test_bad_map_parameters_are_400s_naming_them(client, url, parameter):

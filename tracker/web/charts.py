@@ -36,8 +36,9 @@ TIMELINE_PARAMS = frozenset({"interval"})
 MAP_PARAMS = maps.MAP_PAGE_PARAMS
 MAP_JSON_PARAMS = maps.MAP_JSON_PARAMS
 MAP_CSV_PARAMS = maps.MAP_CSV_PARAMS
-# The map's form has a date field a visitor can clear; cleared, it means today.
-MAP_FORM_FIELDS = frozenset({"as_of"})
+# The map's form has a date field a visitor can clear (cleared, it means today) and two
+# menus whose first choice ("All technologies", "All types") is sent empty: no filter.
+MAP_FORM_FIELDS = frozenset({"as_of", "technology", "measure_type"})
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
@@ -176,14 +177,15 @@ def _scope_choice() -> str:
     return values[0]
 
 
-def _map_filters(extra: frozenset) -> Filters:
+def _map_filters(extra: frozenset, form: bool = False) -> Filters:
+    """The map's filters; only the page (``form``) reads its form's empty fields as absent."""
     return parse_filters(
         request.args,
         MEASURES,
         db.session,
         extra_params=extra,
         without=CHART_OMITS,
-        blank_as_absent=MAP_FORM_FIELDS,
+        blank_as_absent=MAP_FORM_FIELDS if form else frozenset(),
     )
 
 
@@ -233,7 +235,7 @@ def build_map(
 
 @bp.get("/map")
 def map_view():
-    filters = _map_filters(MAP_PARAMS)
+    filters = _map_filters(MAP_PARAMS, form=True)
     view = _choice("view", map_render.VIEWS)
     scope = _scope_choice()
     page = build_map(db.session, filters, view, scope)

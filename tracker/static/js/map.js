@@ -105,7 +105,7 @@
         locations: items.map(function (i) { return i[0]; }), z: items.map(function () { return 1; }),
         colorscale: [[0, s.fill], [1, s.fill]], zmin: 0, zmax: 1, showscale: false,
         marker: { line: { color: s.line, width: s.width } },
-        customdata: items.map(function (i) { return ["place", i[1].slug]; }),
+        customdata: items.map(function (i) { return ["place", i[1].slug, i[1].measure.slug]; }),
         hovertext: items.map(function (i) { return hover(i[1]); }),
         hovertemplate: "%{hovertext}<extra></extra>",
         meta: { role: "area", style: key }
@@ -155,7 +155,7 @@
         t.hovertext.push("<b>" + n + " places</b><br>" + c.members.map(function (p) { return esc(p.name); }).join("<br>") +
           "<br><i>click to list them, or zoom in</i>");
       } else {
-        t.customdata.push(["place", best.slug]);
+        t.customdata.push(["place", best.slug, best.measure.slug]);
         t.hovertext.push(hover(best));
       }
     });
@@ -362,6 +362,8 @@
     return i;
   }
   slider.value = String(indexOf(record.as_of));
+  /* For the browser tests and the console: the stops and how to find one. */
+  window.TrackerMap = { days: days, frames: frames, indexOf: indexOf };
   slider.closest(".time-slider").hidden = false;
   document.querySelector(".map-hint").hidden = false;
 
