@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from tracker.core import mapping, vocab
 from tracker.core.codes import SLUG_RE
+from tracker.core.dates import date_label
 from tracker.core.status import today
 from tracker.db.models import Actor, Technology
 from tracker.extensions import db
@@ -262,6 +263,10 @@ def map_view():
         first=page.steps[0],
         today=today(),
         links=page.record["links"],
+        as_of=filters.as_of.isoformat(),
+        as_of_label=date_label(filters.as_of),
+        type_labels={c: vocab.MEASURE_TYPES.label(c) for c in vocab.MEASURE_TYPES.codes},
+        scope_labels={c: vocab.SCOPES.label(c).lower() for c in vocab.SCOPES.codes},
         hidden_filters=[
             (k, v)
             for k, v in filters.args(page=None, per_page=None, as_of=None)
