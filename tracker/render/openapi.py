@@ -220,14 +220,18 @@ MAP_SCHEMA = {
 
 
 def _map_paths(slugs: dict[str, list[str]] | None) -> dict:
-    """/map.json and /map.csv: the map's filters are those of /measures (no sort or paging)."""
+    """/map.json and /map.csv: the map's filters are those of /measures (no sort or paging);
+    ``place`` lists the places in the database when ``slugs`` has them."""
     filters = [_parameter(p, MEASURES, slugs) for p in sorted(accepted_params(MEASURES, without=CHART_OMITS))]
+    place = MAP_PLACE_PARAMETER
+    if slugs and "place" in slugs:
+        place = {**place, "schema": {"type": "string", "enum": slugs["place"]}}
     return {
         "/map.json": {
             "get": {
                 "summary": "The ban map on one date: each place with the measure it shows, the companies' "
                 "measures and those that cannot be drawn",
-                "parameters": [*filters, MAP_SCOPE_PARAMETER, MAP_PLACE_PARAMETER],
+                "parameters": [*filters, MAP_SCOPE_PARAMETER, place],
                 "responses": {
                     "200": {
                         "description": "The map on as_of",

@@ -180,10 +180,16 @@
     });
   }
 
+  /* The map's height follows its width (a phone gets no empty band above and below it). */
+  function fitHeight(div, layout) {
+    var ratio = div.dataset.view === "us" ? 0.62 : 0.56, width = div.clientWidth || 800;
+    return Object.assign({}, layout, { height: Math.round(Math.max(240, Math.min(layout.height, width * ratio))) });
+  }
+
   TC.prepare = function (div, fig) {
     if (!div.classList.contains("map-chart")) return fig;
     div.dataset.shownDate = current.as_of;
-    return { data: traces(div), layout: fig.layout };
+    return { data: traces(div), layout: fitHeight(div, fig.layout) };
   };
 
   function wire(div) {
@@ -231,7 +237,13 @@
     return null;
   }
 
-  function openPlace(slug) {
+  /* On a phone the panel is below the map and its legend: bring it into view. */
+  function reveal() {
+    var r = panel.getBoundingClientRect();
+    if (r.top > window.innerHeight || r.bottom < 0) panel.scrollIntoView({ block: "start" });
+  }
+
+  function openPlace(slug, quiet) {
     var p = findPlace(slug);
     panelPlace = slug;
     panel.hidden = false;
@@ -243,6 +255,7 @@
       return Promise.resolve();
     }
     panelTitle.textContent = p.name;
+    if (!quiet) reveal();
     var applies = el("p");
     applies.appendChild(el("a", { href: placeUrl(p.slug, current.as_of), class: "map-applies" },
       "What applies in " + p.name + " on " + dateLabel(current.as_of) + ""));
@@ -274,6 +287,7 @@
     panel.dataset.place = "";
     panelTitle.textContent = c.members.length + " places here";
     panelBody.textContent = "";
+    reveal();
     var list = el("ul", { class: "map-panel-places" });
     c.members.slice().sort(function (a, b) { return a.name < b.name ? -1 : 1; }).forEach(function (p) {
       var li = el("li"), b = el("button", { type: "button", class: "link-button", "data-place": p.slug }, p.name);
@@ -401,7 +415,7 @@
       syncLinks(day);
       renderList();
       fillNames();
-      if (panelPlace) openPlace(panelPlace);
+      if (panelPlace) openPlace(panelPlace, true);
       return redraw(currentDiv());
     }, function (err) { console.warn(err); });
   }
