@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 from sqlalchemy import event, func, select
 from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
-from tracker.read import chartdata
+from tracker.read import chartdata, maps
 from tracker.read.collections import LISTED
 from tracker.read.filters import parse_filters
 from tracker.read.selects import events_select
@@ -80,56 +79,6 @@ def test_lifespans_are_capped_and_counted(session):
     assert ca.iloc[2]["end"] == D(2023, 1, 1)
 
 
-def test_map_data_places_and_their_timelines(session):
-    data = chartdata.map_data(session, _filters(session, "measures"))
-    seg = data.segments
-    sf = seg[seg["place"] == "san-francisco"]
-    # Pending (drawn hollow) after the first reading, in force from the final vote.
-    assert sf.iloc[0]["start"] == D(2019, 5, 14) and sf.iloc[0]["status"] == "pending"
-    assert sf.iloc[1]["start"] == D(2019, 5, 21) and sf.iloc[1]["status"] == "in_effect"
-    assert sf.iloc[0]["geo"] == "point" and sf.iloc[0]["lat"] == pytest.approx(37.77493)
-    nola = seg[
-        (seg["place"] == "new-orleans") & (seg["slug"] == "new-orleans-surveillance-technology-ban-2020")
-    ]
-    # The ban still covers predictive policing after 2022...
-    assert nola.iloc[-1]["end"] is None or pd.isna(nola.iloc[-1]["end"])
-    # ...but for face recognition the map follows what it covered: it ends on 21 July 2022.
-    face = chartdata.map_data(session, _filters(session, "measures", technology="face-recognition"))
-    fseg = face.segments
-    fnola = fseg[
-        (fseg["place"] == "new-orleans") & (fseg["slug"] == "new-orleans-surveillance-technology-ban-2020")
-    ]
-    assert fnola.iloc[-1]["end"] == D(2022, 7, 21)
-    ca = seg[
-        (seg["place"] == "california") & (seg["slug"] == "california-body-camera-biometric-moratorium-2019")
-    ]
-    assert ca.iloc[0]["geo"] == "state" and ca.iloc[0]["loc"] == "CA"
-    assert ca[ca["status"] == "in_effect"].iloc[-1]["end"] == D(2023, 1, 1)
-    assert not data.corporate.empty and set(data.corporate["measure_type"]) <= {
-        "corporate_moratorium",
-        "corporate_exit",
-        "corporate_restriction",
-    }
-    assert "eu" in set(seg["geo"])
-
-
-def test_on_date(session):
-    seg = chartdata.map_data(session, _filters(session, "measures")).segments
-    assert "san-francisco" not in set(chartdata.on_date(seg, D(2019, 1, 1))["place"])
-    assert "san-francisco" in set(chartdata.on_date(seg, D(2019, 6, 1))["place"])
-
-
-def test_map_data_obeys_the_filters(session):
-    data = chartdata.map_data(session, _filters(session, "measures", region="US-MA"))
-    from tracker.db.models import Actor
-
-    in_ma = set(session.scalars(select(Actor.slug).where(Actor.region == "US-MA")))
-    assert "cambridge-massachusetts" in set(data.segments["place"])
-    assert set(data.segments["place"]) <= in_ma
-    assert "san-francisco" not in set(data.segments["place"])
-    assert data.corporate.empty
-
-
 def test_a_few_queries_whatever_the_size(session, loaded_app):
     counter = QueryCounter()
     event.listen(db.engine, "before_cursor_execute", counter)
@@ -138,7 +87,9 @@ def test_a_few_queries_whatever_the_size(session, loaded_app):
         chartdata.event_counts(session, f)
         chartdata.in_effect_counts(session, f)
         chartdata.lifespans(session, f)
-        chartdata.map_data(session, _filters(session, "measures"))
+        measures = _filters(session, "measures")
+        maps.map_day(session, measures, D(2021, 1, 1))
+        maps.change_dates(session, measures)
     finally:
         event.remove(db.engine, "before_cursor_execute", counter)
     # A fixed number, never one per row: each of the three lifecycle derivations reads the

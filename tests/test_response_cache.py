@@ -56,7 +56,7 @@ def test_an_edit_makes_the_next_csv_json_map_and_timeline_fresh(loaded_app):
         "/events.csv",
         "/events.json?q=San+Francisco",
         "/measures.json?status=repealed",
-        "/map",
+        "/map?as_of=2023-06-01",  # before the hypothetical repeal: the new title is on it
         "/timeline",
     ]
     before = {path: client.get(path).get_data() for path in pages}

@@ -105,8 +105,8 @@ def test_map_as_of_lists_the_places(client):
     )
     assert "in effect since 21 May 2019" in after
     payload = json.loads(_json_blocks(after)["map-data"])
-    assert [p for p in payload["places"] if p[0] == "San Francisco"]
-    assert 'href="/measures.csv?as_of=2019-06-01"' in after
+    assert [p for p in payload["places"] if p["name"] == "San Francisco"]
+    assert 'href="/map.csv?as_of=2019-06-01"' in after
 
 
 def test_map_lists_corporate_measures_beside_it(client):
@@ -119,11 +119,15 @@ def test_map_world_view_and_filters(client):
     html = client.get("/map?view=world&country=US").get_data(as_text=True)
     assert 'id="map-world" data-figure="fig-map-world" data-view="world"' in html
     assert 'id="map-us" data-figure="fig-map-us" data-view="us"' in html and "hidden role" in html
-    # The country filter applies to what the map draws: Italy and Hungary only without it.
-    everywhere = _json_blocks(client.get("/map?view=world").get_data(as_text=True))["map-data"]
-    assert "Italy" in everywhere and "Hungary" in everywhere
-    only_us = _json_blocks(html)["map-data"]
-    assert "Italy" not in only_us and "Hungary" not in only_us
+    # The country filter applies to what the map draws: Italy (until 2023) and Hungary
+    # (from 2025) only without it.
+    for day, country in (("2023-06-01", "Italy"), ("2025-06-01", "Hungary")):
+        everywhere = _json_blocks(client.get(f"/map?view=world&as_of={day}").get_data(as_text=True))[
+            "map-data"
+        ]
+        assert country in everywhere
+        only_us = client.get(f"/map?view=world&country=US&as_of={day}").get_data(as_text=True)
+        assert country not in _json_blocks(only_us)["map-data"]
 
 
 def test_figure_json_stays_small_on_synthetic_data(make_app, engine_name, tmp_path):

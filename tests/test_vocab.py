@@ -45,9 +45,6 @@ def test_the_map_script_repeats_the_vocabulary_it_depends_on():
     js = (STATIC / "js" / "map.js").read_text(encoding="utf-8")
     strength = re.search(r"var STRENGTH = (\[[^\]]*\]);", js)
     assert strength and json.loads(strength.group(1)) == list(vocab.MAP_STRENGTH)
-    live = re.search(r"var live = \{([^}]*)\}", js)
-    assert live
-    assert set(re.findall(r"([a-z_]+):", live.group(1))) <= set(vocab.STATUSES.codes)
 
 
 def test_every_event_kind_and_measure_type_has_ingest_words():

@@ -7,19 +7,16 @@ shows exactly the rows of the list with the same query string.
 
 Why sizes do not grow with the data: counts are grouped in SQL (a handful of rows per month
 and kind, however many events), the lifespan chart is capped at :data:`LIFESPAN_LIMIT`
-measures, and the map is reduced to one display timeline per *place* (the strongest measure
-of each period), not one record per measure per quarter. Statuses always come from
+measures (the map's data is :mod:`tracker.read.maps`, one date at a time). Statuses always come from
 :mod:`tracker.status` (``lifecycle``), never re-derived here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Integer, Select, case, cast, extract, func, select
@@ -27,7 +24,6 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 
 from tracker.core import vocab
-from tracker.core.places import EU, EU_MEMBERS, country_alpha3
 from tracker.core.status import Period, today
 from tracker.db.models import Actor, DbSession, Event, Measure
 from tracker.read.filters import Filters
@@ -40,12 +36,7 @@ LIFESPAN_LIMIT = 100
 IN_EFFECT_MAX_POINTS = 400
 """Above this many change dates the in-effect lines are sampled once per month."""
 
-# Statuses that put a place on the map: in force (filled) or on its way (hollow).
-MAP_LIVE = ("in_effect", "adopted", "passed", "pending")
-MAP_FILLED = ("in_effect",)
 SECTORS = ("government", "corporate")
-LIST_LIMIT = 60
-"""At most this many corporate (and unplaced) measures are sent for the lists beside the map."""
 
 
 # --- shared ------------------------------------------------------------------------------
@@ -283,205 +274,3 @@ def lifespans(
     ).all()
     events = pd.DataFrame(event_rows, columns=["slug", "date", "date_precision", "kind", "title"])
     return Lifespans(period_frame, events, int(total), len(by_id))
-
-
-# --- the map ------------------------------------------------------------------------------
-
-MAP_COLUMNS = [
-    "place",
-    "name",
-    "geo",
-    "loc",
-    "lat",
-    "lon",
-    "slug",
-    "title",
-    "measure_type",
-    "status",
-    "since",
-    "since_precision",
-    "start",
-    "end",
-]
-
-
-def _geo(kind: str | None, country: str | None, region: str | None) -> tuple[str, str | None] | None:
-    """Where a place goes on the map: ('state', 'CA'), ('country', 'USA'), ('eu', 'EU'),
-    ('point', None) for cities and counties; None when it cannot be shown."""
-    if country == EU:
-        return "eu", EU
-    if kind == "region" and region and region.startswith("US-"):
-        return "state", region[3:]
-    if kind == "country" and country:
-        alpha3 = country_alpha3(country)
-        return ("country", alpha3) if alpha3 else None
-    if kind in ("city", "county"):
-        return "point", None
-    return None
-
-
-def _display_segments(
-    periods_by_measure: dict[int, list[Period]],
-    strength: dict[int, int],
-) -> list[tuple[dt.date, dt.date | None, int, str, dt.date]]:
-    """One place's display timeline: for each stretch of time, the measure the map shows.
-
-    The strongest measure in force wins (ban > moratorium > restriction > oversight; ties to
-    the earlier start); when none is in force, the strongest pending, passed or adopted one
-    (drawn hollow). Returns ``(start, end or None, measure id, status, status since)``,
-    consecutive stretches merged.
-    """
-    cuts = sorted({d for ps in periods_by_measure.values() for p in ps for d in (p.start, p.end) if d})
-    # A sweep over the cut dates with a heap of the periods begun so far (lazily dropping
-    # ended ones): O(n log n) per place instead of scanning every period at every cut, which
-    # took seconds for places with hundreds of measures.
-    live = sorted(
-        (
-            (p.start, p.end, (0 if p.status in MAP_FILLED else 1, strength[mid], p.start, mid), mid, p)
-            for mid, ps in periods_by_measure.items()
-            for p in ps
-            if p.status in MAP_LIVE
-        ),
-        key=lambda item: item[0],
-    )
-    heap: list[tuple[tuple, int]] = []
-    nxt = 0
-    out: list[tuple[dt.date, dt.date | None, int, str, dt.date]] = []
-    for i, start in enumerate(cuts):
-        end = cuts[i + 1] if i + 1 < len(cuts) else None
-        while nxt < len(live) and live[nxt][0] <= start:
-            heapq.heappush(heap, (live[nxt][2], nxt))
-            nxt += 1
-        while heap and (ends := live[heap[0][1]][1]) is not None and ends <= start:
-            heapq.heappop(heap)
-        if not heap:
-            continue
-        _, _, _, mid, p = live[heap[0][1]]
-        if out and out[-1][2] == mid and out[-1][3] == p.status and out[-1][1] == start:
-            out[-1] = (out[-1][0], end, mid, p.status, p.start)
-        else:
-            out.append((start, end, mid, p.status, p.start))
-    return out
-
-
-@dataclass
-class MapData:
-    """The map's data: ``segments`` (one row per place and display stretch, columns
-    :data:`MAP_COLUMNS`), ``corporate`` (corporate measures with their periods, listed beside
-    the map), ``unplaced`` (measures that cannot be drawn: court orders, settlements,
-    resolutions, places without coordinates); both capped at the :data:`LIST_LIMIT` most
-    recently started measures, with their totals."""
-
-    segments: pd.DataFrame
-    corporate: pd.DataFrame
-    unplaced: pd.DataFrame
-    first: dt.date | None
-    corporate_total: int = 0
-    unplaced_total: int = 0
-
-
-def map_data(session: DbSession, f: Filters) -> MapData:
-    """Every place with its display timeline, for all dates at once (the slider needs them all).
-
-    ``as_of`` does not drop measures here (the slider can move before or after it); it only
-    decides ``status`` filters, as on /measures.
-    """
-    ms = _measure_ids(session, replace(f, as_of_given=False))
-    place = aliased(Actor, name="place")
-    adopter = aliased(Actor, name="adopter")
-    place_kinds = vocab.PLACE_KINDS
-    pid = func.coalesce(Measure.jurisdiction_id, case((adopter.kind.in_(place_kinds), adopter.id)))
-    rows = session.execute(
-        select(
-            Measure.id,
-            Measure.slug,
-            Measure.title,
-            Measure.measure_type,
-            place.slug,
-            place.name,
-            place.kind,
-            place.country,
-            place.region,
-            place.latitude,
-            place.longitude,
-            adopter.name.label("adopter"),
-        )
-        .join(ms, ms.c.id == Measure.id)
-        .join(adopter, adopter.id == Measure.adopted_by_id)
-        .outerjoin(place, place.id == pid)
-    ).all()
-    periods = lifecycles(session, ms, f.technology)
-    precision = precisions(session, ms)
-    strength = {code: i for i, code in enumerate(vocab.MAP_STRENGTH)}
-    by_place: dict[str, list] = defaultdict(list)
-    # (slug, title, measure type, actor, status, start, end), the columns of `cols` below
-    corporate: list[tuple[Any, ...]] = []
-    unplaced: list[tuple[Any, ...]] = []
-    first = min((ps[0].start for ps in periods.values() if ps), default=None)
-    for r in rows:
-        mps = periods.get(r.id, [])
-        if r.measure_type in vocab.CORPORATE_MEASURE_TYPES:
-            corporate.extend(
-                (r.slug, r.title, r.measure_type, r.adopter, p.status, p.start, p.end) for p in mps
-            )
-            continue
-        geo = _geo(r.kind, r.country, r.region) if r.measure_type in strength else None
-        if geo is None or (geo[0] == "point" and r.latitude is None):
-            unplaced.extend(
-                (r.slug, r.title, r.measure_type, r[5] or r.adopter, p.status, p.start, p.end) for p in mps
-            )
-            continue
-        by_place[r[4]].append((r, geo))
-    records = []
-    for slug, items in by_place.items():
-        r0, geo = items[0]
-        info = {r.id: r for r, _ in items}
-        segs = _display_segments(
-            {mid: periods.get(mid, []) for mid in info},
-            {mid: strength[r.measure_type] for mid, r in info.items()},
-        )
-        for start, end, mid, status, since in segs:
-            r = info[mid]
-            records.append(
-                (
-                    slug,
-                    r0[5],
-                    geo[0],
-                    geo[1],
-                    r0.latitude,
-                    r0.longitude,
-                    r.slug,
-                    r.title,
-                    r.measure_type,
-                    status,
-                    since,
-                    precision.get((mid, since), "day"),
-                    start,
-                    end,
-                )
-            )
-    segments = pd.DataFrame(records, columns=MAP_COLUMNS).sort_values(["place", "start"], ignore_index=True)
-    cols = ["slug", "title", "measure_type", "actor", "status", "start", "end"]
-    corp, corp_total = _latest(pd.DataFrame(corporate, columns=cols))
-    other, other_total = _latest(pd.DataFrame(unplaced, columns=cols))
-    return MapData(segments, corp, other, first, corp_total, other_total)
-
-
-def _latest(frame: pd.DataFrame, limit: int = LIST_LIMIT) -> tuple[pd.DataFrame, int]:
-    """The periods of the ``limit`` most recently started measures, and how many measures there were."""
-    firsts = frame.groupby("slug")["start"].min().sort_values(ascending=False)
-    keep = set(firsts.index[:limit])
-    return (frame[frame["slug"].isin(keep)].sort_values(["start", "slug"], ignore_index=True), len(firsts))
-
-
-def on_date(frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """The rows of a segments/periods frame that hold on ``day`` (start ≤ day < end)."""
-    if frame.empty:
-        return frame
-    ends = frame["end"].map(lambda e: e is None or pd.isna(e) or day < e)
-    return frame[(frame["start"] <= day) & ends].reset_index(drop=True)
-
-
-def eu_members() -> list[str]:
-    """ISO alpha-3 codes of the EU member states (an EU-wide measure shades them all)."""
-    return [a for a in (country_alpha3(c) for c in EU_MEMBERS) if a]

@@ -44,7 +44,7 @@ def actor_and_descendants(slugs: Iterable[str]):
 
 def measure_place() -> ColumnElement[int]:
     """A measure's place, as SQL: its jurisdiction, or else its adopter when the adopter is
-    itself a place (the map's rule, tracker.read.chartdata.map_data): the level "what
+    itself a place (the map's rule, tracker.read.maps.map_day): the level "what
     applies here" and "what changed when" say a measure comes from."""
     adopter = aliased(Actor, name="place_adopter")
     return func.coalesce(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.core import vocab
-from tracker.read import transitions
+from tracker.core import mapping, vocab
+from tracker.read import maps, transitions
 from tracker.read.collections import EVENTS, LISTED, MEASURES, Collection, listing
 from tracker.read.details import APPLYING
-from tracker.read.filters import PAGE_MAX, PER_PAGE_MAX, Q_MAX
+from tracker.read.filters import CHART_OMITS, PAGE_MAX, PER_PAGE_MAX, Q_MAX, accepted_params
 
 PARAM_DOCS = {
     "q": ("string", "Full-text search (ranked; words must all match)."),
@@ -139,6 +139,116 @@ CSV_RESPONSE = {
     "description": "CSV; formula-like text cells neutralised",
     "content": {"text/csv": {"schema": {"type": "string"}}},
 }
+
+
+# --- the ban map ------------------------------------------------------------------------------
+
+MAP_SCOPE_PARAMETER = {
+    "name": "scope",
+    "in": "query",
+    "required": False,
+    "description": "Which measures the map draws: all (default); general (scopes that include "
+    "government_use or police_use); narrow (every other scope, or none recorded); or one scope code "
+    "(measures whose scopes include it).",
+    "schema": {"type": "string", "enum": [*mapping.SCOPE_CHOICES, *vocab.SCOPES.codes]},
+}
+MAP_PLACE_PARAMETER = {
+    "name": "place",
+    "in": "query",
+    "required": False,
+    "description": "A place's slug: its entry in places also lists every measure live there (measures).",
+    "schema": {"type": "string", **SLUG},
+}
+_MAP_MEASURE = {
+    "type": "object",
+    "required": ["slug", "title", "type", "status", "since", "precision", "scope", "scope_class"],
+    "properties": {
+        "slug": {"type": "string"},
+        "title": {"type": "string"},
+        "type": {"type": "string", "enum": vocab.MEASURE_TYPES.codes},
+        "status": {"type": "string", "enum": list(maps.MAP_LIVE)},
+        "since": {"type": "string", "format": "date", "description": "Start of the status"},
+        "precision": {"type": "string", "enum": vocab.DATE_PRECISIONS.codes},
+        "scope": {"type": "array", "items": {"type": "string", "enum": vocab.SCOPES.codes}},
+        "scope_class": {"type": "string", "enum": list(mapping.SCOPE_CLASSES)},
+        "adopter": {"type": "string"},
+    },
+}
+MAP_SCHEMA = {
+    "type": "object",
+    "required": ["as_of", "scope", "caption", "places", "corporate", "unplaced", "steps", "links"],
+    "properties": {
+        "as_of": {"type": "string", "format": "date"},
+        "scope": {"type": "string"},
+        "caption": {"type": "string"},
+        "places": {
+            "type": "array",
+            "description": "One per place on the map, sorted by kind of area then name",
+            "items": {
+                "type": "object",
+                "required": ["slug", "name", "geo", "count", "measure"],
+                "properties": {
+                    "slug": {"type": "string"},
+                    "name": {"type": "string"},
+                    "kind": {"type": "string", "enum": list(vocab.PLACE_KINDS)},
+                    "geo": {"type": "string", "enum": list(maps.GEOS)},
+                    "loc": {"type": ["string", "null"], "description": "US state code, ISO alpha-3 or EU"},
+                    "lat": {"type": ["number", "null"]},
+                    "lon": {"type": ["number", "null"]},
+                    "count": {"type": "integer", "description": "Measures live there on the date"},
+                    "measure": {**_MAP_MEASURE, "description": "The one the map shows"},
+                    "measures": {"type": "array", "items": _MAP_MEASURE, "description": "With place= only"},
+                },
+            },
+        },
+        "corporate": {"type": "array", "items": _MAP_MEASURE},
+        "corporate_total": {"type": "integer"},
+        "unplaced": {"type": "array", "items": _MAP_MEASURE},
+        "unplaced_total": {"type": "integer"},
+        "steps": {
+            "type": "object",
+            "description": "The slider's stops (days) and Play's frames (play), as day offsets from first",
+            "properties": {
+                "first": {"type": "string", "format": "date"},
+                "days": {"type": "array", "items": {"type": "integer"}},
+                "play": {"type": "array", "items": {"type": "integer"}},
+            },
+        },
+        "links": {"type": "object"},
+    },
+}
+
+
+def _map_paths(slugs: dict[str, list[str]] | None) -> dict:
+    """/map.json and /map.csv: the map's filters are those of /measures (no sort or paging);
+    ``place`` lists the places in the database when ``slugs`` has them."""
+    filters = [_parameter(p, MEASURES, slugs) for p in sorted(accepted_params(MEASURES, without=CHART_OMITS))]
+    place = MAP_PLACE_PARAMETER
+    if slugs and "place" in slugs:
+        place = {**place, "schema": {"type": "string", "enum": slugs["place"]}}
+    return {
+        "/map.json": {
+            "get": {
+                "summary": "The ban map on one date: each place with the measure it shows, the companies' "
+                "measures and those that cannot be drawn",
+                "parameters": [*filters, MAP_SCOPE_PARAMETER, place],
+                "responses": {
+                    "200": {
+                        "description": "The map on as_of",
+                        "content": {"application/json": {"schema": MAP_SCHEMA}},
+                    },
+                    "400": _error(),
+                },
+            }
+        },
+        "/map.csv": {
+            "get": {
+                "summary": "The places the map shows on as_of, one row each with the measure it shows",
+                "parameters": [*filters, MAP_SCOPE_PARAMETER, BOM_PARAMETER],
+                "responses": {"200": CSV_RESPONSE, "400": _error_text()},
+            }
+        },
+    }
 
 
 def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
@@ -303,6 +413,7 @@ def build_spec(server: str, slugs: dict[str, list[str]] | None = None) -> dict:
             },
         }
     }
+    paths.update(_map_paths(slugs))
     ref = {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}}}
     nullable_str = {"type": ["string", "null"]}
 

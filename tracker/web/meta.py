@@ -35,6 +35,12 @@ def openapi():
     slugs = {
         "technology": list(db.session.scalars(select(Technology.slug).order_by(Technology.slug))),
         "actor": list(db.session.scalars(select(Actor.slug).order_by(Actor.slug))),
+        # the map's panel parameter: places only
+        "place": list(
+            db.session.scalars(
+                select(Actor.slug).where(Actor.kind.in_(vocab.PLACE_KINDS)).order_by(Actor.slug)
+            )
+        ),
     }
     return jsonify(build_spec(url_for("public.home", _external=True).rstrip("/"), slugs))
 

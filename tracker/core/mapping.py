@@ -1,0 +1,125 @@
+"""The ban map's rules, as pure functions: which scope a measure counts as, which measure a
+place shows, and on which dates the slider stops.
+
+Why here, in core: the map's JSON, its CSV, the page and its tests must agree on them, and
+they are questions about codes and dates, not about the database (no SQL, no Flask).
+
+Scope (docs/architecture.md, "The ban map"): a measure is **general** when its scopes include
+the adopting government's use of the technology (``government_use``) or its police's
+(``police_use``); every other scope (body cameras, schools, sales to police, federal
+agencies, private use, public places, sales to anyone) is **narrow**. A measure with no
+scope recorded is narrow: the map does not paint a whole place on a guess. Oregon's ban on
+face recognition in body-camera footage is a narrow ban; Alameda's ban on city use is a
+general one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from tracker.core import vocab
+
+GENERAL_SCOPES = frozenset({"government_use", "police_use"})
+"""Scopes that cover a technology's government or police use generally."""
+
+SCOPE_CLASSES = ("general", "narrow")
+
+SCOPE_CHOICES = ("all", *SCOPE_CLASSES)
+"""Values of the map's ``scope`` parameter besides a single scope code (default: all)."""
+
+STRENGTH = vocab.MAP_STRENGTH
+
+
+def scope_class(scopes: Iterable[str] | str | None) -> str:
+    """'general' when the scopes include government or police use, else 'narrow'.
+
+    ``scopes`` is a list of SCOPES codes or the stored ``'; '``-separated text."""
+    if scopes is None:
+        return "narrow"
+    if isinstance(scopes, str):
+        scopes = [s.strip() for s in scopes.split(";")]
+    return "general" if GENERAL_SCOPES & set(scopes) else "narrow"
+
+
+def scope_matches(scopes: Iterable[str] | str | None, choice: str) -> bool:
+    """Whether a measure with ``scopes`` is drawn under the ``scope`` parameter ``choice``:
+    'all', a class ('general', 'narrow') or one SCOPES code (the measure lists it)."""
+    if choice == "all":
+        return True
+    if choice in SCOPE_CLASSES:
+        return scope_class(scopes) == choice
+    if scopes is None:
+        return False
+    if isinstance(scopes, str):
+        scopes = [s.strip() for s in scopes.split(";")]
+    return choice in set(scopes)
+
+
+def valid_scope_choice(choice: str) -> bool:
+    return choice in SCOPE_CHOICES or choice in vocab.SCOPES.codes
+
+
+def display_key(status: str, scope: str, measure_type: str, start: dt.date, slug: str) -> tuple:
+    """Sort key of the measure a place shows (smallest wins): in force before not yet in
+    force, general before narrow, then ban > moratorium > restriction > oversight, then the
+    earlier start and the slug (so the choice never depends on row order)."""
+    return (status != "in_effect", scope != "general", STRENGTH.index(measure_type), start, slug)
+
+
+def quarter_starts(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first days of the quarters that begin between ``first`` and ``last`` (both included)."""
+    out = []
+    year, quarter = first.year, (first.month - 1) // 3
+    while (day := dt.date(year, quarter * 3 + 1, 1)) <= last:
+        if day >= first:
+            out.append(day)
+        year, quarter = (year + 1, 0) if quarter == 3 else (year, quarter + 1)
+    return out
+
+
+def slider_steps(changes: Iterable[dt.date], last: dt.date, extra: Iterable[dt.date] = ()) -> list[dt.date]:
+    """The slider's stops: every date on which what the map shows may change (``changes``,
+    the starts and ends of the drawn measures' periods), the first day of every quarter
+    between the first change and ``last`` (so the slider also moves through quiet years),
+    ``last`` itself and ``extra`` (the date asked for); none after ``last``, sorted, once each."""
+    dates = {d for d in changes if d <= last}
+    dates.update(d for d in extra if d <= last)
+    dates.add(last)
+    first = min(dates)
+    dates.update(quarter_starts(first, last))
+    return sorted(dates)
+
+
+def dense_start(changes: Sequence[dt.date], share: float = 0.05) -> dt.date | None:
+    """Where the record starts to be dense: the first change from which the changes of the
+    following twelve months (366 days) are at least ``share`` of all changes, or at least 3.
+    Play starts here instead of at the first event (2008 on the real data, a near-empty map)."""
+    ordered = sorted(set(changes))
+    if not ordered:
+        return None
+    need = max(3, share * len(ordered))
+    j = 0
+    for i, day in enumerate(ordered):
+        j = max(j, i)
+        while j + 1 < len(ordered) and ordered[j + 1] < day + dt.timedelta(days=366):
+            j += 1
+        if j - i + 1 >= need:
+            return day
+    return ordered[0]
+
+
+def play_frames(changes: Sequence[dt.date], last: dt.date, max_frames: int = 60) -> list[dt.date]:
+    """The dates Play shows: from :func:`dense_start`, only dates on which something changes
+    (quiet stretches are skipped), at most ``max_frames`` of them (evenly thinned, keeping
+    the last change), then ``last`` (today)."""
+    start = dense_start(changes)
+    if start is None:
+        return [last]
+    dates = sorted({d for d in changes if start <= d <= last})
+    if len(dates) > max_frames - 1:
+        step = len(dates) / (max_frames - 1)
+        dates = sorted({dates[min(len(dates) - 1, round((k + 1) * step) - 1)] for k in range(max_frames - 1)})
+    if not dates or dates[-1] != last:
+        dates.append(last)
+    return dates

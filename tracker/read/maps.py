@@ -1,0 +1,346 @@
+"""The ban map's data for one date, as SQL over the stored lifecycles.
+
+Why one date at a time: the map used to send every place's whole display timeline and work
+it out per request in Python over the events (≈1.2 s uncached at 100,000 events). Each date
+is now one query over ``measure_periods`` (:func:`tracker.read.lifecycles.periods_on`) joined
+to the filtered measures and their places; the slider asks ``/map.json`` for the date it
+stops on. The page, its JSON, its CSV and the list under it all come from :func:`map_day`,
+so they list the same places.
+
+Which measure a place shows, and which scopes count as general, are the pure rules of
+:mod:`tracker.core.mapping`; this module only feeds them rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import ColumnElement, String, case, func, not_, or_, select, type_coerce, union
+from sqlalchemy.orm import aliased
+
+from tracker.core import vocab
+from tracker.core.mapping import GENERAL_SCOPES, scope_class
+from tracker.core.places import EU, EU_MEMBERS, country_alpha3
+from tracker.db.models import Actor, DbSession, Event, Measure, MeasureCoverage, MeasurePeriod, batches
+from tracker.db.periods import BATCH
+from tracker.read.filters import Filters
+from tracker.read.lifecycles import periods_on
+from tracker.read.selects import measures_select
+
+MAP_LIVE = ("in_effect", "adopted", "passed", "pending")
+"""Statuses that put a place on the map: in force (filled) or on its way (hollow)."""
+
+LIST_LIMIT = 60
+"""At most this many corporate (and unplaced) measures are listed beside the map."""
+
+GEOS = ("state", "point", "country", "eu")
+
+# The map's own parameters beside the /measures filters (less sort and paging); the routes
+# and the OpenAPI description read these.
+MAP_PAGE_PARAMS = frozenset({"view", "scope"})
+MAP_JSON_PARAMS = frozenset({"scope", "place"})
+MAP_CSV_PARAMS = frozenset({"scope", "bom"})
+
+
+@dataclass(frozen=True)
+class MapMeasure:
+    """One measure live at a place on the date."""
+
+    slug: str
+    title: str
+    measure_type: str
+    status: str
+    since: dt.date
+    since_precision: str
+    scope: tuple[str, ...]
+    scope_class: str
+    adopter: str
+
+
+@dataclass(frozen=True)
+class MapPlace:
+    """A place on the map and the measure it shows (``measure``); ``count`` measures of the
+    filter are live there, all of them in ``measures`` when the place was asked for."""
+
+    slug: str
+    name: str
+    kind: str
+    geo: str  # state, point, country, eu
+    loc: str | None  # state code, ISO alpha-3, 'EU'; None for points
+    lat: float | None
+    lon: float | None
+    measure: MapMeasure
+    count: int
+    measures: tuple[MapMeasure, ...] = ()
+
+
+@dataclass
+class MapDay:
+    """The map on one date: the places (sorted by name), the corporate measures in force or
+    pending (the :data:`LIST_LIMIT` most recently begun, with their total) and the measures
+    that cannot be drawn."""
+
+    day: dt.date
+    scope: str
+    places: list[MapPlace]
+    corporate: list[MapMeasure] = field(default_factory=list)
+    corporate_total: int = 0
+    unplaced: list[MapMeasure] = field(default_factory=list)
+    unplaced_total: int = 0
+
+
+def geo_of(kind: str | None, country: str | None, region: str | None) -> tuple[str, str | None] | None:
+    """Where a place goes on the map: ('state', 'CA'), ('country', 'USA'), ('eu', 'EU'),
+    ('point', None) for cities and counties; None when it cannot be shown."""
+    if country == EU:
+        return "eu", EU
+    if kind == "region" and region and region.startswith("US-"):
+        return "state", region[3:]
+    if kind == "country" and country:
+        alpha3 = country_alpha3(country)
+        return ("country", alpha3) if alpha3 else None
+    if kind in ("city", "county"):
+        return "point", None
+    return None
+
+
+def eu_members() -> list[str]:
+    """ISO alpha-3 codes of the EU member states (an EU-wide measure shades them all)."""
+    return [a for a in (country_alpha3(c) for c in EU_MEMBERS) if a]
+
+
+def scope_condition(choice: str) -> ColumnElement[bool] | None:
+    """The SQL form of :func:`tracker.core.mapping.scope_matches` on ``Measure.scope`` (the
+    stored ``'; '``-separated codes; no code is a part of another, so LIKE is exact)."""
+    if choice == "all":
+        return None
+    general = or_(*(Measure.scope.like(f"%{code}%") for code in sorted(GENERAL_SCOPES)))
+    if choice == "general":
+        return general
+    if choice == "narrow":
+        return or_(Measure.scope.is_(None), not_(general))
+    return Measure.scope.like(f"%{choice}%")
+
+
+def _measure_ids(session: DbSession, f: Filters, scope: str):
+    stmt = measures_select(session, f).order_by(None).with_only_columns(Measure.id)
+    condition = scope_condition(scope)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return stmt.subquery("ms")
+
+
+def _places(session: DbSession) -> dict[int, tuple]:
+    """``{actor id: (slug, name, kind, geo, loc, lat, lon)}`` of every place that can be drawn
+    (a few hundred actors: the geography rule stays in Python, :func:`geo_of`)."""
+    out = {}
+    for r in session.execute(
+        select(
+            Actor.id,
+            Actor.slug,
+            Actor.name,
+            Actor.kind,
+            Actor.country,
+            Actor.region,
+            Actor.latitude,
+            Actor.longitude,
+        ).where(Actor.kind.in_(vocab.PLACE_KINDS))
+    ):
+        geo = geo_of(r.kind, r.country, r.region)
+        if geo is None or (geo[0] == "point" and (r.latitude is None or r.longitude is None)):
+            continue
+        lat = None if r.latitude is None else round(float(r.latitude), 4)
+        lon = None if r.longitude is None else round(float(r.longitude), 4)
+        out[r.id] = (r.slug, r.name, r.kind, geo[0], geo[1], lat, lon)
+    return out
+
+
+def map_day(
+    session: DbSession, f: Filters, day: dt.date, scope: str = "all", place: str | None = None
+) -> MapDay:
+    """The map on ``day``: the filter's measures live then (pending, passed, adopted or in
+    effect, :data:`MAP_LIVE`), as ``/measures?as_of=<day>`` lists them, grouped by place;
+    each place shows one (:func:`tracker.core.mapping.display_key`, in SQL as a window).
+
+    ``place`` (a place's slug): also return every measure live there (the map's panel).
+
+    A handful of queries, each returning at most a few hundred rows: the strongest measure
+    per place is chosen by ``ROW_NUMBER() OVER (PARTITION BY place ...)`` in the database,
+    and the lists beside the map are cut to :data:`LIST_LIMIT` there too.
+    """
+    # The status and technology rules "as of" the day; the period join below already
+    # implies the measure had begun by then, and sorting is not needed.
+    g = replace(f, as_of=day, as_of_given=False, sort="title", sort_given=True)
+    ms = _measure_ids(session, g, scope)
+    # NOT IN the other statuses rather than IN MAP_LIVE: the same rows (statuses are a
+    # vocabulary), but SQLite then scans the periods instead of looking up each of them from
+    # the (status, start) index, 5 times quicker at 100,000 events.
+    others = [s for s in vocab.STATUSES.codes if s not in MAP_LIVE]
+    on = (
+        periods_on(session, day, f.technology)
+        .add_columns(MeasurePeriod.start)
+        .where(MeasurePeriod.status.not_in(others))
+        .subquery("on_day")
+    )
+    adopter = aliased(Actor, name="adopter")
+    pid = func.coalesce(Measure.jurisdiction_id, case((adopter.kind.in_(vocab.PLACE_KINDS), adopter.id)))
+    general = scope_condition("general")
+    assert general is not None
+    strength = {t: i for i, t in enumerate(vocab.MAP_STRENGTH)}
+    # Narrow rows, one per live measure: the choices are made on these in one pass, and
+    # only the few hundred measures shown are read in full below.
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Measure.id,
+                pid.label("pid"),
+                Measure.measure_type,
+                on.c.status,
+                case((general, 0), else_=1).label("narrow"),
+                # compared, never shown: the raw value (ISO text on SQLite) skips 20,000 date parses
+                type_coerce(on.c.start, String).label("start"),
+                Measure.slug,
+            )
+            .join(ms, ms.c.id == Measure.id)
+            .join(on, on.c.measure_id == Measure.id)
+            .join(adopter, adopter.id == Measure.adopted_by_id)
+        )
+        .all()
+    )
+    drawable = _places(session)
+    best: dict[int, tuple] = {}
+    counts: dict[int, int] = defaultdict(int)
+    corporate: list[tuple] = []
+    unplaced: list[tuple] = []
+    place_id = next((i for i, p in drawable.items() if p[0] == place), None) if place else None
+    here: list[tuple] = []
+    for mid, at, measure_type, status, narrow, since, slug in rows:
+        if measure_type in vocab.CORPORATE_MEASURE_TYPES:
+            corporate.append((since, slug, mid))
+        elif measure_type in strength and at in drawable:
+            # tracker.core.mapping.display_key, on the columns at hand
+            key = (status != "in_effect", narrow, strength[measure_type], since, slug, mid)
+            counts[at] += 1
+            if at not in best or key < best[at]:
+                best[at] = key
+            if at == place_id:
+                here.append(key)
+        else:
+            unplaced.append((since, slug, mid))
+    corporate.sort(reverse=True)
+    unplaced.sort(reverse=True)
+    shown = [k[-1] for k in best.values()] + [c[-1] for c in corporate[:LIST_LIMIT]]
+    shown += [u[-1] for u in unplaced[:LIST_LIMIT]] + [k[-1] for k in here]
+    details = _details(session, shown, day)
+    precision = _precisions(session, {(mid, r.start) for mid, r in details.items()})
+
+    def measure(mid: int) -> MapMeasure:
+        r = details[mid]
+        scopes = tuple(s.strip() for s in (r.scope or "").split(";") if s.strip())
+        return MapMeasure(
+            r.slug,
+            r.title,
+            r.measure_type,
+            r.status,
+            r.start,
+            precision.get((mid, r.start), "day"),
+            scopes,
+            scope_class(scopes),
+            r.adopter,
+        )
+
+    places = []
+    for at, key in best.items():
+        slug, name, kind, geo, loc, lat, lon = drawable[at]
+        everything = tuple(measure(k[-1]) for k in sorted(here)) if at == place_id else ()
+        places.append(
+            MapPlace(slug, name, kind, geo, loc, lat, lon, measure(key[-1]), counts[at], everything)
+        )
+    places.sort(key=lambda p: (GEOS.index(p.geo), p.name, p.slug))
+    return MapDay(
+        day,
+        scope,
+        places,
+        [measure(c[-1]) for c in corporate[:LIST_LIMIT]],
+        len(corporate),
+        [measure(u[-1]) for u in unplaced[:LIST_LIMIT]],
+        len(unplaced),
+    )
+
+
+def _details(session: DbSession, ids: list[int], day: dt.date) -> dict:
+    """The shown measures in full (title, scope, adopter) with their period on ``day``."""
+    adopter = aliased(Actor, name="adopter")
+    out = {}
+    for chunk in batches(sorted(set(ids)), BATCH):
+        for r in session.execute(
+            select(
+                Measure.id,
+                Measure.slug,
+                Measure.title,
+                Measure.measure_type,
+                Measure.scope,
+                adopter.name.label("adopter"),
+                MeasurePeriod.status,
+                MeasurePeriod.start,
+            )
+            .join(adopter, adopter.id == Measure.adopted_by_id)
+            .join(MeasurePeriod, MeasurePeriod.measure_id == Measure.id)
+            .where(
+                Measure.id.in_(chunk),
+                MeasurePeriod.start <= day,
+                or_(MeasurePeriod.end.is_(None), MeasurePeriod.end > day),
+            )
+        ):
+            out[r.id] = r
+    return out
+
+
+def _precisions(session: DbSession, wanted: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], str]:
+    """``{(measure id, date): precision}`` of the events on the periods' first days, so a
+    stretch that began in "July 2015" is shown as such (the coarsest wins)."""
+    if not wanted:
+        return {}
+    rank = {"day": 0, "month": 1, "year": 2}
+    out: dict[tuple[int, dt.date], str] = {}
+    ids = sorted({mid for mid, _ in wanted})
+    for mid, date, precision in session.execute(
+        select(Event.measure_id, Event.date, Event.date_precision).where(Event.measure_id.in_(ids))
+    ):
+        assert mid is not None  # the IN filter leaves out events without a measure
+        key = (mid, date)
+        if key in wanted and rank[precision] >= rank[out.get(key, "day")]:
+            out[key] = precision
+    return out
+
+
+def change_dates(session: DbSession, f: Filters, scope: str = "all") -> list[dt.date]:
+    """Every date on which a measure the map may draw changes status (the starts and ends of
+    its periods) or, under a technology filter, starts or stops covering one: the dates on
+    which what the map shows can change. One SQL query (``DISTINCT`` over the periods)."""
+    g = replace(f, as_of_given=False, status=(), sort="title", sort_given=True)
+    ms = _measure_ids(session, g, scope)
+    drawn = select(ms.c.id)
+    parts = [
+        select(MeasurePeriod.start.label("day")).where(MeasurePeriod.measure_id.in_(drawn)),
+        select(MeasurePeriod.end.label("day")).where(
+            MeasurePeriod.measure_id.in_(drawn), MeasurePeriod.end.is_not(None)
+        ),
+    ]
+    if f.technology:
+        parts += [
+            select(MeasureCoverage.start.label("day")).where(
+                MeasureCoverage.measure_id.in_(drawn), MeasureCoverage.start.is_not(None)
+            ),
+            select(MeasureCoverage.until.label("day")).where(
+                MeasureCoverage.measure_id.in_(drawn), MeasureCoverage.until.is_not(None)
+            ),
+        ]
+    days = union(*parts).subquery("days")
+    # The raw values (ISO text on SQLite, dates on PostgreSQL): thousands of dates parsed
+    # by fromisoformat cost a tenth of SQLAlchemy's generic date processing.
+    raw = session.scalars(select(type_coerce(days.c.day, String)))
+    return sorted(d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in raw)
