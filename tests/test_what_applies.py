@@ -196,8 +196,8 @@ def test_the_home_page_offers_every_place_without_javascript(shared_client):
     html = shared_client.get("/").get_data(as_text=True)
     form = html.split('class="place-form"', 1)[1].split("</form>", 1)[0]
     assert 'action="/what-applies"' in form and 'method="get"' in form
-    assert '<option value="boston">Boston (Massachusetts)</option>' in form
-    assert '<option value="springfield-oregon">Springfield (Oregon)</option>' in form
+    assert '<option value="boston">Boston, Massachusetts</option>' in form
+    assert '<option value="springfield-oregon">Springfield, Oregon</option>' in form
     assert "<script" not in form
 
 

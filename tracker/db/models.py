@@ -50,6 +50,7 @@ from sqlalchemy.orm import (
 )
 
 from tracker.core import vocab
+from tracker.core.places import place_display_name
 
 # Named constraints so Alembic migrations are reproducible on SQLite and PostgreSQL.
 NAMING = {
@@ -213,6 +214,11 @@ class Actor(Timestamped, Base):
     @property
     def is_place(self) -> bool:
         return self.kind in vocab.PLACE_KINDS
+
+    @property
+    def display_name(self) -> str:
+        """The name pages print: "Portland, Maine", not "Portland" (core.places)."""
+        return place_display_name(self.name, self.kind, self.country, self.region)
 
     def __repr__(self) -> str:
         return f"<Actor {self.slug}>"

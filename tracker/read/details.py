@@ -272,9 +272,10 @@ def source_detail(session: DbSession, slug: str, on: dt.date) -> SourceDetail:
 
 
 def place_label(place: Actor) -> str:
-    """A place as a chooser lists it: "Boston (Massachusetts)", "Germany"; names repeat
-    (Portland, Springfield, Cambridge), the place above them does not."""
-    return f"{place.name} ({place.parent.name})" if place.parent is not None else place.name
+    """A place as a chooser lists it: "Boston, Massachusetts", "Germany" (the one display
+    name, :func:`tracker.core.places.place_display_name`: names repeat, Portland, Springfield,
+    and the place above them does not)."""
+    return place.display_name
 
 
 def place_choices(session: DbSession) -> list[tuple[str, str]]:

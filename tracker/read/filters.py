@@ -21,9 +21,9 @@ from werkzeug.datastructures import MultiDict
 from tracker.core import vocab
 from tracker.core.codes import SLUG_RE
 from tracker.core.dates import check_range, date_label, non_ascii_digits
-from tracker.core.places import country_name, region_name
+from tracker.core.places import country_name, place_display_name, region_name
 from tracker.core.status import today
-from tracker.db.models import Actor, DbSession, Technology
+from tracker.db.models import Actor, DbSession, Technology, split_multi
 from tracker.read.collections import Collection, listing
 from tracker.read.parameters import BadParameter, reject_unknown
 
@@ -38,7 +38,7 @@ CSV_PARAMS = frozenset({"bom"})
 # as ``blank_as_absent``: an empty search box is no search. Everywhere else (JSON, CSV,
 # Atom, any other parameter) an empty value is a 400 naming the parameter: a client that
 # sends ``kind=`` meant something, and the README promises never to ignore a bad value.
-FORM_TEXT_FIELDS = frozenset({"q", "as_of", "date_from", "date_to"})
+FORM_TEXT_FIELDS = frozenset({"q", "as_of", "date_from", "date_to", "actor"})
 
 # What the charts do not take: they draw every matching row, in no order, on one page.
 CHART_OMITS = frozenset({"sort", "page", "per_page"})
@@ -288,18 +288,24 @@ def parse_filters(
                 raise BadParameter(name, f"{v!r} is not an ISO code (like {example})")
         values[name] = tuple(dict.fromkeys(v.upper() for v in codes))
 
-    for name, model in (("technology", Technology), ("actor", Actor)):
-        slugs = many(name)
+    slugs = many("technology")
+    for v in slugs:
+        if not SLUG_RE.match(v):
+            raise BadParameter("technology", f"{v!r} is not a slug")
+    if slugs:
+        found = dict(
+            session.execute(select(Technology.slug, Technology.name).where(Technology.slug.in_(slugs))).all()
+        )
         for v in slugs:
-            if not SLUG_RE.match(v):
-                raise BadParameter(name, f"{v!r} is not a slug")
-        if slugs:
-            found = dict(session.execute(select(model.slug, model.name).where(model.slug.in_(slugs))).all())
-            for v in slugs:
-                if v not in found:
-                    raise BadParameter(name, f"unknown {name} {v!r}")
-            values["names"][name] = [found[v] for v in slugs]
-        values[name] = slugs
+            if v not in found:
+                raise BadParameter("technology", f"unknown technology {v!r}")
+        values["names"]["technology"] = [found[v] for v in slugs]
+    values["technology"] = slugs
+
+    actors = resolve_actors(session, many("actor"))
+    values["actor"] = tuple(dict.fromkeys(slug for slug, _ in actors))
+    if actors:
+        values["names"]["actor"] = list(dict(actors).values())
 
     for name, end in (("date_from", False), ("date_to", True)):
         text = single(name)
@@ -340,6 +346,61 @@ def parse_filters(
     if "bom" in allowed and single("bom") not in (None, "0", "1"):
         raise BadParameter("bom", "bom is 1 (UTF-8 with a byte-order mark, for Excel) or 0")
     return Filters(**values)
+
+
+# The longest actor name or alias typed in the place field that is looked up.
+ACTOR_TEXT_MAX = 300
+
+
+def resolve_actors(session: DbSession, texts: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``actor`` values → ``(slug, display name)``, in order: a slug, or, so that the filter
+    form's place field works when a visitor types instead of choosing a suggestion, an
+    actor's name, one of its aliases or its display name ("Portland, Maine"), in any case.
+    A name several actors share is a 400 naming ``actor`` that lists them with their
+    slugs; a text that names nobody is a 400 too. JSON and CSV resolve names the same way,
+    so every format agrees on the rows; links always carry the slug."""
+    if not texts:
+        return []
+    for v in texts:
+        if len(v) > ACTOR_TEXT_MAX:
+            raise BadParameter("actor", f"the actor is longer than {ACTOR_TEXT_MAX} characters")
+    columns = (Actor.slug, Actor.name, Actor.kind, Actor.country, Actor.region, Actor.aliases)
+    slugs = [v for v in texts if SLUG_RE.match(v)]
+    rows = (
+        {r.slug: r for r in session.execute(select(*columns).where(Actor.slug.in_(slugs)))} if slugs else {}
+    )
+    # Names are looked up in Python (casefold, aliases): a few hundred actors, read only
+    # when some value is not a slug.
+    everyone = session.execute(select(*columns)).all() if any(v not in rows for v in texts) else []
+    out: list[tuple[str, str]] = []
+    for v in texts:
+        row = rows.get(v)
+        if row is None:
+            wanted = v.casefold()
+            matches = [
+                r
+                for r in everyone
+                if wanted
+                in {
+                    n.casefold()
+                    for n in (
+                        r.name,
+                        place_display_name(r.name, r.kind, r.country, r.region),
+                        *split_multi(r.aliases),
+                    )
+                }
+            ]
+            if not matches:
+                raise BadParameter("actor", f"unknown actor {v!r}: give a slug or a name from the list")
+            if len(matches) > 1:
+                named = "; ".join(
+                    f"{place_display_name(r.name, r.kind, r.country, r.region)}: {r.slug}"
+                    for r in sorted(matches, key=lambda r: r.slug)
+                )
+                raise BadParameter("actor", f"{v!r} names several actors ({named}): give its slug")
+            row = matches[0]
+        out.append((row.slug, place_display_name(row.name, row.kind, row.country, row.region)))
+    return out
 
 
 def parse_as_of(args: MultiDict, blank_as_absent: bool = False) -> tuple[dt.date, bool]:

@@ -17,7 +17,11 @@ PARAM_DOCS = {
     "measure_type": ("string", "Measure type (of the event's measure on /events). Repeatable (OR)."),
     "status": ("string", "Measure status on `as_of`. Repeatable (OR)."),
     "technology": ("string", "Technology slug. Repeatable (OR)."),
-    "actor": ("string", "Actor slug; includes its sub-jurisdictions and bodies. Repeatable (OR)."),
+    "actor": (
+        "string",
+        "Actor slug, or its name, an alias or its display name (any case; a name several actors "
+        "share is a 400 listing their slugs); includes its sub-jurisdictions and bodies. Repeatable (OR).",
+    ),
     "country": ("string", "ISO 3166-1 alpha-2 code, or EU. Repeatable (OR)."),
     "region": ("string", "ISO 3166-2 code such as US-CA. Repeatable (OR)."),
     "date_from": (
@@ -74,7 +78,7 @@ SLUG = {"pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
 PATTERNS: dict[str, dict[str, Any]] = {
     "q": {"minLength": 1, "maxLength": Q_MAX, "pattern": "[A-Za-z0-9]"},
     "technology": SLUG,
-    "actor": SLUG,
+    "actor": {"minLength": 1, "maxLength": 300},
     "country": {"pattern": "^[A-Za-z]{2}$"},
     "region": {"pattern": "^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$"},
     "date_from": {"pattern": PARTIAL_DATE},

@@ -23,6 +23,7 @@ from flask import (
 from tracker.core.status import today
 from tracker.extensions import db
 from tracker.read import details, queries
+from tracker.read.choices import form_choices
 from tracker.read.collections import EVENTS, LISTED, Collection
 from tracker.read.filters import (
     CSV_PARAMS,
@@ -133,7 +134,8 @@ def list_csv(collection: Collection):
 
 
 def list_html(collection: Collection):
-    """The page with the filter form: a field the user left empty is no filter."""
+    """The page with the filter form: a field the user left empty is no filter. The form
+    offers every technology, actor and region (``choices``), the facets what the rows hold."""
     f = filters_for(collection, blank_as_absent=FORM_TEXT_FIELDS)
     p = queries.page(db.session, f)
     facets = queries.facets(db.session, f)
@@ -142,6 +144,7 @@ def list_html(collection: Collection):
         f=f,
         page=p,
         facets=facets,
+        choices=form_choices(db.session),
         collection=collection.name,
         sorts=collection.listing.sorts if collection.listing else (),
         links=list_links(f, p),
