@@ -93,3 +93,28 @@ def test_pages_outside_the_dataset_are_not_tagged(app):
         assert "ETag" not in response.headers, path
         assert response.headers["Cache-Control"] == "private, no-store", path
     assert "ETag" in client.get("/events").headers
+
+
+def test_an_upgrade_changes_the_etag_and_the_shared_cache_key(app, tmp_path, monkeypatch):
+    """The tags and the shared response cache key on the code too: after an upgrade the
+    old version's pages must not be served, nor answered with a 304."""
+    from tracker.web import responsecache
+
+    (tmp_path / "page.html").write_text("one")
+    monkeypatch.setattr(responsecache, "PACKAGE_DIR", tmp_path)
+    responsecache.code_stamp.cache_clear()
+    before = responsecache.code_stamp()
+    (tmp_path / "page.html").write_text("two")
+    responsecache.code_stamp.cache_clear()
+    assert responsecache.code_stamp() != before
+    monkeypatch.undo()
+    responsecache.code_stamp.cache_clear()
+
+    client = app.test_client()
+    old = client.get("/events.json")
+    assert old.status_code == 200 and old.headers["X-Response-Cache"] == "miss"
+    assert client.get("/events.json", headers={"If-None-Match": old.headers["ETag"]}).status_code == 304
+    monkeypatch.setattr(responsecache, "code_stamp", lambda: "upgraded")
+    new = client.get("/events.json", headers={"If-None-Match": old.headers["ETag"]})
+    assert new.status_code == 200 and new.headers["ETag"] != old.headers["ETag"]
+    assert new.headers["X-Response-Cache"] == "miss"  # not the old version's cached answer

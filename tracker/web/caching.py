@@ -53,8 +53,15 @@ def register(app: Flask) -> None:
         except Exception:  # noqa: BLE001 - caching must never break a page
             db.session.rollback()
             return None
+        # The data version and the code together: an edit or an upgrade makes every tag new.
         key = "\n".join(
-            [fingerprint, today().isoformat(), request.full_path, request.headers.get("Accept", "")]
+            [
+                fingerprint,
+                responsecache.code_stamp(),
+                today().isoformat(),
+                request.full_path,
+                request.headers.get("Accept", ""),
+            ]
         )
         g.etag = hashlib.sha256(key.encode()).hexdigest()[:32]
         g.last_modified = newest

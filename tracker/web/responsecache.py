@@ -7,9 +7,11 @@ every one of them paying the first request after an edit) was most of the cost a
 events. So the first worker to answer writes the bytes it sends to a file, and every worker
 serves later requests for the same key from that file (with ``sendfile`` past a megabyte).
 
-- **Key:** the database (its URL, hashed), the data version, the UTC date, the full URL with
-  its query string and host (records carry absolute URLs), and the Accept header. An edit
-  bumps the version (same transaction), so nothing written before it can answer after it.
+- **Key:** the database (its URL, hashed), the data version with a hash of the code
+  (:func:`code_stamp`: an upgrade must not serve the old version's
+  pages), the UTC date, the full URL with its query string and host (records carry absolute
+  URLs), and the Accept header. An edit bumps the version (same transaction), so nothing
+  written before it can answer after it.
 - **Where:** ``RESPONSE_CACHE_DIR`` (default ``instance/response-cache``), one directory per
   database and version; directories of older versions are removed when a newer one is made.
   Files, not Redis: downloads run to megabytes, and a file is served by the kernel.
@@ -23,6 +25,7 @@ serves later requests for the same key from that file (with ``sendfile`` past a 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -33,6 +36,7 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request, send_file, session
 
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # tracker/
 # Headers kept with a cached body (the rest are set again per request by after_request).
 KEPT_HEADERS = ("Content-Type", "Content-Disposition", "X-Data-Version", "Link")
 # Smaller answers are read into memory (no file left open); larger ones go by sendfile.
@@ -50,9 +54,23 @@ def _version_dir(root: Path, database: str, version: str) -> Path:
     return root / hashlib.sha256(database.encode()).hexdigest()[:16] / version
 
 
+@functools.cache
+def code_stamp() -> str:
+    """A hash of the package's own files (code, templates, static files), computed once per
+    process. An answer is a function of the code as much as of the data: without this in
+    the cache's keys and the ETags, an upgrade would keep serving the old version's pages
+    (and 304s) until the next edit."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def entry_key(version: str, day: str) -> str:
     """The file name of this request's answer."""
-    parts = [version, day, request.url, request.headers.get("Accept", "")]
+    parts = [version, code_stamp(), day, request.url, request.headers.get("Accept", "")]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
