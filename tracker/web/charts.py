@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 
+from tracker.core import vocab
 from tracker.core.status import today
 from tracker.extensions import db
 from tracker.read import chartdata
@@ -76,10 +77,14 @@ def timeline():
     spans = chartdata.lifespans(
         session, filters, current_app.config.get("TIMELINE_MEASURE_LIMIT", chartdata.LIFESPAN_LIMIT)
     )
+    window = chartdata.counts_window(counts, interval)
     figures = {
-        "events": charts.to_json(charts.events_figure(counts, interval)),
-        "in-effect": charts.to_json(charts.in_effect_figure(in_effect)),
+        "events": charts.to_json(charts.events_figure(counts, interval, window)),
+        "in-effect": charts.to_json(charts.in_effect_figure(in_effect, window)),
         "lifespans": charts.to_json(charts.lifespan_figure(spans.periods, spans.events)),
+        "lifespans-axis": charts.to_json(
+            charts.lifespan_axis_figure(charts.lifespan_window(spans.periods, spans.events))
+        ),
     }
     return render_template(
         "timeline.html",
@@ -87,10 +92,13 @@ def timeline():
         interval=interval,
         figures=figures,
         counts=counts,
+        family_table=chartdata.family_table(counts),
+        family_kinds=vocab.EVENT_KIND_FAMILIES,
         in_effect=in_effect.pivot(index="date", columns="measure_type", values="count").fillna(0).astype(int)
         if not in_effect.empty
         else None,
         spans=spans,
+        window=window,
         config_json=charts.data_json(_plotly_config()),
         measure_url=_measure_url_template(),
         events_csv=_url("browse.events_csv", filters),
@@ -170,3 +178,41 @@ def map_view():
         measures_list=_url("browse.measures", filters),
         view_links={v: url_for("charts.map_view", **_args_with(view=v)) for v in charts.VIEWS},
     )
+
+
+# --- embeds --------------------------------------------------------------------------------
+# /embed/timeline and /embed/map are the chart pages themselves, drawn with minimal chrome
+# (base.html under ``g.embed``): each calls its page's view, so an embed takes the same
+# parameters, parsed by the same code (a bad one is the same 400), and shows what the page
+# shows. They are the only pages other sites may frame (tracker.web.security.FRAMEABLE).
+
+EMBEDS = {"charts.timeline": "charts.embed_timeline", "charts.map_view": "charts.embed_map"}
+"""The chart pages that have an embed, and its endpoint."""
+
+
+def _embedding(page: str, what: str) -> None:
+    """Mark this request as an embed of ``page``: base.html then draws the chart with a
+    caption (``what``, the filter, the date) and a link back to the full page with the same
+    query string."""
+    g.embed = {"what": what, "page_url": url_for(page, _external=True, **request.args.to_dict(flat=False))}
+
+
+@bp.get("/embed/timeline")
+def embed_timeline():
+    _embedding("charts.timeline", "Surveillance-policy events over time")
+    return timeline()
+
+
+@bp.get("/embed/map")
+def embed_map():
+    _embedding("charts.map_view", "Surveillance-technology measures on the map")
+    return map_view()
+
+
+@bp.app_context_processor
+def _embed_links() -> dict:
+    """On /timeline and /map, the URL of the same view's embed (for "Embed this")."""
+    embed = EMBEDS.get(request.endpoint or "")
+    if embed is None or g.get("embed"):
+        return {}
+    return {"embed_url": url_for(embed, _external=True, **request.args.to_dict(flat=False))}
