@@ -148,7 +148,9 @@ def test_the_lifespan_axis_strip_has_the_charts_range_and_margins():
     assert window is not None and window[0] < D(2019, 1, 1) and window[1] > D(2020, 1, 1)
     chart = charts.lifespan_figure(periods, events)["layout"]
     strip = charts.lifespan_axis_figure(window)["layout"]
-    assert strip["xaxis"]["range"] == chart["xaxis"]["range"] == [window[0].isoformat(), window[1].isoformat()]
+    assert (
+        strip["xaxis"]["range"] == chart["xaxis"]["range"] == [window[0].isoformat(), window[1].isoformat()]
+    )
     assert strip["xaxis"]["side"] == "top"
     assert (strip["margin"]["l"], strip["margin"]["r"]) == (chart["margin"]["l"], chart["margin"]["r"])
     assert charts.lifespan_window(periods.iloc[0:0]) is None

@@ -172,7 +172,7 @@ def events_figure(
             xaxis=_date_axis(window=window),
             yaxis={"title": {"text": "events"}, "rangemode": "tozero", "automargin": True},
             height=520,
-            meta={"window": [w.isoformat() for w in window] if window else None},
+            meta={"window": [w.isoformat() for w in window] if window else None, "minPlot": 300},
         )
     )
     if counts.empty:
@@ -237,7 +237,7 @@ def in_effect_figure(counts: pd.DataFrame, window: tuple[dt.date, dt.date] | Non
             xaxis=_date_axis(window=window),
             yaxis={"title": {"text": "measures in effect"}, "rangemode": "tozero", "automargin": True},
             height=440,
-            meta={"window": [w.isoformat() for w in window] if window else None},
+            meta={"window": [w.isoformat() for w in window] if window else None, "minPlot": 240},
         )
     )
     for code in vocab.MEASURE_TYPES.codes:

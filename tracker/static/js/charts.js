@@ -35,8 +35,17 @@
     div.dataset.plotted = "1";
     return Plotly.newPlot(div, fig.data, fig.layout, config).then(function (gd) {
       if (div.dataset.clickUrl) gd.on("plotly_click", onClick(div));
-      return gd;
+      return keepPlotHeight(gd);
     });
+  }
+
+  /* layout.meta.minPlot: on a narrow screen the legend wraps to many rows and Plotly takes
+   * their room from the plot; grow the figure instead, so the plot keeps that height. */
+  function keepPlotHeight(gd) {
+    var meta = gd.layout && gd.layout.meta;
+    var size = gd._fullLayout && gd._fullLayout._size;
+    if (!meta || !meta.minPlot || !size || size.h >= meta.minPlot) return Promise.resolve(gd);
+    return Plotly.relayout(gd, { height: gd._fullLayout.height + meta.minPlot - size.h }).then(function () { return gd; });
   }
 
   window.TrackerCharts = { config: config, readJSON: readJSON, plot: plot, prepare: null };
