@@ -349,7 +349,10 @@ def lifespan_figure(periods: pd.DataFrame, events: pd.DataFrame) -> dict:
                 "categoryorder": "array",
                 "categoryarray": order,
                 "showticklabels": False,
-                "autorange": "reversed",
+                # Fixed, top row first: Plotly widens an autorange to fit annotations' text,
+                # which left five empty rows above the first measure.
+                "range": [len(order) - 0.5, -0.8],
+                "autorange": False,
                 "fixedrange": True,
             },
             margin=LIFESPAN_MARGIN,
