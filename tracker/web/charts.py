@@ -194,7 +194,7 @@ def _embedding(page: str, what: str) -> None:
     """Mark this request as an embed of ``page``: base.html then draws the chart with a
     caption (``what``, the filter, the date) and a link back to the full page with the same
     query string."""
-    g.embed = {"what": what, "page_url": url_for(page, _external=True, **request.args.to_dict(flat=False))}
+    g.embed = {"what": what, "page_url": url_for(page, _external=True, **_args_with())}
 
 
 @bp.get("/embed/timeline")
@@ -215,4 +215,4 @@ def _embed_links() -> dict:
     embed = EMBEDS.get(request.endpoint or "")
     if embed is None or g.get("embed"):
         return {}
-    return {"embed_url": url_for(embed, _external=True, **request.args.to_dict(flat=False))}
+    return {"embed_url": url_for(embed, _external=True, **_args_with())}
