@@ -374,37 +374,41 @@ def lifespan_figure(periods: pd.DataFrame, events: pd.DataFrame) -> dict:
             ],
         )
     )
+    # One pass over the periods (a few hundred), grouped by status in plain Python: a pandas
+    # filter per status cost more than drawing them.
+    by_status: dict[str, list] = defaultdict(list)
+    for row in zip(
+        periods["slug"],
+        periods["title"],
+        periods["status"],
+        periods["start"],
+        periods["start_precision"],
+        periods["end"],
+        periods["ongoing"],
+        strict=True,
+    ):
+        by_status[row[2]].append(row)
     for status in vocab.STATUSES.codes:
-        part = periods[periods["status"] == status]
-        if part.empty:
+        rows = by_status.get(status)
+        if not rows:
             continue
-        starts = pd.to_datetime(part["start"])
-        ends = pd.to_datetime(part["end"])
-        widths = ((ends - starts).dt.total_seconds() * 1000).clip(lower=86_400_000)
         label = vocab.STATUSES.label(status)
-        hover = [
-            f"<b>{_esc(_short(title, 60))}</b><br>{label}: {date_label(s, sp)} – "
-            f"{'today' if ongoing else date_label(e)}"
-            for title, s, sp, e, ongoing in zip(
-                part["title"],
-                part["start"],
-                part["start_precision"],
-                part["end"],
-                part["ongoing"],
-                strict=True,
-            )
-        ]
         fig["data"].append(
             _trace(
                 "bar",
                 orientation="h",
-                y=part["slug"].tolist(),
-                base=[_iso(s) for s in part["start"]],
-                x=widths.round().astype("int64").tolist(),
+                y=[r[0] for r in rows],
+                base=[r[3].isoformat() for r in rows],
+                # Bar lengths in milliseconds (a date axis), at least one day.
+                x=[max(1, (r[5] - r[3]).days) * 86_400_000 for r in rows],
                 name=label,
                 marker={"color": STATUS_COLOURS[status]},
-                customdata=[[s] for s in part["slug"]],
-                hovertext=hover,
+                customdata=[[r[0]] for r in rows],
+                hovertext=[
+                    f"<b>{_esc(_short(r[1], 60))}</b><br>{label}: {date_label(r[3], r[4])} – "
+                    f"{'today' if r[6] else date_label(r[5])}"
+                    for r in rows
+                ],
                 hovertemplate="%{hovertext}<extra></extra>",
             )
         )
