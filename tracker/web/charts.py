@@ -74,18 +74,20 @@ def timeline():
     interval = _choice("interval", INTERVALS)
     counts = chartdata.event_counts(session, filters, interval)
     in_effect = chartdata.in_effect_counts(session, filters)
-    spans = chartdata.lifespans(
-        session, filters, current_app.config.get("TIMELINE_MEASURE_LIMIT", chartdata.LIFESPAN_LIMIT)
-    )
     window = chartdata.counts_window(counts, interval)
     figures = {
         "events": charts.to_json(charts.events_figure(counts, interval, window)),
         "in-effect": charts.to_json(charts.in_effect_figure(in_effect, window)),
-        "lifespans": charts.to_json(charts.lifespan_figure(spans.periods, spans.events)),
-        "lifespans-axis": charts.to_json(
-            charts.lifespan_axis_figure(charts.lifespan_window(spans.periods, spans.events))
-        ),
     }
+    spans = None
+    if not g.get("embed"):  # the embed draws the first two charts only
+        spans = chartdata.lifespans(
+            session, filters, current_app.config.get("TIMELINE_MEASURE_LIMIT", chartdata.LIFESPAN_LIMIT)
+        )
+        figures["lifespans"] = charts.to_json(charts.lifespan_figure(spans.periods, spans.events))
+        figures["lifespans-axis"] = charts.to_json(
+            charts.lifespan_axis_figure(charts.lifespan_window(spans.periods, spans.events))
+        )
     return render_template(
         "timeline.html",
         filters=filters,
