@@ -262,3 +262,42 @@ def test_the_whole_record_skips_the_id_filter_and_counts_the_same(session):
     )
     assert (a.total, a.shown) == (b.total, b.shown)
     pd.testing.assert_frame_equal(a.periods, b.periods)
+
+
+def test_grid_day_is_the_first_first_of_a_month_on_or_after_a_day():
+    until = D(2024, 6, 15)
+    assert chartdata.grid_day(D(2019, 5, 1), until) == D(2019, 5, 1)
+    assert chartdata.grid_day(D(2019, 5, 2), until) == D(2019, 6, 1)
+    assert chartdata.grid_day(D(2019, 12, 31), until) == D(2020, 1, 1)
+    assert chartdata.grid_day(D(2024, 6, 10), until) == until  # never past the chart's end
+
+
+@pytest.mark.parametrize("args", [{}, {"technology": "face-recognition"}], ids=["all", "technology"])
+def test_monthly_in_effect_counts_are_exact_on_each_first_of_a_month(session, monkeypatch, args):
+    """Sampled (more change days than the chart draws), the database sums the changes per
+    grid month: each point must still be the exact number in force on its day."""
+    monkeypatch.setattr(chartdata, "IN_EFFECT_MAX_POINTS", 5)
+    until = D(2024, 6, 15)
+    f = _filters(session, **args)
+    counts = chartdata.in_effect_counts(session, f, until=until)
+    from tracker.db.models import Event, Measure
+
+    ev = events_select(session, f).order_by(None).with_only_columns(Event.measure_id).subquery()
+    ids = [i for i in session.scalars(select(ev.c.measure_id).distinct()) if i is not None]
+    periods = chartdata.lifecycles(session, ids, f.technology)
+    types = dict(session.execute(select(Measure.id, Measure.measure_type)).all())
+
+    def live(day, measure_type):
+        return sum(
+            1
+            for mid, ps in periods.items()
+            if types[mid] == measure_type
+            and any(p.status == "in_effect" and p.start <= day and (p.end is None or p.end > day) for p in ps)
+        )
+
+    days = sorted(set(counts["date"]))
+    assert all(d.day == 1 for d in days[:-1]) and days[-1] == until
+    assert len(days) > 24  # a point per month, not per change
+    for r in counts.itertuples():
+        if r.date.month in (1, 7) or r.date == until:
+            assert r.count == live(r.date, r.measure_type), (r.date, r.measure_type)
