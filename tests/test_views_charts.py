@@ -61,7 +61,8 @@ def test_timeline_applies_the_events_filters(client):
     html = client.get("/timeline?kind=adopted&country=US&interval=month").get_data(as_text=True)
     assert "Adopted events in United States" in html
     events = json.loads(_json_blocks(html)["fig-events"])
-    assert {t["name"] for t in events["data"]} <= {"Adopted", "Adopted (corporate)"}
+    assert {t["name"] for t in events["data"]} == {"Adopted or enacted"}
+    assert {k for t in events["data"] for k in t["meta"]["kinds"]} == {"adopted"}
     assert 'href="/events.csv?kind=adopted&amp;country=US"' in html
     assert "<details" in html and "Data table" in html
 

@@ -58,3 +58,20 @@ def test_every_event_kind_and_measure_type_has_ingest_words():
 
 def test_source_strength_orders_every_source_kind():
     assert sorted(vocab.SOURCE_STRENGTH) == sorted(vocab.SOURCE_KINDS.codes)
+
+
+def test_every_event_kind_is_in_exactly_one_family():
+    listed = [kind for kinds in vocab.EVENT_KIND_FAMILIES.values() for kind in kinds]
+    assert sorted(listed) == sorted(vocab.EVENT_KINDS.codes)  # each once, none missing
+    assert list(vocab.EVENT_KIND_FAMILIES) == vocab.EVENT_FAMILIES.codes
+    for family in vocab.EVENT_FAMILIES.codes:
+        assert vocab.EVENT_KIND_FAMILIES[family], family
+    assert vocab.event_family("repealed") == "ended"
+    assert vocab.event_family("first_reading") == "proposed"
+
+
+def test_every_event_family_has_its_own_colour_blind_safe_colour():
+    assert set(charts.FAMILY_COLOURS) == set(vocab.EVENT_FAMILIES.codes)
+    colours = [c.upper() for c in charts.FAMILY_COLOURS.values()]
+    assert len(set(colours)) == len(colours)
+    assert set(colours) <= set(charts.OKABE_ITO)

@@ -290,6 +290,60 @@ KIND_EFFECT: dict[str, str | None] = {
 }
 LIFECYCLE_KINDS = tuple(KIND_EFFECT)
 
+# Families of event kinds, for charts: 29 kinds are too many colours to tell apart, so the
+# timeline colours a handful of families (each kind is named in the hover text). Every kind
+# is in exactly one family (tests/test_vocab.py); the order is the lifecycle's, then the
+# happenings around it.
+EVENT_FAMILIES = Vocabulary(
+    "event family",
+    [
+        Term(
+            "proposed", "Proposed or introduced", "A measure is drafted, introduced or has its first reading."
+        ),
+        Term(
+            "legislative",
+            "Legislative steps",
+            "Hearings, committee votes, passage of one chamber and final passage.",
+        ),
+        Term("enacted", "Adopted or enacted", "Adopted, signed or voted into law; a veto overridden."),
+        Term(
+            "in_force", "In force, amended, extended", "A measure takes effect, is amended or is prolonged."
+        ),
+        Term(
+            "ended",
+            "Ended or failed",
+            "Expired, repealed, struck down; vetoed, withdrawn or died.",
+        ),
+        Term(
+            "courts",
+            "Courts and regulators",
+            "Lawsuits, rulings, settlements, investigations, enforcement and fines.",
+        ),
+        Term("public", "Statements and campaigns", "Announcements, reports and advocacy."),
+        Term("business", "Deployments and shareholders", "A technology put into use; a shareholder vote."),
+    ],
+)
+EVENT_KIND_FAMILIES: dict[str, tuple[str, ...]] = {
+    "proposed": ("proposed", "introduced", "first_reading"),
+    "legislative": ("hearing", "committee_action", "passed_chamber", "passed"),
+    "enacted": ("adopted", "veto_overridden"),
+    "in_force": ("effective", "amended", "extended"),
+    "ended": ("expired", "repealed", "struck_down", "vetoed", "withdrawn", "failed"),
+    "courts": ("lawsuit_filed", "ruling", "settlement", "enforcement", "fine", "investigation"),
+    "public": ("announcement", "report", "advocacy"),
+    "business": ("deployment", "shareholder_vote"),
+}
+FAMILY_OF_KIND: dict[str, str] = {
+    kind: family for family, kinds in EVENT_KIND_FAMILIES.items() for kind in kinds
+}
+"""``{event kind: its family}`` (built from :data:`EVENT_KIND_FAMILIES`)."""
+
+
+def event_family(kind: str) -> str:
+    """The family an event kind is charted in (:data:`EVENT_FAMILIES`)."""
+    return FAMILY_OF_KIND[kind]
+
+
 DATE_PRECISIONS = Vocabulary(
     "date precision",
     [

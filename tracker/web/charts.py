@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
 from tracker.core import mapping, vocab
@@ -85,24 +85,33 @@ def timeline():
     interval = _choice("interval", INTERVALS)
     counts = chartdata.event_counts(session, filters, interval)
     in_effect = chartdata.in_effect_counts(session, filters)
-    spans = chartdata.lifespans(
-        session, filters, current_app.config.get("TIMELINE_MEASURE_LIMIT", chartdata.LIFESPAN_LIMIT)
-    )
+    window = chartdata.counts_window(counts, interval)
     figures = {
-        "events": charts.to_json(charts.events_figure(counts, interval)),
-        "in-effect": charts.to_json(charts.in_effect_figure(in_effect)),
-        "lifespans": charts.to_json(charts.lifespan_figure(spans.periods, spans.events)),
+        "events": charts.to_json(charts.events_figure(counts, interval, window)),
+        "in-effect": charts.to_json(charts.in_effect_figure(in_effect, window)),
     }
+    spans = None
+    if not g.get("embed"):  # the embed draws the first two charts only
+        spans = chartdata.lifespans(
+            session, filters, current_app.config.get("TIMELINE_MEASURE_LIMIT", chartdata.LIFESPAN_LIMIT)
+        )
+        figures["lifespans"] = charts.to_json(charts.lifespan_figure(spans.periods, spans.events))
+        figures["lifespans-axis"] = charts.to_json(
+            charts.lifespan_axis_figure(charts.lifespan_window(spans.periods, spans.events))
+        )
     return render_template(
         "timeline.html",
         filters=filters,
         interval=interval,
         figures=figures,
         counts=counts,
+        family_table=chartdata.family_table(counts),
+        family_kinds=vocab.EVENT_KIND_FAMILIES,
         in_effect=in_effect.pivot(index="date", columns="measure_type", values="count").fillna(0).astype(int)
         if not in_effect.empty
         else None,
         spans=spans,
+        window=window,
         config_json=charts.data_json(_plotly_config()),
         measure_url=_measure_url_template(),
         events_csv=_url("browse.events_csv", filters),
@@ -320,3 +329,41 @@ def map_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="map-{name}.csv"'},
     )
+
+
+# --- embeds --------------------------------------------------------------------------------
+# /embed/timeline and /embed/map are the chart pages themselves, drawn with minimal chrome
+# (base.html under ``g.embed``): each calls its page's view, so an embed takes the same
+# parameters, parsed by the same code (a bad one is the same 400), and shows what the page
+# shows. They are the only pages other sites may frame (tracker.web.security.FRAMEABLE).
+
+EMBEDS = {"charts.timeline": "charts.embed_timeline", "charts.map_view": "charts.embed_map"}
+"""The chart pages that have an embed, and its endpoint."""
+
+
+def _embedding(page: str, what: str) -> None:
+    """Mark this request as an embed of ``page``: base.html then draws the chart with a
+    caption (``what``, the filter, the date) and a link back to the full page with the same
+    query string."""
+    g.embed = {"what": what, "page_url": url_for(page, _external=True, **_args_with())}
+
+
+@bp.get("/embed/timeline")
+def embed_timeline():
+    _embedding("charts.timeline", "Surveillance-policy events over time")
+    return timeline()
+
+
+@bp.get("/embed/map")
+def embed_map():
+    _embedding("charts.map_view", "Surveillance-technology measures on the map")
+    return map_view()
+
+
+@bp.app_context_processor
+def _embed_links() -> dict:
+    """On /timeline and /map, the URL of the same view's embed (for "Embed this")."""
+    embed = EMBEDS.get(request.endpoint or "")
+    if embed is None or g.get("embed"):
+        return {}
+    return {"embed_url": url_for(embed, _external=True, **_args_with())}

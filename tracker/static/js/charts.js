@@ -20,7 +20,10 @@
       var point = ev && ev.points && ev.points[0];
       if (!point || point.customdata === undefined || point.customdata === null) return;
       var slug = Array.isArray(point.customdata) ? point.customdata[0] : point.customdata;
-      if (slug) window.location.href = div.dataset.clickUrl.replace("__slug__", encodeURIComponent(slug));
+      if (!slug) return;
+      var url = div.dataset.clickUrl.replace("__slug__", encodeURIComponent(slug));
+      if (document.body.classList.contains("embed")) window.open(url, "_blank", "noopener");
+      else window.location.href = url;
     };
   }
 
@@ -32,11 +35,55 @@
     div.dataset.plotted = "1";
     return Plotly.newPlot(div, fig.data, fig.layout, config).then(function (gd) {
       if (div.dataset.clickUrl) gd.on("plotly_click", onClick(div));
-      return gd;
+      return keepPlotHeight(gd);
     });
   }
 
+  /* layout.meta.minPlot: on a narrow screen the legend wraps to many rows and Plotly takes
+   * their room from the plot; grow the figure instead, so the plot keeps that height. */
+  function keepPlotHeight(gd) {
+    var meta = gd.layout && gd.layout.meta;
+    var size = gd._fullLayout && gd._fullLayout._size;
+    if (!meta || !meta.minPlot || !size || size.h >= meta.minPlot) return Promise.resolve(gd);
+    return Plotly.relayout(gd, { height: gd._fullLayout.height + meta.minPlot - size.h }).then(function () { return gd; });
+  }
+
   window.TrackerCharts = { config: config, readJSON: readJSON, plot: plot, prepare: null };
+
+  /* "2019–2026" / "All time": the window the figure opened on, or autorange over everything. */
+  function rangeButtons(group) {
+    var gd = document.getElementById(group.dataset.chart);
+    var meta = gd && gd.layout && gd.layout.meta;
+    var window_ = meta && meta.window;
+    if (!window_) return;
+    var buttons = group.querySelectorAll("button[data-range]");
+    function press(which) {
+      buttons.forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.range === which)); });
+    }
+    buttons.forEach(function (button) {
+      button.addEventListener("click", function () {
+        var all = button.dataset.range === "all";
+        Plotly.relayout(gd, all ? { "xaxis.autorange": true } : { "xaxis.range": window_.slice(), "xaxis.autorange": false });
+        press(button.dataset.range);
+      });
+    });
+    group.hidden = false;
+  }
+
+  /* A date axis drawn alone (data-axis-for) keeps the range of its chart after a zoom. */
+  function followAxis(strip) {
+    var gd = document.getElementById(strip.dataset.axisFor);
+    if (!gd || !gd.on) return;
+    function sync() {
+      var range = gd.layout.xaxis && gd.layout.xaxis.range;
+      var mine = strip.layout && strip.layout.xaxis && strip.layout.xaxis.range;
+      if (range && (!mine || mine[0] !== range[0] || mine[1] !== range[1])) {
+        Plotly.relayout(strip, { "xaxis.range": range.slice() });
+      }
+    }
+    gd.on("plotly_relayout", sync);
+    sync();
+  }
 
   function start() {
   var pending = [];
@@ -44,6 +91,8 @@
     if (!div.hidden) pending.push(plot(div));
   });
   Promise.all(pending).then(function () {
+    document.querySelectorAll(".range-buttons[data-chart]").forEach(rangeButtons);
+    document.querySelectorAll(".chart[data-axis-for]").forEach(followAxis);
     document.body.dataset.chartsReady = "1";
     document.dispatchEvent(new CustomEvent("charts:ready"));
   }, function (err) {
