@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from sqlalchemy import event, func, select
 from werkzeug.datastructures import MultiDict
