@@ -292,3 +292,13 @@ def test_an_edit_changes_the_answer(loaded_app):
         db.session.commit()
     assert SF not in {c["measure"]["slug"] for c in _changes(_json(client, "from=2019&to=2019"))}
     assert SF in {c["measure"]["slug"] for c in _changes(_json(client, "from=2020&to=2020"))}
+
+
+def test_the_form_offers_checkboxes_and_keeps_what_was_ticked(shared_client):
+    """Repeatable filters are checkboxes (no Ctrl-click), as on the lists."""
+    url = "/changes-in?from=2019&to=2019&measure_type=ban&level=city"
+    html = shared_client.get(url).get_data(as_text=True)
+    assert "<select" not in html
+    assert 'name="measure_type" value="ban" checked' in html
+    assert 'name="level" value="city" checked' in html
+    assert 'name="measure_type" value="moratorium"' in html and 'value="moratorium" checked' not in html
