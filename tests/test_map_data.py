@@ -89,6 +89,9 @@ def test_the_map_on_1_january_2021(session):
     # California: a general oversight law beats the narrow body-camera moratorium.
     assert by_slug["california"].measure.scope_class == "general"
     assert by_slug["california"].count >= 2
+    # New Jersey's Attorney General directive is about one vendor (Clearview AI): narrow.
+    nj = by_slug["new-jersey"].measure
+    assert nj.slug == "new-jersey-clearview-ai-moratorium-2020" and nj.scope_class == "narrow"
     assert any(m.slug.startswith("amazon-") for m in found.corporate)
     assert all(m.measure_type in vocab.CORPORATE_MEASURE_TYPES for m in found.corporate)
     assert len(found.places) == len(by_slug)

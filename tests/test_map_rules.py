@@ -29,6 +29,8 @@ D = dt.date
         (["private_use", "public_places"], "narrow"),
         ([], "narrow"),
         (None, "narrow"),  # nothing recorded: never painted as a general ban on a guess
+        ("police_use; one_product", "narrow"),  # one vendor's product (New Jersey on Clearview AI)
+        (["government_use", "one_product"], "narrow"),
     ],
 )
 def test_scope_class(scopes, expected):

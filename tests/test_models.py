@@ -299,6 +299,35 @@ def test_migrated_schema_checks_the_new_vocabularies(app, engine_name):
         )
         rejects(db.session, Source(slug="s", kind="rumour", url="https://x.org"))
         add(db.session, Source(slug="s", kind="mirror", url="https://x.org"))
+        # Migration 0009's scope code, on measures and on events that change a scope.
+        one = add(
+            db.session,
+            Measure(
+                slug="one-vendor",
+                title="One vendor",
+                measure_type="moratorium",
+                adopted_by=actor,
+                scope="police_use; one_product",
+            ),
+        )
+        add(
+            db.session,
+            Event(
+                slug="narrowed",
+                date=dt.date(2020, 2, 1),
+                date_precision="day",
+                certainty="verified",
+                kind="amended",
+                actor_id=actor.id,
+                measure_id=one.id,
+                title="Narrowed",
+                new_scope="one_product",
+            ),
+        )
+        rejects(
+            db.session,
+            Measure(slug="bad2", title="Bad", adopted_by_id=actor.id, measure_type="ban", scope="one_vendor"),
+        )
 
 
 def test_search_finds_every_collection_after_migrating_and_loading(app, engine_name):

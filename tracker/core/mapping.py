@@ -23,6 +23,9 @@ from tracker.core import vocab
 GENERAL_SCOPES = frozenset({"government_use", "police_use"})
 """Scopes that cover a technology's government or police use generally."""
 
+NARROWING_SCOPES = frozenset({"one_product"})
+"""Scopes that make any measure narrow, whatever else it covers: one vendor's product only."""
+
 SCOPE_CLASSES = ("general", "narrow")
 
 SCOPE_CHOICES = ("all", *SCOPE_CLASSES)
@@ -32,14 +35,17 @@ STRENGTH = vocab.MAP_STRENGTH
 
 
 def scope_class(scopes: Iterable[str] | str | None) -> str:
-    """'general' when the scopes include government or police use, else 'narrow'.
+    """'general' when the scopes include government or police use and the measure is not
+    about one company's product only (New Jersey's directive on Clearview AI covers police
+    use, of one vendor), else 'narrow'.
 
     ``scopes`` is a list of SCOPES codes or the stored ``'; '``-separated text."""
     if scopes is None:
         return "narrow"
     if isinstance(scopes, str):
         scopes = [s.strip() for s in scopes.split(";")]
-    return "general" if GENERAL_SCOPES & set(scopes) else "narrow"
+    chosen = set(scopes)
+    return "general" if GENERAL_SCOPES & chosen and not NARROWING_SCOPES & chosen else "narrow"
 
 
 def scope_matches(scopes: Iterable[str] | str | None, choice: str) -> bool:

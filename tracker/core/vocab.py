@@ -161,6 +161,11 @@ SCOPES = Vocabulary(
         Term("private_use", "Private use", "Use by private businesses and people."),
         Term("public_places", "Public places", "Use in publicly accessible spaces."),
         Term("schools", "Schools", "Use in schools."),
+        Term(
+            "one_product",
+            "One company's product",
+            "Only one named company's product or service (a directive about one vendor).",
+        ),
     ],
 )
 

@@ -17,11 +17,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import ColumnElement, String, case, func, not_, or_, select, type_coerce, union
+from sqlalchemy import ColumnElement, String, and_, case, func, not_, or_, select, type_coerce, union
 from sqlalchemy.orm import aliased
 
 from tracker.core import vocab
-from tracker.core.mapping import GENERAL_SCOPES, scope_class
+from tracker.core.mapping import GENERAL_SCOPES, NARROWING_SCOPES, scope_class
 from tracker.core.places import EU, EU_MEMBERS, country_alpha3
 from tracker.db.models import Actor, DbSession, Event, Measure, MeasureCoverage, MeasurePeriod, batches
 from tracker.db.periods import BATCH
@@ -116,7 +116,10 @@ def scope_condition(choice: str) -> ColumnElement[bool] | None:
     stored ``'; '``-separated codes; no code is a part of another, so LIKE is exact)."""
     if choice == "all":
         return None
-    general = or_(*(Measure.scope.like(f"%{code}%") for code in sorted(GENERAL_SCOPES)))
+    general = and_(
+        or_(*(Measure.scope.like(f"%{code}%") for code in sorted(GENERAL_SCOPES))),
+        *(not_(Measure.scope.like(f"%{code}%")) for code in sorted(NARROWING_SCOPES)),
+    )
     if choice == "general":
         return general
     if choice == "narrow":

@@ -41,7 +41,7 @@ def map_styles() -> dict[str, dict]:
 
     - type: the colour (ban vermillion, moratorium orange, restriction blue, oversight green);
     - in force or not yet: solid, or pale with a coloured outline (hollow points);
-    - general or narrow scope: a narrow measure (body cameras, schools, one agency...) is a
+    - general or narrow scope: a narrow measure (body cameras, schools, one vendor...) is a
       lighter tone of the colour with a dotted-looking thick outline on areas and a diamond
       for points, so a state is never painted like a general ban for a narrow one.
     """
