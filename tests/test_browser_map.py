@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from . import test_browser
-from .test_browser import ARTIFACTS, POINT_NAMES, VIEWPORTS, Watched, _fits
+from .test_browser import ARTIFACTS, POINT_NAMES, VIEWPORTS, Watched, _fits, _slide_to
 
 # The shared fixtures (the app on the real data, SQLite then PostgreSQL; one Chromium).
 server = test_browser.server
@@ -133,13 +133,6 @@ def test_a_place_with_several_measures_lists_them_all(watched, server):
     )
     assert "/measures/california-body-camera-biometric-moratorium-2019" in links
     watched.check()
-
-
-def _slide_to(page, day: str) -> None:
-    index = page.evaluate("(day) => TrackerMap.days.indexOf(day)", day)
-    assert index >= 0, day
-    page.locator("#map-slider").fill(str(index))
-    page.wait_for_function("(day) => document.getElementById('map-us').dataset.shownDate === day", arg=day)
 
 
 def test_the_slider_moves_the_address_the_list_and_the_csv_and_back_works(watched, server):

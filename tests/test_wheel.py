@@ -5,6 +5,7 @@ static files and migrations included."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -33,8 +34,26 @@ def installed(tmp_path_factory):
     """A fresh venv with the wheel installed without dependencies; the dependencies come from
     the project's environment on PYTHONPATH (no download), which holds no copy of tracker."""
     tmp = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: setuptools builds in the tree (build/, *.egg-info), and two test
+    # workers building the checkout at once removed each other's files.
+    source = tmp / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "instance",
+            "build",
+            "*.egg-info",
+            "artifacts",
+            "__pycache__",
+            ".mypy_cache",
+            ".ruff_cache",
+        ),
+    )
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp / "dist"), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp / "dist"), str(source)],
         check=True,
     )
     [wheel] = (tmp / "dist").glob("surveillance_policy_tracker-*.whl")
