@@ -377,8 +377,10 @@ def _place_counts(session: DbSession, rows, events: bool) -> tuple[dict[str, int
     if events:  # the event's measure's jurisdiction, else the event's own
         measure = aliased(Measure, name="row_measure")
         place_id = func.coalesce(measure.jurisdiction_id, rows.c.jurisdiction_id)
-        stmt = select(place_id, rows.c.fallback_id, func.count()).outerjoin(
-            measure, measure.id == rows.c.measure_id
+        stmt = (
+            select(place_id, rows.c.fallback_id, func.count())
+            .select_from(rows)
+            .outerjoin(measure, measure.id == rows.c.measure_id)
         )
     else:
         place_id = rows.c.jurisdiction_id
