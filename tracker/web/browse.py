@@ -137,8 +137,8 @@ def list_html(collection: Collection):
     """The page with the filter form: a field the user left empty is no filter. The form
     offers every technology, actor and region (``choices``), the facets what the rows hold."""
     f = filters_for(collection, blank_as_absent=FORM_TEXT_FIELDS)
-    p = queries.page(db.session, f)
-    facets = queries.facets(db.session, f)
+    facets, total = queries.facets_and_total(db.session, f)
+    p = queries.page(db.session, f, total=total)
     return render_template(
         f"browse/{collection}.html",
         f=f,
