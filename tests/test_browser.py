@@ -87,10 +87,22 @@ def browser(server):
 class Watched:
     """A page that records console errors, page errors and every request to another host."""
 
-    def __init__(self, browser, server: str, width: int = 1280, height: int = 900, javascript: bool = True):
+    def __init__(
+        self,
+        browser,
+        server: str,
+        width: int = 1280,
+        height: int = 900,
+        javascript: bool = True,
+        touch: bool = False,
+    ):
         self.server = urlsplit(server).netloc
+        # ``touch``: a phone's touch screen (touch events, a mobile viewport).
         self.context = browser.new_context(
-            viewport={"width": width, "height": height}, java_script_enabled=javascript
+            viewport={"width": width, "height": height},
+            java_script_enabled=javascript,
+            has_touch=touch,
+            is_mobile=touch,
         )
         self.page = self.context.new_page()
         self.errors: list[str] = []

@@ -100,6 +100,11 @@ def test_the_wheel_zooms_and_dragging_pans(watched, server):
     before = page.evaluate(scale)
     page.mouse.wheel(0, -500)
     page.wait_for_function(f"() => ({scale})() > {before}")
+    centre = page.evaluate(CENTER)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5, steps=10)
+    page.mouse.up()
+    page.wait_for_function(f"() => ({CENTER})()[0] !== {centre[0]}")
     config = page.evaluate("TrackerCharts.config")
     assert config["scrollZoom"] is True
     assert page.evaluate("document.getElementById('map-us')._fullLayout.dragmode") == "pan"
@@ -210,6 +215,55 @@ def test_the_world_view_shows_every_continent(browser, server, width):
         assert all(inside.values()), inside
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"map-world-{width}.png"))
+        w.check()
+    finally:
+        w.close()
+
+
+def _touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
+    cdp.send(
+        "Input.dispatchTouchEvent",
+        {"type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]},
+    )
+
+
+SCALE = "() => document.getElementById('map-us')._fullLayout.geo.projection.scale"
+CENTER = (
+    "() => { const c = document.getElementById('map-us')._fullLayout.geo.center; return [c.lon, c.lat]; }"
+)
+
+
+def test_on_a_phone_two_fingers_pinch_zoom_and_one_finger_pans(browser, server):
+    """Real touch input through the browser's input pipeline (CDP touch events, as a phone's
+    screen sends them), at 390 px: spreading two fingers zooms the map in, moving one finger
+    moves it (the map's centre changes)."""
+    w = Watched(browser, server, width=390, height=844, touch=True)
+    try:
+        page = w.open(f"{server}/map?as_of=2021-01-01")
+        page.locator("#map-us").scroll_into_view_if_needed()
+        box = page.locator("#map-us .geo").first.bounding_box()
+        assert box is not None
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        cdp = page.context.new_cdp_session(page)
+        centre = page.evaluate(CENTER)
+        _touch(cdp, "touchStart", [(cx, cy)])
+        for step in range(1, 11):
+            _touch(cdp, "touchMove", [(cx + 8 * step, cy + 3 * step)])
+        _touch(cdp, "touchEnd", [])
+        page.wait_for_timeout(300)  # a gesture's end, before the next (no double tap)
+        page.wait_for_function(f"() => ({CENTER})()[0] !== {centre[0]}")
+        before = page.evaluate(SCALE)
+        _touch(cdp, "touchStart", [(cx - 20, cy), (cx + 20, cy)])
+        for step in range(1, 11):
+            _touch(cdp, "touchMove", [(cx - 20 - 6 * step, cy), (cx + 20 + 6 * step, cy)])
+        _touch(cdp, "touchEnd", [])
+        page.wait_for_timeout(300)
+        page.wait_for_function(f"() => ({SCALE})() > {before} * 1.5")
+        # Known and not fixed (issue 12): plotly's d3 touch handlers cancel touch moves from
+        # listeners Chromium treats as passive, and Chromium logs each refusal as a console
+        # error. Every other error still fails the test.
+        passive = "Unable to preventDefault inside passive event listener"
+        w.errors = [e for e in w.errors if not e.startswith(passive)]
         w.check()
     finally:
         w.close()
