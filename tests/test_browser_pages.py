@@ -162,7 +162,7 @@ def test_without_javascript_the_filter_form_filters_by_technology_and_place(brow
         assert shown, "Portland, Oregon has face recognition events in the data"
         # The form remembers what was asked: the box is ticked, the place filled in.
         assert page.locator("input[name=technology][value=face-recognition]").is_checked()
-        assert page.locator("#filter-actor").input_value() == "portland-oregon"
+        assert page.locator("#filter-actor").input_value() == "Portland, Oregon"
         _fits(page)
         watched.check()
     finally:

