@@ -15,7 +15,9 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from tracker.core import mapping, vocab
-from tracker.db.models import Actor, Measure
+from tracker.core.status import scope_on
+from tracker.db.models import Actor, Event, Measure
+from tracker.db.periods import coverage_changes
 from tracker.extensions import db
 from tracker.read import maps
 from tracker.read.collections import MEASURES
@@ -41,12 +43,14 @@ def _reference(session, day: dt.date, choice: str = "all") -> dict[str, list[tup
     from the statuses (one per measure) and the Python scope rule."""
     statuses = measure_statuses(session, day)
     actors = {a.id: a for a in session.scalars(select(Actor))}
+    changes = coverage_changes(session, None)
     out: dict[str, list[tuple]] = defaultdict(list)
     for m in session.scalars(select(Measure)):
         status = statuses.get(m.id)
         if status not in maps.MAP_LIVE or m.measure_type not in vocab.MAP_STRENGTH:
             continue
-        if not mapping.scope_matches(m.scope, choice):
+        scope = scope_on(m.scope, changes.get(m.id, ()), day)
+        if not mapping.scope_matches(scope, choice):
             continue
         adopter = actors[m.adopted_by_id]
         place = actors.get(m.jurisdiction_id) if m.jurisdiction_id else None
@@ -56,7 +60,7 @@ def _reference(session, day: dt.date, choice: str = "all") -> dict[str, list[tup
         geo = maps.geo_of(place.kind, place.country, place.region)
         if geo is None or (geo[0] == "point" and place.latitude is None):
             continue
-        out[place.slug].append((status, mapping.scope_class(m.scope), m.measure_type, m.slug))
+        out[place.slug].append((status, mapping.scope_class(scope), m.measure_type, m.slug))
     return out
 
 
@@ -142,6 +146,52 @@ def test_change_dates_are_the_days_the_map_changes(session):
         first = maps.map_day(session, _filters(session), a).places
         later = maps.map_day(session, _filters(session), b - dt.timedelta(days=1)).places
         assert first == later, (a, b)
+
+
+OREGON = "oregon-body-camera-face-recognition-prohibition-2015"
+
+
+def _widen_oregon(session, day: dt.date) -> None:
+    """An amendment (not in the data) that widens Oregon's body-camera ban to all police
+    use from ``day``: the map must follow the scope through time."""
+    measure = session.scalars(select(Measure).where(Measure.slug == OREGON)).one()
+    session.add(
+        Event(
+            slug="oregon-ban-widened-test",
+            date=day,
+            date_precision="day",
+            certainty="verified",
+            kind="amended",
+            actor_id=measure.adopted_by_id,
+            measure_id=measure.id,
+            title="Oregon widens its ban (test)",
+            new_scope="police_use",
+        )
+    )
+    session.commit()
+
+
+@pytest.mark.parametrize("choice", ["all", "general", "narrow", "body_cameras"])
+def test_the_map_reads_each_measure_scope_as_of_its_date(session, choice):
+    """A ``new_scope`` changes the measure's shading and whether a scope filter keeps it
+    from that day on, not before; the dates between agree with the Python rule."""
+    widened = D(2020, 3, 1)
+    _widen_oregon(session, widened)
+    for day in (D(2019, 1, 1), widened - dt.timedelta(days=1), widened, D(2021, 1, 1)):
+        found = maps.map_day(session, _filters(session), day, choice, place="oregon")
+        reference = _reference(session, day, choice)
+        assert {p.slug for p in found.places} == set(reference), (day, choice)
+        oregon = next((p for p in found.places if p.slug == "oregon"), None)
+        later = day >= widened
+        if choice == "all":
+            assert oregon is not None
+            assert oregon.measure.slug == OREGON
+            assert oregon.measure.scope_class == ("general" if later else "narrow"), day
+            assert oregon.measure.scope == (("police_use",) if later else ("body_cameras",)), day
+        else:
+            shows = {"general": later, "narrow": not later, "body_cameras": not later}[choice]
+            assert (oregon is not None) == shows, (day, choice)
+    assert widened in maps.change_dates(session, _filters(session), choice)
 
 
 def test_the_scope_filter_in_sql_is_the_python_rule(session):

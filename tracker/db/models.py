@@ -37,6 +37,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
     update,
 )
 from sqlalchemy.orm import (
@@ -315,6 +316,14 @@ class Event(Timestamped, Base):
         Index("ix_events_date_slug", "date", "slug"),
         # A measure's events in date order: its first date (list order) and its lifecycle.
         Index("ix_events_measure_date", "measure_id", "date"),
+        # The few events that change a measure's scope, for the map's scope on a date.
+        Index(
+            "ix_events_new_scope",
+            "measure_id",
+            "date",
+            sqlite_where=text("new_scope IS NOT NULL"),
+            postgresql_where=text("new_scope IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,9 @@ stops on. The page, its JSON, its CSV and the list under it all come from :func:
 so they list the same places.
 
 Which measure a place shows, and which scopes count as general, are the pure rules of
-:mod:`tracker.core.mapping`; this module only feeds them rows.
+:mod:`tracker.core.mapping`; this module only feeds them rows. A measure's scope is read as
+of the date (:func:`scope_changes`): an event's ``new_scope`` changes it from that day on,
+as :func:`tracker.core.status.scope_on` says.
 """
 
 from __future__ import annotations
@@ -17,7 +19,19 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import ColumnElement, String, and_, case, func, not_, or_, select, type_coerce, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    String,
+    and_,
+    case,
+    func,
+    not_,
+    or_,
+    select,
+    type_coerce,
+    union,
+)
 from sqlalchemy.orm import aliased
 
 from tracker.core import vocab
@@ -111,27 +125,73 @@ def eu_members() -> list[str]:
     return [a for a in (country_alpha3(c) for c in EU_MEMBERS) if a]
 
 
-def scope_condition(choice: str) -> ColumnElement[bool] | None:
-    """The SQL form of :func:`tracker.core.mapping.scope_matches` on ``Measure.scope`` (the
-    stored ``'; '``-separated codes; no code is a part of another, so LIKE is exact)."""
-    if choice == "all":
-        return None
+def scope_condition(choice: str, scope: ColumnElement | None = None) -> ColumnElement[bool] | None:
+    """The SQL form of :func:`tracker.core.mapping.scope_matches` on a scope column
+    (``Measure.scope`` unless told; the stored ``'; '``-separated codes; no code is a part
+    of another, so LIKE is exact); None for ``all``, which keeps every measure."""
+    return None if choice == "all" else _scope_match(choice, Measure.scope if scope is None else scope)
+
+
+def _scope_match(choice: str, scope) -> ColumnElement[bool]:
     general = and_(
-        or_(*(Measure.scope.like(f"%{code}%") for code in sorted(GENERAL_SCOPES))),
-        *(not_(Measure.scope.like(f"%{code}%")) for code in sorted(NARROWING_SCOPES)),
+        or_(*(scope.like(f"%{code}%") for code in sorted(GENERAL_SCOPES))),
+        *(not_(scope.like(f"%{code}%")) for code in sorted(NARROWING_SCOPES)),
     )
     if choice == "general":
         return general
     if choice == "narrow":
-        return or_(Measure.scope.is_(None), not_(general))
-    return Measure.scope.like(f"%{choice}%")
+        return or_(scope.is_(None), not_(general))
+    return scope.like(f"%{choice}%")
 
 
-def _measure_ids(session: DbSession, f: Filters, scope: str):
+def scope_changes(day: dt.date):
+    """Per measure whose scope an event changed on or before ``day``, the latest new scope
+    (``measure_id``, ``new_scope``): :func:`tracker.core.status.scope_on` in SQL. Outer-join
+    it and read :func:`scope_on_day`.
+
+    Few events change a scope, and ``ix_events_new_scope`` holds only those, so this reads
+    a handful of index entries, not the events."""
+    latest = (
+        select(
+            Event.measure_id,
+            Event.new_scope,
+            func.row_number()
+            .over(partition_by=Event.measure_id, order_by=(Event.date.desc(), Event.id.desc()))
+            .label("nth"),
+        )
+        .where(Event.new_scope.is_not(None), Event.date <= day)
+        .subquery("scope_changes")
+    )
+    return select(latest.c.measure_id, latest.c.new_scope).where(latest.c.nth == 1).subquery("scope_now")
+
+
+def scope_on_day(changes) -> ColumnElement:
+    """The measure's scope on the day of ``changes`` (:func:`scope_changes`)."""
+    return func.coalesce(changes.c.new_scope, Measure.scope)
+
+
+def _measure_ids(session: DbSession, f: Filters, scope: str, day: dt.date | None):
+    """The filtered measures whose scope matches ``scope`` on ``day`` or, with no day, on
+    some day (their own scope or any new scope an event gives them): the candidates for
+    :func:`change_dates`."""
     stmt = measures_select(session, f).order_by(None).with_only_columns(Measure.id)
-    condition = scope_condition(scope)
-    if condition is not None:
-        stmt = stmt.where(condition)
+    if scope == "all":
+        return stmt.subquery("ms")
+    if day is not None:
+        changes = scope_changes(day)
+        stmt = stmt.outerjoin(changes, changes.c.measure_id == Measure.id).where(
+            _scope_match(scope, scope_on_day(changes))
+        )
+    else:
+        # A UNION, not "own scope OR EXISTS (a new scope)": PostgreSQL plans the OR as a
+        # filter over every measure with a subplan, estimated so high that JIT compiles it.
+        ever: CompoundSelect = union(
+            select(Measure.id).where(_scope_match(scope, Measure.scope)),
+            select(Event.measure_id).where(
+                Event.new_scope.is_not(None), _scope_match(scope, Event.new_scope)
+            ),
+        )
+        stmt = stmt.where(Measure.id.in_(ever))
     return stmt.subquery("ms")
 
 
@@ -176,7 +236,7 @@ def map_day(
     # The status and technology rules "as of" the day; the period join below already
     # implies the measure had begun by then, and sorting is not needed.
     g = replace(f, as_of=day, as_of_given=False, sort="title", sort_given=True)
-    ms = _measure_ids(session, g, scope)
+    ms = _measure_ids(session, g, scope, day)
     # NOT IN the other statuses rather than IN MAP_LIVE: the same rows (statuses are a
     # vocabulary), but SQLite then scans the periods instead of looking up each of them from
     # the (status, start) index, 5 times quicker at 100,000 events.
@@ -189,8 +249,8 @@ def map_day(
     )
     adopter = aliased(Actor, name="adopter")
     pid = func.coalesce(Measure.jurisdiction_id, case((adopter.kind.in_(vocab.PLACE_KINDS), adopter.id)))
-    general = scope_condition("general")
-    assert general is not None
+    changes = scope_changes(day)
+    general = _scope_match("general", scope_on_day(changes))
     strength = {t: i for i, t in enumerate(vocab.MAP_STRENGTH)}
     # Narrow rows, one per live measure: the choices are made on these in one pass, and
     # only the few hundred measures shown are read in full below.
@@ -210,6 +270,7 @@ def map_day(
             .join(ms, ms.c.id == Measure.id)
             .join(on, on.c.measure_id == Measure.id)
             .join(adopter, adopter.id == Measure.adopted_by_id)
+            .outerjoin(changes, changes.c.measure_id == Measure.id)
         )
         .all()
     )
@@ -275,8 +336,9 @@ def map_day(
 
 
 def _details(session: DbSession, ids: list[int], day: dt.date) -> dict:
-    """The shown measures in full (title, scope, adopter) with their period on ``day``."""
+    """The shown measures in full (title, scope on ``day``, adopter) with their period then."""
     adopter = aliased(Actor, name="adopter")
+    changes = scope_changes(day)
     out = {}
     for chunk in batches(sorted(set(ids)), BATCH):
         for r in session.execute(
@@ -285,12 +347,13 @@ def _details(session: DbSession, ids: list[int], day: dt.date) -> dict:
                 Measure.slug,
                 Measure.title,
                 Measure.measure_type,
-                Measure.scope,
+                scope_on_day(changes).label("scope"),
                 adopter.name.label("adopter"),
                 MeasurePeriod.status,
                 MeasurePeriod.start,
             )
             .join(adopter, adopter.id == Measure.adopted_by_id)
+            .outerjoin(changes, changes.c.measure_id == Measure.id)
             .join(MeasurePeriod, MeasurePeriod.measure_id == Measure.id)
             .where(
                 Measure.id.in_(chunk),
@@ -322,16 +385,18 @@ def _precisions(session: DbSession, wanted: set[tuple[int, dt.date]]) -> dict[tu
 
 def change_dates(session: DbSession, f: Filters, scope: str = "all") -> list[dt.date]:
     """Every date on which a measure the map may draw changes status (the starts and ends of
-    its periods) or, under a technology filter, starts or stops covering one: the dates on
-    which what the map shows can change. One SQL query (``DISTINCT`` over the periods)."""
+    its periods), changes scope (an event's ``new_scope``: its shading, or whether the scope
+    filter keeps it) or, under a technology filter, starts or stops covering one: the dates
+    on which what the map shows can change. One SQL query (``DISTINCT`` over the periods)."""
     g = replace(f, as_of_given=False, status=(), sort="title", sort_given=True)
-    ms = _measure_ids(session, g, scope)
+    ms = _measure_ids(session, g, scope, None)
     drawn = select(ms.c.id)
     parts = [
         select(MeasurePeriod.start.label("day")).where(MeasurePeriod.measure_id.in_(drawn)),
         select(MeasurePeriod.end.label("day")).where(
             MeasurePeriod.measure_id.in_(drawn), MeasurePeriod.end.is_not(None)
         ),
+        select(Event.date.label("day")).where(Event.measure_id.in_(drawn), Event.new_scope.is_not(None)),
     ]
     if f.technology:
         parts += [
