@@ -69,6 +69,21 @@ def test_the_events_csv_rows_equal_the_csv_of_the_json_records(loaded_app):
             assert fast, args
 
 
+def test_an_export_closed_early_leaves_the_session_usable(loaded_app):
+    """A download abandoned after its first chunk (the reader closes the export): its cursor
+    is closed (a server-side one on PostgreSQL, read past SQLAlchemy's Result), and the same
+    session goes on answering queries."""
+    with loaded_app.test_request_context():
+        f = parse_filters(MultiDict(), EVENTS, db.session, per_page_max=500, extra_params=CSV_PARAMS)
+        export = queries.event_export(db.session, f, size=10)
+        first = next(export)
+        assert len(first.rows) == 10
+        export.close()
+        assert db.session.scalars(select(Measure.slug).where(Measure.slug == SF)).one() == SF
+        again = [row for chunk in queries.event_export(db.session, f, size=100) for row in chunk.rows]
+        assert [r[1] for r in again[:10]] == [r[1] for r in first.rows]
+
+
 FACET_FILTERS = [
     "",
     "country=US",
