@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from tracker.core.places import place_display_name, region_name
-from tracker.db.models import Actor, DbSession, Technology, split_multi
+from tracker.db.models import Actor, DbSession, Technology
+from tracker.read.filters import actor_name_keys
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,14 @@ def actor_field_texts(actors) -> dict[str, str]:
     Why: a visitor reads and types names, and the field must show after a search what was
     asked, not "portland-oregon"; but a name the filters would find ambiguous (another
     actor's name, alias or slug) would answer the next search with a 400, so that actor
-    keeps its slug. ``actors`` rows carry slug, name, kind, country, region and aliases,
-    the keys :func:`tracker.read.filters.resolve_actors` matches."""
+    keeps its slug. ``actors`` rows carry slug, name, kind, country, region and aliases;
+    the names counted are :func:`tracker.read.filters.actor_name_keys`, the ones the
+    filters match."""
     keys: Counter[str] = Counter()
     displays: dict[str, str] = {}
     for a in actors:
-        display = place_display_name(a.name, a.kind, a.country, a.region)
-        displays[a.slug] = display
-        keys.update({a.slug, *(k.casefold() for k in (a.name, display, *split_multi(a.aliases)))})
+        displays[a.slug] = place_display_name(a.name, a.kind, a.country, a.region)
+        keys.update({a.slug} | actor_name_keys(a))
     return {slug: display if keys[display.casefold()] == 1 else slug for slug, display in displays.items()}
 
 

@@ -377,19 +377,7 @@ def resolve_actors(session: DbSession, texts: tuple[str, ...]) -> list[tuple[str
         row = rows.get(v)
         if row is None:
             wanted = v.casefold()
-            matches = [
-                r
-                for r in everyone
-                if wanted
-                in {
-                    n.casefold()
-                    for n in (
-                        r.name,
-                        place_display_name(r.name, r.kind, r.country, r.region),
-                        *split_multi(r.aliases),
-                    )
-                }
-            ]
+            matches = [r for r in everyone if wanted in actor_name_keys(r)]
             if not matches:
                 raise BadParameter("actor", f"unknown actor {v!r}: give a slug or a name from the list")
             if len(matches) > 1:
@@ -401,6 +389,14 @@ def resolve_actors(session: DbSession, texts: tuple[str, ...]) -> list[tuple[str
             row = matches[0]
         out.append((row.slug, place_display_name(row.name, row.kind, row.country, row.region)))
     return out
+
+
+def actor_name_keys(row) -> set[str]:
+    """The texts, casefolded, by which :func:`resolve_actors` finds an actor that is not
+    given by its slug: its name, its display name ("Portland, Oregon") and its aliases.
+    ``row`` has the actor's name, kind, country, region and aliases."""
+    display = place_display_name(row.name, row.kind, row.country, row.region)
+    return {n.casefold() for n in (row.name, display, *split_multi(row.aliases))}
 
 
 def parse_as_of(args: MultiDict, blank_as_absent: bool = False) -> tuple[dt.date, bool]:

@@ -170,19 +170,12 @@ def scope_on_day(changes) -> ColumnElement:
     return func.coalesce(changes.c.new_scope, Measure.scope)
 
 
-def _measure_ids(session: DbSession, f: Filters, scope: str, day: dt.date | None):
-    """The filtered measures whose scope matches ``scope`` on ``day`` or, with no day, on
-    some day (their own scope or any new scope an event gives them): the candidates for
-    :func:`change_dates`."""
+def _measure_ids(session: DbSession, f: Filters, scope: str = "all"):
+    """The filtered measures; under a scope choice, those whose scope matches it on some day
+    (their own scope or any new scope an event gives them): the candidates for
+    :func:`change_dates`. :func:`map_day` applies the scope on its own day itself."""
     stmt = measures_select(session, f).order_by(None).with_only_columns(Measure.id)
-    if scope == "all":
-        return stmt.subquery("ms")
-    if day is not None:
-        changes = scope_changes(day)
-        stmt = stmt.outerjoin(changes, changes.c.measure_id == Measure.id).where(
-            _scope_match(scope, scope_on_day(changes))
-        )
-    else:
+    if scope != "all":
         # A UNION, not "own scope OR EXISTS (a new scope)": PostgreSQL plans the OR as a
         # filter over every measure with a subplan, estimated so high that JIT compiles it.
         ever: CompoundSelect = union(
@@ -236,7 +229,7 @@ def map_day(
     # The status and technology rules "as of" the day; the period join below already
     # implies the measure had begun by then, and sorting is not needed.
     g = replace(f, as_of=day, as_of_given=False, sort="title", sort_given=True)
-    ms = _measure_ids(session, g, scope, day)
+    ms = _measure_ids(session, g)
     # NOT IN the other statuses rather than IN MAP_LIVE: the same rows (statuses are a
     # vocabulary), but SQLite then scans the periods instead of looking up each of them from
     # the (status, start) index, 5 times quicker at 100,000 events.
@@ -249,8 +242,11 @@ def map_day(
     )
     adopter = aliased(Actor, name="adopter")
     pid = func.coalesce(Measure.jurisdiction_id, case((adopter.kind.in_(vocab.PLACE_KINDS), adopter.id)))
+    # Each measure's scope on the day: for the shading (general or narrow) and the scope
+    # choice, from one lookup of the scope changes.
     changes = scope_changes(day)
-    general = _scope_match("general", scope_on_day(changes))
+    scope_now = scope_on_day(changes)
+    general = _scope_match("general", scope_now)
     strength = {t: i for i, t in enumerate(vocab.MAP_STRENGTH)}
     # Narrow rows, one per live measure: the choices are made on these in one pass, and
     # only the few hundred measures shown are read in full below.
@@ -271,6 +267,7 @@ def map_day(
             .join(on, on.c.measure_id == Measure.id)
             .join(adopter, adopter.id == Measure.adopted_by_id)
             .outerjoin(changes, changes.c.measure_id == Measure.id)
+            .where(*([] if scope == "all" else [_scope_match(scope, scope_now)]))
         )
         .all()
     )
@@ -389,7 +386,7 @@ def change_dates(session: DbSession, f: Filters, scope: str = "all") -> list[dt.
     filter keeps it) or, under a technology filter, starts or stops covering one: the dates
     on which what the map shows can change. One SQL query (``DISTINCT`` over the periods)."""
     g = replace(f, as_of_given=False, status=(), sort="title", sort_given=True)
-    ms = _measure_ids(session, g, scope, None)
+    ms = _measure_ids(session, g, scope)
     drawn = select(ms.c.id)
     parts = [
         select(MeasurePeriod.start.label("day")).where(MeasurePeriod.measure_id.in_(drawn)),
