@@ -258,6 +258,7 @@ def event_export_csv_rows(chunk: queries.ExportChunk, as_of: str, url_head: str,
     attribute lookup per row shows, and the technologies cell of an event without
     technologies of its own is its measure's, joined once per chunk."""
     statuses, covered, own, citations = chunk.statuses, chunk.covered, chunk.own, chunk.citations
+    formula = FORMULA_PREFIXES  # the free-text cells' check, inline (as _safe): a call per cell showed
     measure_cell: dict[int | None, str] = {}
     out = []
     for (
@@ -297,7 +298,9 @@ def event_export_csv_rows(chunk: queries.ExportChunk, as_of: str, url_head: str,
             titles, urls, quotes = "", "", ""
         elif len(cites) == 1:  # the common case, without three joins
             c = cites[0]
-            titles, urls, quotes = _safe(c[0] or c[1] or c[2]), _safe(c[3] or ""), _safe(c[4] or "")
+            titles, urls, quotes = c[0] or c[1] or c[2], c[3] or "", c[4] or ""
+            if titles.startswith(formula) or urls.startswith(formula) or quotes.startswith(formula):
+                titles, urls, quotes = _safe(titles), _safe(urls), _safe(quotes)
         else:
             cites = sorted(cites, key=lambda c: strength(c[6], c[5], c[4]))
             titles = _safe(" | ".join(c[0] or c[1] or c[2] for c in cites))
@@ -314,17 +317,17 @@ def event_export_csv_rows(chunk: queries.ExportChunk, as_of: str, url_head: str,
                 _date_caveat(precision, certainty),
                 "yes" if needs_confirmation else None,
                 kind,
-                _safe(title),
-                _safe(summary),
+                title if not title or not title.startswith(formula) else neutralise(title),
+                summary if not summary or not summary.startswith(formula) else neutralise(summary),
                 m_slug,
-                _safe(m_title),
+                m_title if not m_title or not m_title.startswith(formula) else neutralise(m_title),
                 m_type,
                 statuses.get(measure_id) if measured else None,
                 as_of if measured else None,
                 a_slug,
-                _safe(a_name),
+                a_name if not a_name or not a_name.startswith(formula) else neutralise(a_name),
                 p_slug,
-                _safe(p_name),
+                p_name if not p_name or not p_name.startswith(formula) else neutralise(p_name),
                 p_country,
                 p_region,
                 technologies,
