@@ -7,9 +7,10 @@ import sqlite3
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from tracker import extensions
 from tracker.db.models import Actor
 from tracker.extensions import db
 from tracker.read import queries
@@ -21,6 +22,23 @@ def test_sqlite_runs_in_write_ahead_logging_mode_with_a_busy_timeout(app, engine
     with app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        assert db.session.execute(text("PRAGMA mmap_size")).scalar() == extensions.SQLITE_MMAP_BYTES
+
+
+def test_the_sqlite_memory_map_is_set_from_the_environment(tmp_path, monkeypatch):
+    """``TRACKER_SQLITE_MMAP_BYTES`` sizes the map (0 turns it off); a value that is not a
+    number of bytes is refused by name, not read as something else."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'mmap.sqlite3'}")
+    try:
+        monkeypatch.setenv("TRACKER_SQLITE_MMAP_BYTES", "0")
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA mmap_size")).scalar() == 0
+        engine.dispose()
+        monkeypatch.setenv("TRACKER_SQLITE_MMAP_BYTES", "1MB")
+        with pytest.raises(ValueError, match="TRACKER_SQLITE_MMAP_BYTES"):
+            engine.connect()
+    finally:
+        engine.dispose()
 
 
 def test_a_long_read_does_not_block_a_write(app):
