@@ -5,6 +5,7 @@ every machine here and in CI), and its absence is a failure, not a skip."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -169,6 +170,28 @@ def test_in_memory_limits_with_several_workers_refuse_to_start():
     )
     assert result.returncode != 0
     assert "RATELIMIT_STORAGE_URI" in result.stdout + result.stderr
+
+
+def test_a_worker_freezes_what_it_loaded(tmp_path):
+    """The worker hook (run in a fresh interpreter, as a worker would after loading the
+    app): what the application loaded is frozen, out of every later collection."""
+    script = (
+        "import gc, json\n"
+        "from tracker import create_app\n"
+        "from tracker.gunicorn_conf import post_worker_init\n"
+        f"create_app({{'TESTING': True, 'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/gc.sqlite3'}})\n"
+        "before = gc.get_freeze_count()\n"
+        "post_worker_init(None)\n"
+        "print(json.dumps([before, gc.get_freeze_count(), len(gc.get_objects())]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    frozen_before, frozen, still_tracked = json.loads(done.stdout)
+    assert frozen_before == 0
+    assert frozen > 50_000
+    assert still_tracked < frozen / 10
 
 
 def test_login_limit_holds_across_four_workers_counted_in_redis(world_database, redis_url):

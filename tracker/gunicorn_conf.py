@@ -11,10 +11,14 @@ to a shared store such as Redis. Everything can be overridden from the environme
   export streams for a while; the worker is not idle meanwhile),
 - ``TRACKER_PROXIES``: how many reverse proxies in front set ``X-Forwarded-For`` (read by the
   application, see ``tracker.config``).
+
+Each worker also freezes what it loaded out of the garbage collector's reach
+(:func:`post_worker_init`).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 
 bind = os.environ.get("TRACKER_BIND", "127.0.0.1:8000")
@@ -43,3 +47,19 @@ def on_starting(server) -> None:
     problem = shared_limits_required(server.cfg.workers, os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
     if problem:
         raise SystemExit(f"tracker: refusing to start: {problem}")
+
+
+def post_worker_init(worker) -> None:
+    """Once the application is loaded in a worker: move what is loaded (modules, the app,
+    SQLAlchemy's mappers, about 150,000 objects) out of the garbage collector's reach with
+    ``gc.freeze()``.
+
+    Why: a streamed export allocates millions of short-lived tuples and lists, which
+    reference counting frees; none forms a cycle. The cyclic collector still runs on
+    allocation counts, and each of its full collections walked every object loaded at
+    start: 0.3-0.4 s of a 2.5 s CSV of 100,000 events, in three or four passes. Frozen,
+    those passes take 0.03-0.05 s. Objects made later (and cycles among them) are collected
+    as before; what is frozen lives as long as the worker anyway. (A larger threshold for
+    the youngest generation saved little more and raised the export's memory growth from
+    6 to 22 MB.)"""
+    gc.freeze()
