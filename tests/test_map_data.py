@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from tracker.core import mapping, vocab
 from tracker.core.status import scope_on
-from tracker.db.models import Actor, Event, Measure
+from tracker.db.models import Actor, Event, Measure, MeasurePeriod
 from tracker.db.periods import coverage_changes
 from tracker.extensions import db
 from tracker.read import maps
@@ -136,6 +136,13 @@ def test_the_map_follows_the_date_and_the_technology(session):
 def test_change_dates_are_the_days_the_map_changes(session):
     changes = set(maps.change_dates(session, _filters(session)))
     assert {D(2019, 5, 14), D(2019, 5, 21), D(2023, 1, 1)} <= changes
+    # Unfiltered, the days come straight from the periods' indexes: every start and end,
+    # and every scope change of a measure.
+    periods = session.execute(select(MeasurePeriod.start, MeasurePeriod.end)).all()
+    scoped = session.scalars(
+        select(Event.date).where(Event.new_scope.is_not(None), Event.measure_id.is_not(None))
+    )
+    assert changes == {s for s, _ in periods} | {e for _, e in periods if e} | set(scoped)
     ma = set(maps.change_dates(session, _filters(session, region="US-MA")))
     assert D(2019, 5, 21) not in ma and ma < changes
     # Between two consecutive change dates, the map is the same.
