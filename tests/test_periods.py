@@ -1,6 +1,7 @@
-"""The derived status tables (measure_periods, measure_coverage) always hold what
-tracker.core.status derives from the events: after a load, after each kind of edit, within
-an uncommitted transaction, after a rollback, a prune, a restore and a rebuild."""
+"""The derived status tables (measure_periods, measure_coverage, and each measure's first
+day in measure_starts) always hold what tracker.core.status derives from the events:
+after a load, after each kind of edit, within an uncommitted transaction, after a
+rollback, a prune, a restore and a rebuild."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.conftest import DATA_DIR
 from tests.editor_helpers import hypothetical_event
 from tracker.core import status
 from tracker.datafiles.load import load
-from tracker.db.models import Actor, Event, Measure, MeasureCoverage, MeasurePeriod, Technology
+from tracker.db.models import Actor, Event, Measure, MeasureCoverage, MeasurePeriod, MeasureStart, Technology
 from tracker.extensions import db
 from tracker.read import lifecycles
 
@@ -26,8 +27,9 @@ OAKLAND = "oakland-face-recognition-ban-2019"
 NEW_ORLEANS = "new-orleans-surveillance-technology-ban-2020"
 
 
-def stored(session) -> tuple[dict, dict]:
-    """What the tables hold: ``{measure id: periods}`` and ``{measure id: {slug: intervals}}``."""
+def stored(session) -> tuple[dict, dict, dict]:
+    """What the tables hold: ``{measure id: periods}``, ``{measure id: {slug: intervals}}``
+    and ``{measure id: first day}``."""
     periods: dict[int, list] = defaultdict(list)
     for row in session.scalars(select(MeasurePeriod).order_by(MeasurePeriod.measure_id, MeasurePeriod.seq)):
         periods[row.measure_id].append(status.Period(row.status, row.start, row.end))
@@ -39,10 +41,11 @@ def stored(session) -> tuple[dict, dict]:
     )
     for row, slug in rows:
         covered[row.measure_id][slug].append((row.start, row.until))
-    return dict(periods), {mid: dict(by) for mid, by in covered.items()}
+    starts = dict(session.execute(select(MeasureStart.measure_id, MeasureStart.start)).all())
+    return dict(periods), {mid: dict(by) for mid, by in covered.items()}, starts
 
 
-def expected(session) -> tuple[dict, dict]:
+def expected(session) -> tuple[dict, dict, dict]:
     """The same, derived here from the ORM objects with tracker.core.status alone (not with
     the SQL that fills the tables), so the two can disagree."""
     measures = session.scalars(select(Measure)).all()
@@ -69,7 +72,8 @@ def expected(session) -> tuple[dict, dict]:
         ]
         if changes:
             covered[m.id] = status.coverage([t.slug for t in m.technologies], changes)
-    return {mid: ps for mid, ps in replaced.items() if ps}, covered
+    starts = {m.id: min(e.date for e in m.events) for m in measures if m.events}
+    return {mid: ps for mid, ps in replaced.items() if ps}, covered, starts
 
 
 def measure(session, slug: str) -> Measure:
@@ -126,6 +130,13 @@ def test_each_kind_of_edit_rewrites_the_periods_it_changes(loaded_app):
         moved.date = dt.date(2031, 5, 1)
         session.commit()
         assert stored(session)[0][oakland.id][-1].start == dt.date(2031, 5, 1)
+        # The first day follows an event moved before all the others.
+        moved.date = dt.date(2001, 2, 3)
+        session.commit()
+        assert stored(session)[2][oakland.id] == dt.date(2001, 2, 3)
+        moved.date = dt.date(2031, 5, 1)
+        session.commit()
+        assert stored(session)[2][oakland.id] > dt.date(2001, 2, 3)
         session.delete(moved)
         session.commit()
         assert stored(session)[0][oakland.id][-1].status == "in_effect"
@@ -168,8 +179,9 @@ def test_rebuild_periods_restores_tables_changed_behind_the_trackers_back(loaded
         want = expected(db.session)
         db.session.execute(delete(MeasurePeriod))
         db.session.execute(delete(MeasureCoverage))
+        db.session.execute(delete(MeasureStart))
         db.session.commit()
-        assert stored(db.session) == ({}, {})
+        assert stored(db.session) == ({}, {}, {})
     result = loaded_app.test_cli_runner().invoke(args=["rebuild-periods"])
     assert result.exit_code == 0, result.output
     assert "Rebuilt the status periods of" in result.output
@@ -230,3 +242,4 @@ def test_any_history_written_through_the_orm_is_stored_as_status_derives_it(sess
     session.commit()
     want = status.lifecycle([status.Step(d, k, None, p) for d, k, p in steps], sunset)
     assert stored(session)[0].get(target.id, []) == want
+    assert stored(session)[2].get(target.id) == (min(d for d, _, _ in steps) if steps else None)

@@ -524,6 +524,21 @@ class MeasureCoverage(Base):
     until: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class MeasureStart(Base):
+    """A measure's date: the day of its first event. Derived with the periods.
+
+    Why stored: the measures list sorts by it and the lifespan chart picks the latest
+    measures by it; computed on a request it was a GROUP BY over every event (at 300,000
+    events, 130 ms of a first ``/measures`` after an edit) before the 50 rows of a page
+    could be read. Stored and indexed, a page reads the index in order and stops."""
+
+    __tablename__ = "measure_starts"
+    __table_args__ = (Index("ix_measure_starts_start", "start_date", "measure_id"),)
+
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True)
+    start: Mapped[dt.date] = mapped_column("start_date", Date, nullable=False)
+
+
 LOAD_COMMANDS = ("setup", "load")
 
 

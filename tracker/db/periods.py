@@ -1,5 +1,6 @@
-"""The derived lifecycle tables, ``measure_periods`` and ``measure_coverage``, kept in step
-with the events in the same transaction as every write.
+"""The derived lifecycle tables, ``measure_periods`` and ``measure_coverage`` (and each
+measure's first day, ``measure_starts``), kept in step with the events in the same
+transaction as every write.
 
 Why stored: a status "as of" a date is a question about a measure's whole history, and at
 100,000 events deriving every lifecycle on a request (or on the first request after each
@@ -29,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, event, false, insert, inspect, literal, or_, select, union_all
+from sqlalchemy import delete, event, false, func, insert, inspect, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from tracker.core.status import Change, Interval, Period, Step, apply_replacements, coverage, lifecycle
@@ -39,6 +40,7 @@ from tracker.db.models import (
     Measure,
     MeasureCoverage,
     MeasurePeriod,
+    MeasureStart,
     Technology,
     batches,
     event_technologies_added,
@@ -168,13 +170,17 @@ def _coverage_of(session: DbSession, measure_ids: list[int] | None) -> dict[int,
 # --- writing the derived rows -----------------------------------------------------------------
 
 
-def refresh(session: DbSession, measure_ids: Iterable[int] | None = None) -> int:
-    """Rewrite the periods and coverage of the given measures (and of those they replace),
-    or of every measure; returns how many measures were rewritten. Core statements: the ORM
-    never tracks these rows."""
+def refresh(session: DbSession, measure_ids: Iterable[int] | None = None, starts: bool = True) -> int:
+    """Rewrite the periods, coverage and first days of the given measures (and of those they
+    replace), or of every measure; returns how many measures were rewritten. Core
+    statements: the ORM never tracks these rows. ``starts=False`` leaves ``measure_starts``
+    alone (for the migration that made the periods, before that table existed)."""
     if measure_ids is None:
         session.execute(delete(MeasureCoverage))
         session.execute(delete(MeasurePeriod))
+        if starts:
+            session.execute(delete(MeasureStart))
+            session.execute(_insert_starts(None))
         lifecycles, covered = derive(session, None)
     else:
         ids = set(measure_ids)
@@ -188,10 +194,13 @@ def refresh(session: DbSession, measure_ids: Iterable[int] | None = None) -> int
         if not wanted:
             return 0
         if len(wanted) > BATCH:  # a bulk write: one pass over everything is quicker
-            return refresh(session, None)
+            return refresh(session, None, starts)
         for chunk in batches(wanted, BATCH):
             session.execute(delete(MeasureCoverage).where(MeasureCoverage.measure_id.in_(chunk)))
             session.execute(delete(MeasurePeriod).where(MeasurePeriod.measure_id.in_(chunk)))
+            if starts:
+                session.execute(delete(MeasureStart).where(MeasureStart.measure_id.in_(chunk)))
+                session.execute(_insert_starts(chunk))
         lifecycles, covered = derive(session, wanted)
     period_rows = [
         {"measure_id": mid, "seq": i, "status": p.status, "start": p.start, "end": p.end}
@@ -217,6 +226,17 @@ def refresh(session: DbSession, measure_ids: Iterable[int] | None = None) -> int
         for some in batches(coverage_rows, BATCH):
             session.execute(insert(MeasureCoverage), some)
     return len(lifecycles)
+
+
+def _insert_starts(measure_ids: list[int] | None):
+    """``INSERT ... SELECT`` of the measures' first event days (of all, or of ``measure_ids``):
+    one statement, no rows through Python."""
+    firsts = select(Event.measure_id, func.min(Event.date)).where(Event.measure_id.is_not(None))
+    if measure_ids is not None:
+        firsts = firsts.where(Event.measure_id.in_(measure_ids))
+    return insert(MeasureStart).from_select(
+        [MeasureStart.measure_id, MeasureStart.start], firsts.group_by(Event.measure_id)
+    )
 
 
 def touch(session: DbSession, measure_ids: Iterable[int | None] | None) -> None:

@@ -19,12 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Select, String, case, cast, func, or_, select
+from sqlalchemy import Select, String, case, cast, func, or_, select, true
 from sqlalchemy.sql import Subquery
 
 from tracker.core import vocab
 from tracker.core.status import Period, today
-from tracker.db.models import Actor, DbSession, Event, Measure, MeasureCoverage, MeasurePeriod
+from tracker.db.models import Actor, DbSession, Event, Measure, MeasureCoverage, MeasurePeriod, MeasureStart
 from tracker.db.periods import ensure_current
 from tracker.read.filters import Filters
 from tracker.read.lifecycles import measure_lifecycles
@@ -427,10 +427,11 @@ def lifespans(
     until = until or today()
     ids = _timeline_measures(session, f)
     with_events = Event.measure_id.is_not(None) if ids is None else Event.measure_id.in_(ids)
+    ensure_current(session)
+    # The stored first days (measure_starts), not a GROUP BY over every event.
     start = (
-        select(Event.measure_id.label("mid"), func.min(Event.date).label("start"))
-        .where(with_events)
-        .group_by(Event.measure_id)
+        select(MeasureStart.measure_id.label("mid"), MeasureStart.start.label("start"))
+        .where(MeasureStart.measure_id.in_(ids) if ids is not None else true())
         .subquery("starts")
     )
     # Counted on the index of events by measure, not by grouping every event again.

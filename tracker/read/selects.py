@@ -23,11 +23,13 @@ from tracker.db.models import (
     DbSession,
     Event,
     Measure,
+    MeasureStart,
     Source,
     Technology,
     event_technologies,
     measure_technologies,
 )
+from tracker.db.periods import ensure_current
 from tracker.read.lifecycles import not_covering_ids, status_ids
 
 if TYPE_CHECKING:
@@ -195,11 +197,10 @@ def _search_join(session: DbSession, stmt: Select, f: Filters, collection: str, 
 
 
 def _measure_start():
-    return (
-        select(Event.measure_id.label("measure_id"), func.min(Event.date).label("start"))
-        .where(Event.measure_id.is_not(None))
-        .group_by(Event.measure_id)
-        .subquery("measure_start")
+    """Each measure's first event's day, as stored (``measure_starts``, derived with the
+    periods; grouping every event per request is what it replaces)."""
+    return select(MeasureStart.measure_id.label("measure_id"), MeasureStart.start.label("start")).subquery(
+        "measure_start"
     )
 
 
@@ -212,6 +213,7 @@ def measures_select(session: DbSession, f: Filters, facet_columns: bool = False)
     # The first event's date sorts the list; the facet counts do not need it (joining it
     # costs a GROUP BY over every event).
     if not facet_columns and f.effective_sort != "title":
+        ensure_current(session)  # this transaction's own writes are in the stored days
         stmt = stmt.outerjoin(start, start.c.measure_id == Measure.id)
     if f.country or f.region:
         stmt = stmt.outerjoin(place, place.id == Measure.jurisdiction_id).join(

@@ -54,9 +54,9 @@ def upgrade():
     )
     op.create_index(op.f('ix_measure_coverage_technology_id'), 'measure_coverage', ['technology_id'])
     # Fill them from the events already there, with the rules of this version of the code
-    # (the same function as `tracker rebuild-periods`).
+    # (the same function as `tracker rebuild-periods`; measure_starts comes with 0011).
     session = Session(bind=op.get_bind())
-    periods.refresh(session, None)
+    periods.refresh(session, None, starts=False)
     session.flush()
 
 
