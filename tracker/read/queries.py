@@ -439,14 +439,33 @@ def facets_and_total(session: DbSession, f: Filters) -> tuple[dict[str, list[Fac
     bare = selected_rows.whereclause is None and len(selected_rows.get_final_froms()) == 1
     rows = selected_rows.subquery("facet_rows") if bare else selected_rows.cte("facet_rows")
     wanted = set(spec.facets)
+    # Events: first the rows per (measure, place, fallback actor), one pass over the rows
+    # (on the bare table, an index-only scan of ix_events_facet_groups, already in that
+    # order), from which the counts per measure and per place are sums over a few groups.
+    # Grouping 300,000 events once per count, the place one joined to their measures row
+    # by row, was two thirds of a first /events after an edit.
+    groups = (
+        select(rows.c.measure_id, rows.c.jurisdiction_id, rows.c.fallback_id, func.count().label("n"))
+        .group_by(rows.c.measure_id, rows.c.jurisdiction_id, rows.c.fallback_id)
+        .cte("row_groups")
+        if f.collection is EVENTS
+        else None
+    )
     per_measure = None
     if "measure_id" in rows.c and wanted & {"measure_type", "status", "technology"}:
         per_measure = (
-            select(rows.c.measure_id, func.count().label("n"))
-            .where(rows.c.measure_id.is_not(None))
-            .group_by(rows.c.measure_id)
-            .cte("rows_per_measure")
-        )
+            (
+                select(groups.c.measure_id, func.sum(groups.c.n).label("n"))
+                .where(groups.c.measure_id.is_not(None))
+                .group_by(groups.c.measure_id)
+            )
+            if groups is not None
+            else (
+                select(rows.c.measure_id, func.count().label("n"))
+                .where(rows.c.measure_id.is_not(None))
+                .group_by(rows.c.measure_id)
+            )
+        ).cte("rows_per_measure")
     parts = [_count_row("total", n=func.count()).select_from(rows)]
     if "kind" in wanted:
         parts.append(
@@ -474,7 +493,7 @@ def facets_and_total(session: DbSession, f: Filters) -> tuple[dict[str, list[Fac
         assert per_measure is not None
         parts.extend(_technology_parts(rows, per_measure, with_event_links=f.collection is EVENTS))
     if {"country", "region"} & wanted:
-        parts.append(_place_part(rows, events=f.collection is EVENTS))
+        parts.append(_place_part(rows) if groups is None else _event_place_part(groups))
 
     counts: dict[str, list[tuple[str | None, str | None, int | None, int | None, int]]] = defaultdict(list)
     for facet, code, code2, key, key2, n in session.execute(union_all(*parts)):
@@ -532,28 +551,33 @@ def _count_row(facet: str, code=None, code2=None, key=None, key2=None, *, n) -> 
     )
 
 
-def _place_part(rows, events: bool) -> Select:
+def _place_part(rows) -> Select:
     """Rows per (place, fallback actor): a row's country and region are its place's, or,
-    where the place has none (or there is no place), its fallback actor's (the acting or
-    adopting actor), as the lists' country and region filters read them. For events the
-    place is the measure's jurisdiction, else the event's own. Collections whose rows carry
-    their own country and region (actors) are grouped by those."""
+    where the place has none (or there is no place), its fallback actor's (the adopting
+    actor), as the lists' country and region filters read them. Collections whose rows
+    carry their own country and region (actors) are grouped by those. Events:
+    :func:`_event_place_part`."""
     if "jurisdiction_id" not in rows.c:
         return _count_row("place", code=rows.c.country, code2=rows.c.region, n=func.count()).group_by(
             rows.c.country, rows.c.region
         )
-    if events:
-        measure = aliased(Measure, name="row_measure")
-        place_id = func.coalesce(measure.jurisdiction_id, rows.c.jurisdiction_id)
-        stmt = (
-            _count_row("place", key=place_id, key2=rows.c.fallback_id, n=func.count())
-            .select_from(rows)
-            .outerjoin(measure, measure.id == rows.c.measure_id)
-        )
-    else:
-        place_id = rows.c.jurisdiction_id
-        stmt = _count_row("place", key=place_id, key2=rows.c.fallback_id, n=func.count()).select_from(rows)
+    place_id = rows.c.jurisdiction_id
+    stmt = _count_row("place", key=place_id, key2=rows.c.fallback_id, n=func.count()).select_from(rows)
     return stmt.group_by(place_id, rows.c.fallback_id)
+
+
+def _event_place_part(groups) -> Select:
+    """Events per (place, fallback actor), from the rows per (measure, own place, acting
+    actor): an event's place is its measure's jurisdiction, else its own; its fallback is
+    the acting actor."""
+    measure = aliased(Measure, name="row_measure")
+    place_id = func.coalesce(measure.jurisdiction_id, groups.c.jurisdiction_id)
+    return (
+        _count_row("place", key=place_id, key2=groups.c.fallback_id, n=func.sum(groups.c.n))
+        .select_from(groups)
+        .outerjoin(measure, measure.id == groups.c.measure_id)
+        .group_by(place_id, groups.c.fallback_id)
+    )
 
 
 def _places(session: DbSession, groups) -> tuple[dict[str, int], dict[str, int]]:
