@@ -314,6 +314,8 @@ class Event(Timestamped, Base):
         CheckConstraint(_codes_check("new_scope", vocab.SCOPES), name="new_scope_vocab"),
         CheckConstraint("new_scope IS NULL OR measure_id IS NOT NULL", name="new_scope_measure"),
         Index("ix_events_date_slug", "date", "slug"),
+        # The timeline's counts per day and kind, from the index alone.
+        Index("ix_events_date_kind", "date", "kind"),
         # A measure's events in date order: its first date (list order) and its lifecycle.
         Index("ix_events_measure_date", "measure_id", "date"),
         # The facet counts' groups of events (queries.facets_and_total), read in order
