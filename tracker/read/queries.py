@@ -292,8 +292,9 @@ def event_export(session: DbSession, f: Filters, size: int = CHUNK) -> Iterator[
                 slugs[measure_id].append(slug)
             covered = {mid: tuple(sorted(set(found))) for mid, found in slugs.items()}
             own_rows = _Follower(connection, own_stmt, size)
+            followers.append(own_rows)
             cite_rows = _Follower(connection, cite_stmt, size)
-            followers = [own_rows, cite_rows]
+            followers.append(cite_rows)
             for rows in events.partitions():
                 ids = {row[0] for row in rows}
                 own: dict[int, set[str]] = defaultdict(set)
