@@ -85,10 +85,10 @@ def _export(f, size: int = 10) -> list[list]:
 
 
 def test_an_edit_committed_during_an_export_is_not_in_it(loaded_app):
-    """A download reads one snapshot: an editor's commit between two chunks (a new title,
-    and a new citation, for an event in a later chunk) is in the next download, not in half
-    of this one. Without one snapshot the citations' stream would also fall out of step with
-    the events' (a citation of an event the event stream never sees)."""
+    """An editor's commit between two chunks of a download (a new title, and a new
+    citation, for an event in a later chunk) is in the next download, not in half of this
+    one. (Every statement of a download starts with its first chunk; that they all read one
+    snapshot, which keeps the citations' stream in step with the events', is the next test.)"""
     with loaded_app.test_request_context():
         f = parse_filters(MultiDict(), EVENTS, db.session, per_page_max=500, extra_params=CSV_PARAMS)
         before = _export(f)
