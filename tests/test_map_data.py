@@ -148,6 +148,9 @@ def test_change_dates_are_the_days_the_map_changes(session):
     # A search with a technology: the search's CTE is in every part of one statement.
     searched = set(maps.change_dates(session, _filters(session, q="ban", technology="face-recognition")))
     assert searched and searched < changes
+    # A search alone (a join, no condition) still keeps only the measures it finds.
+    only_searched = set(maps.change_dates(session, _filters(session, q="ban")))
+    assert searched <= only_searched < changes
     # Between two consecutive change dates, the map is the same.
     ordered = sorted(d for d in changes if D(2019, 1, 1) <= d <= D(2021, 1, 1))
     for a, b in list(zip(ordered, ordered[1:], strict=False))[:12]:

@@ -28,7 +28,7 @@ from tracker.db.models import Actor, DbSession, Event, Measure, MeasureCoverage,
 from tracker.db.periods import ensure_current
 from tracker.read.filters import Filters
 from tracker.read.lifecycles import measure_lifecycles
-from tracker.read.selects import events_select, measures_select
+from tracker.read.selects import events_select, measures_select, selects_everything
 
 LIFESPAN_LIMIT = 100
 """At most this many measures on the lifespan chart (the most recently started ones)."""
@@ -52,7 +52,7 @@ def _event_ids(session: DbSession, f: Filters) -> Subquery | None:
     None when the filter selects every event (no condition, no join but the events table),
     so a chart of the whole record does not filter 100,000 events by their own ids."""
     stmt = events_select(session, f).order_by(None).with_only_columns(Event.id)
-    if stmt.whereclause is None and [str(t) for t in stmt.get_final_froms()] == [Event.__tablename__]:
+    if selects_everything(stmt):
         return None
     return stmt.subquery("ev")
 

@@ -41,7 +41,7 @@ from tracker.db.models import Actor, DbSession, Event, Measure, MeasureCoverage,
 from tracker.db.periods import BATCH
 from tracker.read.filters import Filters
 from tracker.read.lifecycles import periods_on
-from tracker.read.selects import measures_select
+from tracker.read.selects import measures_select, selects_everything
 
 MAP_LIVE = ("in_effect", "adopted", "passed", "pending")
 """Statuses that put a place on the map: in force (filled) or on its way (hollow)."""
@@ -386,8 +386,7 @@ def change_dates(session: DbSession, f: Filters, scope: str = "all") -> list[dt.
     filter keeps it) or, under a technology filter, starts or stops covering one: the dates
     on which what the map shows can change. One SQL query (``DISTINCT`` over the periods)."""
     g = replace(f, as_of_given=False, status=(), sort="title", sort_given=True)
-    listed = measures_select(session, g).order_by(None)
-    every = scope == "all" and listed.whereclause is None and len(listed.get_final_froms()) == 1
+    every = scope == "all" and selects_everything(measures_select(session, g))
 
     # Every measure drawn (no filter): no list of them to match each period against (at
     # 300,000 events that took the query from 70 to 170 ms). No index of the days either:

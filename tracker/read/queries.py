@@ -55,6 +55,7 @@ from tracker.read.collections import EVENTS, MEASURES, listing
 from tracker.read.filters import Filters
 from tracker.read.lifecycles import dated_technologies, measure_lifecycles, periods_on
 from tracker.read.parameters import PageNotFound
+from tracker.read.selects import selects_everything
 
 CHUNK = 2000
 
@@ -437,7 +438,7 @@ def facets_and_total(session: DbSession, f: Filters) -> tuple[dict[str, list[Fac
     # A bare table (no filter) stays a subquery: each count then reads the table's own
     # indexes (events by kind, by measure) where materialising 100,000 rows and sorting
     # them per count took longer than the filters it saves.
-    bare = selected_rows.whereclause is None and len(selected_rows.get_final_froms()) == 1
+    bare = selects_everything(selected_rows)
     rows = selected_rows.subquery("facet_rows") if bare else selected_rows.cte("facet_rows")
     wanted = set(spec.facets)
     per_measure = None

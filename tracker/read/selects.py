@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, Table, and_, case, func, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from tracker.core import vocab
@@ -194,6 +194,15 @@ def _search_join(session: DbSession, stmt: Select, f: Filters, collection: str, 
 
 
 # --- measures --------------------------------------------------------------------------
+
+
+def selects_everything(stmt: Select) -> bool:
+    """Whether a list's select keeps every row of its table: no condition, and no join (a
+    search or a place filter joins). Callers then read the table itself, through its own
+    indexes, instead of filtering it by its own ids or materialising all of it."""
+    froms = stmt.get_final_froms()
+    # One FROM that is a table: a join is one FROM too.
+    return stmt.whereclause is None and len(froms) == 1 and isinstance(froms[0], Table)
 
 
 def _measure_start():
