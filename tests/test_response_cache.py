@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.conftest import _reset
 from tests.editor_helpers import editor_client, hypothetical_event, setup_world
@@ -37,6 +37,29 @@ def test_a_second_request_is_served_from_the_cache_byte_for_byte(app):
         assert first.headers.get("Content-Disposition") == second.headers.get("Content-Disposition")
         assert second.headers["ETag"] == first.headers["ETag"]
     assert world["event"].encode() in client.get("/events.csv").get_data()
+
+
+def test_a_cached_answer_reads_one_row_and_on_postgresql_opens_no_transaction(app, engine_name):
+    """The data version is all a hit needs from the database. On PostgreSQL it is read in
+    autocommit (no BEGIN, no ROLLBACK round trips), on SQLite in the session's snapshot."""
+    setup_world(app)
+    client = app.test_client()
+    client.get("/events.json")
+    seen: list[tuple[str, bool]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        hit = client.get("/events.json")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert hit.headers["X-Response-Cache"] == "hit"
+    assert len(seen) == 1 and "data_version" in seen[0][0]
+    assert seen[0][1] is (engine_name == "postgresql")
 
 
 def test_the_query_string_and_the_accept_header_are_part_of_the_key(app):

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, Select, or_, select
+from sqlalchemy import Connection, Engine, Select, or_, select
 
 from tracker.core.status import Interval, Period, clip
 from tracker.db.models import DataVersion, DbSession, MeasureCoverage, MeasurePeriod, Technology, batches
@@ -28,10 +28,11 @@ if TYPE_CHECKING:
     from tracker.read.filters import Filters
 
 
-def dataset_fingerprint(session: DbSession) -> tuple[str, dt.datetime | None]:
+def dataset_fingerprint(session: DbSession | Connection) -> tuple[str, dt.datetime | None]:
     """(version, last change) of the public data: one row, bumped with every change
     (:class:`~tracker.models.DataVersion`). Used for HTTP caching and to reuse derived
-    lifecycles until the data changes."""
+    lifecycles until the data changes. A session or a bare connection
+    (:func:`tracker.web.caching.dataset_stamp`)."""
     row = session.execute(select(DataVersion.version, DataVersion.changed_at)).first()
     if row is None:  # a database created before the version row existed
         return "0", None
