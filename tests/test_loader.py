@@ -629,11 +629,13 @@ def test_the_hook_after_the_write_gets_the_measures_whose_row_or_events_changed(
     loaded_app, tmp_path, monkeypatch
 ):
     calls: list[set[int] | None] = []
+    actor_calls: list[set[int]] = []
     after = loader._after_bulk_write
 
-    def record(session, changed_measure_ids):
+    def record(session, changed_measure_ids, changed_actor_ids):
         calls.append(changed_measure_ids)
-        after(session, changed_measure_ids)
+        actor_calls.append(set(changed_actor_ids))
+        after(session, changed_measure_ids, changed_actor_ids)
 
     monkeypatch.setattr(loader, "_after_bulk_write", record)
     work = tmp_path / "work"
@@ -649,6 +651,14 @@ def test_the_hook_after_the_write_gets_the_measures_whose_row_or_events_changed(
         replace_in(work / "events.csv", event.title, event.title + " (corrected)")
         load(work, db.session)
         assert calls.pop() == {measure_id}
+        assert actor_calls.pop() == set()
+        # An event without a measure: its actor (the facet counts of its measure-less events).
+        loose = db.session.scalars(
+            select(Event).where(Event.measure_id.is_(None)).order_by(Event.slug)
+        ).first()
+        replace_in(work / "events.csv", loose.title, loose.title + " (corrected)")
+        load(work, db.session)
+        assert (calls.pop(), actor_calls.pop()) == (set(), {loose.actor_id})
         # An event moved to another measure: both.
         other_id, other_slug = db.session.execute(
             select(Measure.id, Measure.slug).where(Measure.id != measure_id, Measure.replaces_id.is_(None))
@@ -687,7 +697,7 @@ def test_the_hook_after_the_write_gets_the_measures_whose_row_or_events_changed(
 
 def test_a_first_load_tells_the_hook_every_measure_changed(app, monkeypatch):
     calls = []
-    monkeypatch.setattr(loader, "_after_bulk_write", lambda session, ids: calls.append(ids))
+    monkeypatch.setattr(loader, "_after_bulk_write", lambda session, ids, actors: calls.append(ids))
     with app.app_context():
         load(DATA_DIR, db.session)
     assert calls == [None]

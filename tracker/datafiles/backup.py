@@ -73,6 +73,8 @@ from tracker.db.models import (
     DataVersion,
     DbSession,
     Event,
+    EventTally,
+    EventTallyPart,
     MeasureCoverage,
     MeasurePeriod,
     MeasureStart,
@@ -118,7 +120,13 @@ JSON_TABLES = (
 BOOKKEEPING = (_table(DataVersion),)
 # Derived from the events (tracker.db.periods): neither backed up, counted nor wiped by
 # hand (they go with their measures); a restore rebuilds them in its transaction.
-DERIVED = (_table(MeasurePeriod), _table(MeasureCoverage), _table(MeasureStart))
+DERIVED = (
+    _table(MeasurePeriod),
+    _table(MeasureCoverage),
+    _table(MeasureStart),
+    _table(EventTallyPart),
+    _table(EventTally),
+)
 NOT_DATA = (*BOOKKEEPING, *DERIVED)
 # What a data member may be called: the only names a restore writes to disk.
 DATA_NAME = re.compile(r"^(?:[a-z]+\.csv|sources/[a-z0-9]+(?:-[a-z0-9]+)*\.txt)$")

@@ -582,7 +582,7 @@ def stage(
         if guard is not None:
             guard.pruned(missing)
     if report.changed:
-        _after_bulk_write(session, _measures_concerned(session, written))
+        _after_bulk_write(session, _measures_concerned(session, written), written.actors)
     if guard is not None:
         report.kept_changes = guard.edits.change_ids(guard.edits.records() - report.resolved)
     return report
@@ -877,13 +877,13 @@ def _prune(missing: dict[str, set[tuple]], session: DbSession, report: LoadRepor
         table = spec.model.__table__
         if spec.name == "events":
             for chunk in batches(ids, BATCH_SIZE):
-                written.measures.update(
-                    session.scalars(
-                        select(table.c.measure_id).where(
-                            table.c.id.in_(chunk), table.c.measure_id.is_not(None)
-                        )
-                    )
-                )
+                for measure_id, actor_id in session.execute(
+                    select(table.c.measure_id, table.c.actor_id).where(table.c.id.in_(chunk))
+                ):
+                    if measure_id is not None:
+                        written.measures.add(measure_id)
+                    else:
+                        written.actors.add(actor_id)
         if spec.name == "measures":
             written.measures.update(ids)
             for chunk in batches(ids, BATCH_SIZE):
@@ -1012,6 +1012,8 @@ class _Written:
 
     measures: set[int] = field(default_factory=set)
     replaced_before: set[int] = field(default_factory=set)
+    # The acting actors of events without a measure, before and after (their facet counts).
+    actors: set[int] = field(default_factory=set)
 
 
 class _FileWriter:
@@ -1256,9 +1258,13 @@ class _FileWriter:
             if stored is not None and stored["replaces_id"] is not None:
                 self.written.replaced_before.add(stored["replaces_id"])
         elif self.spec.name == "events":
-            for measure in (new["measure_id"], stored["measure_id"] if stored else None):
-                if measure is not None:
-                    self.written.measures.add(measure)
+            for row in (new, stored):
+                if row is None:
+                    continue
+                if row["measure_id"] is not None:
+                    self.written.measures.add(row["measure_id"])
+                else:
+                    self.written.actors.add(row["actor_id"])
 
     # -- the whole file --------------------------------------------------------------------
 
@@ -1324,7 +1330,9 @@ def _measures_concerned(session: DbSession, written: _Written) -> set[int] | Non
     return None if remaining <= concerned else concerned
 
 
-def _after_bulk_write(session: DbSession, changed_measure_ids: set[int] | None) -> None:
+def _after_bulk_write(
+    session: DbSession, changed_measure_ids: set[int] | None, changed_actor_ids: Iterable[int] = ()
+) -> None:
     """What follows a load that changed the record, once, in the same transaction.
 
     The Core writes bypass the ORM's ``before_flush`` hook, so the data version is bumped
@@ -1332,7 +1340,10 @@ def _after_bulk_write(session: DbSession, changed_measure_ids: set[int] | None) 
     derived data may have changed (their own row or events inserted, updated or deleted,
     and the measures they replace); None means all of them. Objects the session loaded
     before are expired: the database changed under them. The measures' derived status
-    periods are rewritten before the commit (:func:`tracker.db.periods.touch`)."""
+    periods are rewritten before the commit (:func:`tracker.db.periods.touch`), and the
+    facet counts of those measures and of the measure-less events of ``changed_actor_ids``
+    (:func:`tracker.db.periods.touch_actors`)."""
     bump_data_version(session)
     periods.touch(session, changed_measure_ids)
+    periods.touch_actors(session, changed_actor_ids)
     session.expire_all()

@@ -361,7 +361,9 @@ class Event(Timestamped, Base):
 
     # active_history: moving an event rewrites the derived periods of the measure it left.
     measure: Mapped[Measure | None] = relationship(back_populates="events", active_history=True)
-    actor: Mapped[Actor] = relationship(foreign_keys=[actor_id])
+    # active_history: the facet counts need the actor an event had before a change
+    # (tracker.db.periods notes both).
+    actor: Mapped[Actor] = relationship(foreign_keys=[actor_id], active_history=True)
     jurisdiction: Mapped[Actor | None] = relationship(foreign_keys=[jurisdiction_id])
     technologies: Mapped[list[Technology]] = relationship(
         secondary=event_technologies, order_by="Technology.slug"
@@ -545,6 +547,63 @@ class MeasureStart(Base):
 
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"), primary_key=True)
     start: Mapped[dt.date] = mapped_column("start_date", Date, nullable=False)
+
+
+TALLY_FACETS = ("total", "kind", "measure_type", "technology", "place", "status")
+"""What :class:`EventTally` counts: ``code`` holds a kind, a measure type or a status;
+``key`` a technology's id, a place's id (0: none) or, for ``status``, a day as an ordinal;
+``key2`` the acting actor's id (``place``). Unused columns hold '' and 0, so that every
+column can be part of the primary key."""
+
+
+class EventTallyPart(Base):
+    """One group's share of :class:`EventTally`: the events of one measure (``measure_id``)
+    or the events without a measure of one acting actor (``actor_id``). Derived with the
+    periods (:mod:`tracker.db.tallies`), never edited.
+
+    Why parts are stored: the totals are kept by adding what changed, and what a group
+    counted before a write is gone from the events once the write is flushed; the parts
+    hold it. No foreign keys: a deleted measure's part must outlive it until the totals
+    have taken it back (in the same transaction)."""
+
+    __tablename__ = "event_tally_parts"
+    __table_args__ = (
+        CheckConstraint("(measure_id IS NULL) <> (actor_id IS NULL)", name="one_group"),
+        CheckConstraint(_in("facet", TALLY_FACETS), name="facet_vocab"),
+        Index("ix_event_tally_parts_measure", "measure_id"),
+        Index("ix_event_tally_parts_actor", "actor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_id: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    facet: Mapped[str] = mapped_column(String(20), nullable=False)
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    key: Mapped[int] = mapped_column(Integer, nullable=False)
+    key2: Mapped[int] = mapped_column(Integer, nullable=False)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class EventTally(Base):
+    """The events counted by each facet value, for the unfiltered events list: the sum of
+    the :class:`EventTallyPart` rows with the same key, kept by each write in its own
+    transaction (:mod:`tracker.db.tallies`).
+
+    Why stored: the facet counts of every event (by kind, measure type, technology, place,
+    and status on a date) were a pass over all events on the first ``/events`` after each
+    edit, 250 ms at 300,000 events and growing with them. These rows number a few per
+    value (a few per day for the statuses) however many events there are. The status on a
+    date is ``code``'s running sum of ``n`` over the days (``key``) up to it: each measure
+    adds its event count on the day a period begins and takes it back on the day it ends."""
+
+    __tablename__ = "event_tallies"
+    __table_args__ = (CheckConstraint(_in("facet", TALLY_FACETS), name="facet_vocab"),)
+
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key2: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 LOAD_COMMANDS = ("setup", "load")

@@ -34,7 +34,9 @@ from sqlalchemy import delete, event, false, func, insert, inspect, literal, or_
 from sqlalchemy.orm import Session
 
 from tracker.core.status import Change, Interval, Period, Step, apply_replacements, coverage, lifecycle
+from tracker.db import tallies
 from tracker.db.models import (
+    Actor,
     DbSession,
     Event,
     Measure,
@@ -48,8 +50,10 @@ from tracker.db.models import (
     measure_technologies,
 )
 
-# session.info key: the ids of measures whose derived rows are out of date (or ALL).
+# session.info keys: the ids of measures whose derived rows are out of date (or ALL), and
+# of actors whose measure-less events changed (their facet counts, tracker.db.tallies).
 _TOUCHED = "tracker.periods.touched"
+_TOUCHED_ACTORS = "tracker.periods.touched_actors"
 ALL = "all"
 BATCH = 5000  # ids per IN list, rows per insert
 
@@ -170,11 +174,19 @@ def _coverage_of(session: DbSession, measure_ids: list[int] | None) -> dict[int,
 # --- writing the derived rows -----------------------------------------------------------------
 
 
-def refresh(session: DbSession, measure_ids: Iterable[int] | None = None, starts: bool = True) -> int:
+def refresh(
+    session: DbSession,
+    measure_ids: Iterable[int] | None = None,
+    starts: bool = True,
+    counts: bool = True,
+    actors: Iterable[int] = (),
+) -> int:
     """Rewrite the periods, coverage and first days of the given measures (and of those they
-    replace), or of every measure; returns how many measures were rewritten. Core
-    statements: the ORM never tracks these rows. ``starts=False`` leaves ``measure_starts``
-    alone (for the migration that made the periods, before that table existed)."""
+    replace), or of every measure, and with them the events' facet counts of those measures
+    and of the measure-less events of ``actors`` (:mod:`tracker.db.tallies`); returns how
+    many measures were rewritten. Core statements: the ORM never tracks these rows.
+    ``starts=False`` leaves ``measure_starts`` alone and ``counts=False`` the tallies (for
+    the migrations that came before those tables)."""
     if measure_ids is None:
         session.execute(delete(MeasureCoverage))
         session.execute(delete(MeasurePeriod))
@@ -191,10 +203,11 @@ def refresh(session: DbSession, measure_ids: Iterable[int] | None = None, starts
                 )
             )
         wanted = sorted(ids)
-        if not wanted:
+        actor_ids = sorted(set(actors))
+        if not wanted and not actor_ids:
             return 0
-        if len(wanted) > BATCH:  # a bulk write: one pass over everything is quicker
-            return refresh(session, None, starts)
+        if len(wanted) > BATCH or len(actor_ids) > BATCH:  # a bulk write: one pass over everything is quicker
+            return refresh(session, None, starts, counts)
         for chunk in batches(wanted, BATCH):
             session.execute(delete(MeasureCoverage).where(MeasureCoverage.measure_id.in_(chunk)))
             session.execute(delete(MeasurePeriod).where(MeasurePeriod.measure_id.in_(chunk)))
@@ -209,6 +222,11 @@ def refresh(session: DbSession, measure_ids: Iterable[int] | None = None, starts
     ]
     for batch in batches(period_rows, BATCH):
         session.execute(insert(MeasurePeriod), batch)
+    if counts:
+        if measure_ids is None:
+            tallies.rebuild(session, lifecycles)
+        else:
+            tallies.update(session, wanted, actor_ids, lifecycles)
     if covered:
         tech_ids = dict(session.execute(select(Technology.slug, Technology.id)).all())
         coverage_rows = [
@@ -249,15 +267,25 @@ def touch(session: DbSession, measure_ids: Iterable[int | None] | None) -> None:
     info.setdefault(_TOUCHED, set()).update(m for m in measure_ids if m is not None)
 
 
+def touch_actors(session: DbSession, actor_ids: Iterable[int | None]) -> None:
+    """Note actors whose measure-less events changed (their facet counts are rewritten
+    before the commit). For writers that bypass the ORM, as :func:`touch`."""
+    info: dict[str, Any] = session.info
+    info.setdefault(_TOUCHED_ACTORS, set()).update(a for a in actor_ids if a is not None)
+
+
 def ensure_current(session: DbSession) -> None:
     """Bring the derived rows up to date with this transaction's writes (readers call this
     first, so a transaction reads what it wrote before committing it)."""
     info: dict[str, Any] = session.info
-    if info.get(_TOUCHED) or session.new or session.dirty or session.deleted:
+    if info.get(_TOUCHED) or info.get(_TOUCHED_ACTORS) or session.new or session.dirty or session.deleted:
         session.flush()
     pending = info.pop(_TOUCHED, None)
-    if pending:
-        refresh(session, None if pending == ALL else pending)
+    actors = info.pop(_TOUCHED_ACTORS, None) or set()
+    if pending == ALL:
+        refresh(session, None)
+    elif pending or actors:
+        refresh(session, pending or (), actors=actors)
 
 
 def _ids(obj: object, column: str, relationship: str) -> set[int | None]:
@@ -279,14 +307,23 @@ def _note_changed_measures(session: Session, flush_context) -> None:
     measure of an event written (before and after a move to another measure), and the
     measures a written measure replaces or used to replace."""
     touched: set[int | None] = set()
+    actors: set[int | None] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Event):
-            touched.update(_ids(obj, "measure_id", "measure"))
+            measures = _ids(obj, "measure_id", "measure")
+            touched.update(measures)
+            if None in measures:  # counted in its actor's group before or after the flush
+                actors.update(_ids(obj, "actor_id", "actor"))
         elif isinstance(obj, Measure):
             touched.add(obj.id)
             touched.update(_ids(obj, "replaces_id", "replaces"))
+        elif isinstance(obj, (Technology, Actor)) and obj in session.deleted:
+            # The database's cascades drop its links behind the ORM's back: count again.
+            touch(session, None)
     if touched:
         touch(session, touched)
+    if actors:
+        touch_actors(session, actors)
 
 
 @event.listens_for(Session, "before_commit")

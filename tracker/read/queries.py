@@ -39,7 +39,7 @@ from tracker.core.status import (
     status_in,
 )
 from tracker.core.vocab import MEASURE_TYPES
-from tracker.db import search
+from tracker.db import search, tallies
 from tracker.db.models import (
     Actor,
     Citation,
@@ -51,6 +51,7 @@ from tracker.db.models import (
     event_technologies,
     measure_technologies,
 )
+from tracker.db.periods import ensure_current
 from tracker.read.collections import EVENTS, MEASURES, listing
 from tracker.read.filters import Filters
 from tracker.read.lifecycles import dated_technologies, measure_lifecycles, periods_on
@@ -88,6 +89,10 @@ def count(session: DbSession, stmt: Select) -> int:
     """Rows of a list select. Only the key column is kept in the subquery: counting rows
     that carry every column (summaries, texts) made SQLite read them all."""
     entity = stmt.column_descriptions[0]["entity"]
+    if entity is Event and selects_everything(stmt):
+        # Every event: the stored total (a count of 300,000 rows took 13 ms on PostgreSQL).
+        ensure_current(session)
+        return tallies.event_total(session)
     keyed = stmt.with_only_columns(entity.id).order_by(None) if entity is not None else stmt
     total = session.scalar(select(func.count()).select_from(keyed.subquery()))
     assert total is not None  # COUNT(*) always returns one row
@@ -439,6 +444,8 @@ def facets_and_total(session: DbSession, f: Filters) -> tuple[dict[str, list[Fac
     # indexes (events by kind, by measure) where materialising 100,000 rows and sorting
     # them per count took longer than the filters it saves.
     bare = selects_everything(selected_rows)
+    if bare and f.collection is EVENTS:
+        return _facets_out(session, spec, f, _tallied_counts(session, f.as_of))
     rows = selected_rows.subquery("facet_rows") if bare else selected_rows.cte("facet_rows")
     wanted = set(spec.facets)
     per_measure = None
@@ -478,9 +485,39 @@ def facets_and_total(session: DbSession, f: Filters) -> tuple[dict[str, list[Fac
     if {"country", "region"} & wanted:
         parts.append(_event_place_part(rows) if f.collection is EVENTS else _place_part(rows))
 
-    counts: dict[str, list[tuple[str | None, str | None, int | None, int | None, int]]] = defaultdict(list)
+    counts: Counts = defaultdict(list)
     for facet, code, code2, key, key2, n in session.execute(union_all(*parts)):
         counts[facet].append((code, code2, key, key2, int(n)))
+    return _facets_out(session, spec, f, counts)
+
+
+Counts = dict[str, list[tuple[str | None, str | None, int | None, int | None, int]]]
+"""Facet name → ``(code, code2, key, key2, n)`` rows, as the facet statement returns them."""
+
+
+def _tallied_counts(session: DbSession, as_of: dt.date) -> Counts:
+    """The facet rows of every event, from the stored counts (:mod:`tracker.db.tallies`):
+    a few hundred rows however many events, in the shape the facet statement gives."""
+    ensure_current(session)
+    counts: Counts = defaultdict(list)
+    for (facet, code, key, key2), n in tallies.totals(session).items():
+        if facet in ("kind", "measure_type", "total"):
+            counts[facet].append((code or None, None, None, None, n))
+        elif facet == "technology":
+            counts[facet].append((None, None, key, None, n))
+        else:  # place: (place or 0, acting actor)
+            counts[facet].append((None, None, key or None, key2 or None, n))
+    counts["total"] = counts["total"] or [(None, None, None, None, 0)]
+    for code, n in tallies.status_counts(session, as_of).items():
+        counts["status"].append((code, None, None, None, n))
+    return counts
+
+
+def _facets_out(
+    session: DbSession, spec, f: Filters, counts: Counts
+) -> tuple[dict[str, list[FacetValue]], int]:
+    """The facet values from the rows per facet: names and labels, most frequent first."""
+    wanted = set(spec.facets)
     total = counts["total"][0][4]
     places = _places(session, counts["place"]) if {"country", "region"} & wanted else None
     technologies = _technology_names(session, counts) if "technology" in wanted else []

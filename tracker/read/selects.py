@@ -147,18 +147,22 @@ def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -
             Event.jurisdiction_id.label("jurisdiction_id"),
             Event.actor_id.label("fallback_id"),
         )
-    return stmt.order_by(*_order(f, Event.date, Event.title, Event.slug, rank))
+    return stmt.order_by(*_order(f, Event.date, Event.title, Event.slug, rank, dates_nullable=False))
 
 
-def _order(f: Filters, date_col, title_col, slug_col, rank):
+def _order(f: Filters, date_col, title_col, slug_col, rank, dates_nullable: bool = True):
+    """The list order. ``dates_nullable=False`` (events: every event has a date) leaves out
+    NULLS LAST, which changes nothing there but lets PostgreSQL read the newest first
+    backwards from the date index: ``DESC NULLS LAST`` is not the order of a backward scan,
+    so it sorted every event for a page of 50 (50 ms at 300,000)."""
     sort = f.effective_sort
     if sort == "relevance" and rank is not None:
         return [rank.asc(), date_col.desc(), slug_col.asc()]
     if sort == "date":
-        return [date_col.asc().nulls_last(), slug_col.asc()]
+        return [date_col.asc().nulls_last() if dates_nullable else date_col.asc(), slug_col.asc()]
     if sort == "title":
         return [title_col.asc(), slug_col.asc()]
-    return [date_col.desc().nulls_last(), slug_col.asc()]
+    return [date_col.desc().nulls_last() if dates_nullable else date_col.desc(), slug_col.asc()]
 
 
 EVENT_LOAD = (

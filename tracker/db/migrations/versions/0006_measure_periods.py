@@ -54,9 +54,10 @@ def upgrade():
     )
     op.create_index(op.f('ix_measure_coverage_technology_id'), 'measure_coverage', ['technology_id'])
     # Fill them from the events already there, with the rules of this version of the code
-    # (the same function as `tracker rebuild-periods`; measure_starts comes with 0011).
+    # (the same function as `tracker rebuild-periods`; measure_starts comes with 0011, the
+    # facet counts with 0014).
     session = Session(bind=op.get_bind())
-    periods.refresh(session, None, starts=False)
+    periods.refresh(session, None, starts=False, counts=False)
     session.flush()
 
 

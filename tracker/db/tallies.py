@@ -1,0 +1,326 @@
+"""The events' facet counts, kept as tables (``event_tally_parts``, ``event_tallies``) in
+step with every write, like the status periods (:mod:`tracker.db.periods`, which calls
+this module in the same transaction).
+
+Why: the facet counts of the unfiltered events list (by kind, measure type, technology,
+place, and status on a date) were a pass over every event on the first ``/events`` after
+each edit, and grew with the events (250 ms at 300,000). Kept as totals per facet value,
+a request reads a few hundred rows however many events there are.
+
+How they are kept: the events are split into groups, the events of one measure, or the
+events without a measure of one acting actor, and each group's counts are stored as its
+*part*. A write recomputes the parts of the groups it touched (the measures the periods
+module rewrites, the actors of the measure-less events written) and adds the difference
+between their new and old parts to the totals: the old parts are read from the table, not
+from the events, which the write has already changed. A bulk write (every measure) sums
+all the parts again.
+
+What a part holds (the same counts as :func:`tracker.read.queries.facets_and_total` makes
+from the events, row by row):
+
+- ``total``: the events; ``kind``: per kind; ``measure_type``: per type of the measure;
+- ``technology``: per technology the measure covers, plus the technologies an event names
+  that its measure does not (an event counts once per technology);
+- ``place``: per (place, acting actor): the place is the measure's jurisdiction, else the
+  event's own (0: none); a country and region are read from the actors when counted;
+- ``status``: per status, +n on the day each of the measure's periods begins and -n on the
+  day it ends (n: the measure's events), so the events whose measure has a status on a
+  date are the running sum up to that day. The days are ordinals in ``key``.
+
+``tracker rebuild-periods`` rebuilds these with the periods; :func:`differences` compares
+the totals with a recount (the tests call it after every kind of write).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker.core.status import Period
+from tracker.db.models import (
+    DbSession,
+    Event,
+    EventTally,
+    EventTallyPart,
+    Measure,
+    MeasurePeriod,
+    batches,
+    event_technologies,
+    measure_technologies,
+)
+
+BATCH = 5000
+Key = tuple[str, str, int, int]  # (facet, code, key, key2)
+PART_COLUMNS = ("measure_id", "actor_id", "facet", "code", "key", "key2", "n")
+
+
+def _ids_in(column, ids: list[int]):
+    return column.in_(ids) if ids else literal(False)
+
+
+def part_selects(measure_ids: list[int] | None, actor_ids: list[int] | None) -> list[Select]:
+    """The parts of the given groups (all groups: None, None), every facet but ``status``:
+    ``(measure_id, actor_id, facet, code, key, key2, n)`` rows."""
+    group_actor = case((Event.measure_id.is_(None), Event.actor_id), else_=None).label("actor_id")
+    where = []
+    if measure_ids is not None or actor_ids is not None:
+        where = [
+            or_(
+                _ids_in(Event.measure_id, measure_ids or []),
+                and_(Event.measure_id.is_(None), _ids_in(Event.actor_id, actor_ids or [])),
+            )
+        ]
+
+    def row(facet: str, code=None, key=None, key2=None, grouped_actor=True):
+        return select(
+            Event.measure_id,
+            group_actor if grouped_actor else literal(None, Integer).label("actor_id"),
+            literal(facet, String).label("facet"),
+            (literal("", String) if code is None else code).label("code"),
+            (literal(0, Integer) if key is None else key).label("key"),
+            (literal(0, Integer) if key2 is None else key2).label("key2"),
+            func.count().label("n"),
+        ).where(*where)
+
+    groups = (Event.measure_id, group_actor)
+    given_by_measure = (
+        select(measure_technologies.c.measure_id)
+        .where(
+            measure_technologies.c.measure_id == Event.measure_id,
+            measure_technologies.c.technology_id == event_technologies.c.technology_id,
+        )
+        .exists()
+    )
+    place = func.coalesce(Measure.jurisdiction_id, Event.jurisdiction_id, 0)
+    return [
+        row("total").group_by(*groups),
+        row("kind", code=Event.kind).group_by(*groups, Event.kind),
+        row("measure_type", code=Measure.measure_type, grouped_actor=False)
+        .join(Measure, Measure.id == Event.measure_id)
+        .group_by(Event.measure_id, Measure.measure_type),
+        row("technology", key=measure_technologies.c.technology_id, grouped_actor=False)
+        .join(measure_technologies, measure_technologies.c.measure_id == Event.measure_id)
+        .group_by(Event.measure_id, measure_technologies.c.technology_id),
+        row("technology", key=event_technologies.c.technology_id)
+        .join(event_technologies, event_technologies.c.event_id == Event.id)
+        .where(~given_by_measure)
+        .group_by(*groups, event_technologies.c.technology_id),
+        row("place", key=place, key2=Event.actor_id)
+        .outerjoin(Measure, Measure.id == Event.measure_id)
+        .group_by(*groups, place, Event.actor_id),
+    ]
+
+
+def status_parts(lifecycles: Mapping[int, list[Period]], weights: Mapping[int, int]) -> list[dict]:
+    """Each measure's ``status`` part: +n on the day a period begins, -n on the day it ends
+    (n: the measure's events, ``weights``), summed per day (a measure may end one period and
+    begin another of the same status on one day)."""
+    out: list[dict] = []
+    for mid, periods in lifecycles.items():
+        n = weights.get(mid, 0)
+        if not n:
+            continue
+        steps: Counter[tuple[str, int]] = Counter()
+        for p in periods:
+            steps[(p.status, p.start.toordinal())] += n
+            if p.end is not None:
+                steps[(p.status, p.end.toordinal())] -= n
+        out.extend(
+            {"measure_id": mid, "actor_id": None, "facet": "status", "code": s, "key": day, "key2": 0, "n": d}
+            for (s, day), d in steps.items()
+            if d
+        )
+    return out
+
+
+def _parts_where(measure_ids: list[int], actor_ids: list[int]):
+    return or_(_ids_in(EventTallyPart.measure_id, measure_ids), _ids_in(EventTallyPart.actor_id, actor_ids))
+
+
+def _read_parts(session: DbSession, measure_ids: list[int], actor_ids: list[int]) -> Counter[Key]:
+    sums: Counter[Key] = Counter()
+    for m_chunk, a_chunk in _chunks(measure_ids, actor_ids):
+        for facet, code, key, key2, n in session.execute(
+            select(
+                EventTallyPart.facet,
+                EventTallyPart.code,
+                EventTallyPart.key,
+                EventTallyPart.key2,
+                EventTallyPart.n,
+            ).where(_parts_where(m_chunk, a_chunk))
+        ):
+            sums[(facet, code, key, key2)] += n
+    return sums
+
+
+def _chunks(measure_ids: list[int], actor_ids: list[int]) -> Iterable[tuple[list[int], list[int]]]:
+    for chunk in batches(measure_ids, BATCH):
+        yield chunk, []
+    for chunk in batches(actor_ids, BATCH):
+        yield [], chunk
+
+
+def _weights(session: DbSession, measure_ids: list[int] | None) -> dict[int, int]:
+    """Events per measure, from the ``total`` parts just written."""
+    stmt = select(EventTallyPart.measure_id, EventTallyPart.n).where(
+        EventTallyPart.facet == "total", EventTallyPart.measure_id.is_not(None)
+    )
+    chunks = (
+        [stmt]
+        if measure_ids is None
+        else [stmt.where(EventTallyPart.measure_id.in_(chunk)) for chunk in batches(measure_ids, BATCH)]
+    )
+    return {mid: int(n) for one in chunks for mid, n in session.execute(one) if mid is not None}
+
+
+def _insert_parts(
+    session: DbSession, measure_ids: list[int] | None, actor_ids: list[int] | None, lifecycles
+) -> None:
+    columns = [getattr(EventTallyPart, c) for c in PART_COLUMNS]
+    if measure_ids is None:
+        session.execute(insert(EventTallyPart).from_select(columns, union_all(*part_selects(None, None))))
+    else:
+        for m_chunk, a_chunk in _chunks(measure_ids, list(actor_ids or ())):
+            session.execute(
+                insert(EventTallyPart).from_select(columns, union_all(*part_selects(m_chunk, a_chunk)))
+            )
+    rows = status_parts(lifecycles, _weights(session, measure_ids))
+    for batch in batches(rows, BATCH):
+        session.execute(insert(EventTallyPart), batch)
+
+
+def rebuild(session: DbSession, lifecycles: Mapping[int, list[Period]]) -> None:
+    """Every part and total from scratch (``lifecycles``: every measure's periods, as the
+    periods module has just derived them)."""
+    session.execute(delete(EventTally))
+    session.execute(delete(EventTallyPart))
+    _insert_parts(session, None, None, lifecycles)
+    key = (EventTallyPart.facet, EventTallyPart.code, EventTallyPart.key, EventTallyPart.key2)
+    total = func.sum(EventTallyPart.n)
+    session.execute(
+        insert(EventTally).from_select(
+            ["facet", "code", "key", "key2", "n"],
+            select(*key, total).group_by(*key).having(total != 0),
+        )
+    )
+
+
+def update(
+    session: DbSession,
+    measure_ids: list[int],
+    actor_ids: Iterable[int],
+    lifecycles: Mapping[int, list[Period]],
+) -> None:
+    """Recompute the parts of the given measures (``lifecycles``: their new periods) and of
+    the measure-less events of the given actors, and add the difference to the totals."""
+    actors = sorted(set(actor_ids))
+    if not measure_ids and not actors:
+        return
+    before = _read_parts(session, measure_ids, actors)
+    for m_chunk, a_chunk in _chunks(measure_ids, actors):
+        session.execute(delete(EventTallyPart).where(_parts_where(m_chunk, a_chunk)))
+    _insert_parts(session, measure_ids, actors, lifecycles)
+    after = _read_parts(session, measure_ids, actors)
+    change = Counter(after)
+    change.subtract(before)
+    _add(session, {k: d for k, d in change.items() if d})
+
+
+def _add(session: DbSession, change: dict[Key, int]) -> None:
+    """Add ``change`` to the totals (an upsert per key), then drop the keys that reach 0."""
+    if not change:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [{"facet": f, "code": c, "key": k, "key2": k2, "n": d} for (f, c, k, k2), d in change.items()]
+    for batch in batches(rows, BATCH):
+        stmt = dialect.insert(EventTally).values(batch)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["facet", "code", "key", "key2"], set_={"n": EventTally.n + stmt.excluded.n}
+            )
+        )
+    session.execute(delete(EventTally).where(EventTally.n == 0))
+
+
+def status_counts(session: DbSession, day: dt.date) -> dict[str, int]:
+    """Events per status of their measure on ``day``: each status's running sum to then."""
+    total = func.sum(EventTally.n)
+    return {
+        code: int(n)
+        for code, n in session.execute(
+            select(EventTally.code, total)
+            .where(EventTally.facet == "status", EventTally.key <= day.toordinal())
+            .group_by(EventTally.code)
+        )
+        if n
+    }
+
+
+def event_total(session: DbSession) -> int:
+    """How many events there are, from the stored total."""
+    n = session.scalar(select(EventTally.n).where(EventTally.facet == "total"))
+    return int(n or 0)
+
+
+def totals(session: DbSession) -> dict[Key, int]:
+    """The stored totals, every facet but ``status`` (see :func:`status_counts`)."""
+    return {
+        (f, c, k, k2): int(n)
+        for f, c, k, k2, n in session.execute(
+            select(EventTally.facet, EventTally.code, EventTally.key, EventTally.key2, EventTally.n).where(
+                EventTally.facet != "status"
+            )
+        )
+    }
+
+
+def stored_lifecycles(session: DbSession) -> dict[int, list[Period]]:
+    """Every measure's periods as ``measure_periods`` holds them (for a rebuild of the counts
+    alone, and for :func:`differences`)."""
+    out: dict[int, list[Period]] = {}
+    for mid, status, start, end in session.execute(
+        select(
+            MeasurePeriod.measure_id, MeasurePeriod.status, MeasurePeriod.start, MeasurePeriod.end
+        ).order_by(MeasurePeriod.measure_id, MeasurePeriod.seq)
+    ):
+        out.setdefault(mid, []).append(Period(status, start, end))
+    return out
+
+
+def differences(session: DbSession) -> dict[Key, tuple[int, int]]:
+    """``{key: (stored, recounted)}`` where the totals disagree with a recount from the
+    events and the stored periods (empty when they agree): the check the tests run."""
+    recount: Counter[Key] = Counter()
+    weights: dict[int, int] = {}
+    for mid, _actor, facet, code, key, key2, n in session.execute(union_all(*part_selects(None, None))):
+        recount[(facet, code, key, key2)] += n
+        if facet == "total" and mid is not None:
+            weights[mid] = n
+    lifecycles = stored_lifecycles(session)
+    for row in status_parts(lifecycles, weights):
+        recount[("status", row["code"], row["key"], row["key2"])] += row["n"]
+    stored = {
+        (f, c, k, k2): int(n)
+        for f, c, k, k2, n in session.execute(
+            select(EventTally.facet, EventTally.code, EventTally.key, EventTally.key2, EventTally.n)
+        )
+    }
+    keys = {k for k, n in recount.items() if n} | set(stored)
+    return {k: (stored.get(k, 0), recount.get(k, 0)) for k in keys if stored.get(k, 0) != recount.get(k, 0)}
