@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import shutil
 
+import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
@@ -20,7 +21,7 @@ from tracker.datafiles.load import load
 from tracker.db import tallies
 from tracker.db.models import Actor, Event, EventTally, Measure, Technology
 from tracker.extensions import db
-from tracker.read import queries
+from tracker.read import chartdata, queries
 from tracker.read.collections import EVENTS
 from tracker.read.filters import parse_filters
 
@@ -46,6 +47,19 @@ def assert_counts_hold(session) -> None:
         counted, counted_total = facets(session, {**as_of, "date_from": "1900"})
         assert total == counted_total == everything
         assert tallied == counted, day
+    # The timeline of every event (from the counts) and of the same events by a filter.
+    whole = parse_filters(MultiDict(), EVENTS, session)
+    same = parse_filters(MultiDict({"date_from": "1900"}), EVENTS, session)
+    for interval in ("month", "quarter"):
+        pd.testing.assert_frame_equal(
+            chartdata.event_counts(session, whole, interval), chartdata.event_counts(session, same, interval)
+        )
+    for until in (dt.date(2012, 1, 1), dt.date(2021, 1, 1), dt.date(2026, 12, 1), dt.date(2031, 1, 1)):
+        pd.testing.assert_frame_equal(
+            chartdata.in_effect_counts(session, whole, until),
+            chartdata.in_effect_counts(session, same, until),
+        )
+    assert chartdata.lifespans(session, whole).total == chartdata.lifespans(session, same).total
 
 
 def measure(session, slug: str) -> Measure:
@@ -240,3 +254,18 @@ def test_any_events_written_through_the_orm_are_counted(session, events):
         )
     session.commit()
     assert tallies.differences(session) == {}
+
+
+def test_the_in_effect_lines_sampled_monthly_are_the_same_from_the_counts(loaded_app, monkeypatch):
+    """Past the point limit the in-effect chart is sampled on the first of each month: the
+    stored days give the same grid as the periods."""
+    monkeypatch.setattr(chartdata, "IN_EFFECT_MAX_POINTS", 3)
+    with loaded_app.app_context():
+        session = db.session
+        whole = parse_filters(MultiDict(), EVENTS, session)
+        same = parse_filters(MultiDict({"date_from": "1900"}), EVENTS, session)
+        for until in (dt.date(2020, 7, 15), dt.date(2026, 12, 1)):
+            stored = chartdata.in_effect_counts(session, whole, until)
+            counted = chartdata.in_effect_counts(session, same, until)
+            assert len(stored) > 3 and (pd.to_datetime(stored["date"]).dt.day == 1).sum() > 3
+            pd.testing.assert_frame_equal(stored, counted)

@@ -549,11 +549,22 @@ class MeasureStart(Base):
     start: Mapped[dt.date] = mapped_column("start_date", Date, nullable=False)
 
 
-TALLY_FACETS = ("total", "kind", "measure_type", "technology", "place", "status")
-"""What :class:`EventTally` counts: ``code`` holds a kind, a measure type or a status;
-``key`` a technology's id, a place's id (0: none) or, for ``status``, a day as an ordinal;
-``key2`` the acting actor's id (``place``). Unused columns hold '' and 0, so that every
-column can be part of the primary key."""
+TALLY_FACETS = (
+    "total",
+    "kind",
+    "measure_type",
+    "technology",
+    "place",
+    "status",
+    "month",
+    "in_effect",
+    "measures",
+)
+"""What :class:`EventTally` counts (:mod:`tracker.db.tallies` says how): ``code`` holds a
+kind, a measure type or a status; ``key`` a technology's id, a place's id (0: none), a
+month (``YYYYMM``) or a day (an ordinal); ``key2`` the acting actor's id (``place``), 1 for
+a corporate event (``month``) or 1 for a period's end (``in_effect``). Unused columns hold
+'' and 0, so that every column can be part of the primary key."""
 
 
 class EventTallyPart(Base):

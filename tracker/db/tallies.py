@@ -25,7 +25,12 @@ from the events, row by row):
   event's own (0: none); a country and region are read from the actors when counted;
 - ``status``: per status, +n on the day each of the measure's periods begins and -n on the
   day it ends (n: the measure's events), so the events whose measure has a status on a
-  date are the running sum up to that day. The days are ordinals in ``key``.
+  date are the running sum up to that day. The days are ordinals in ``key``;
+- for the timeline: ``month``, events per (kind, month ``YYYYMM``, corporate or not: a
+  corporate measure's event or a company's act); ``in_effect``, per measure type, 1 on
+  the day each ``in_effect`` period begins (``key2`` 0) and 1 on the day it ends
+  (``key2`` 1), kept apart so the chart sees the same change days as from the periods;
+  ``measures``, 1 per measure with events.
 
 ``tracker rebuild-periods`` rebuilds these with the periods; :func:`differences` compares
 the totals with a recount (the tests call it after every kind of write).
@@ -43,6 +48,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    cast,
     delete,
     func,
     insert,
@@ -54,7 +60,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.core.status import Period
+from tracker.core.vocab import CORPORATE_MEASURE_TYPES
 from tracker.db.models import (
+    Actor,
     DbSession,
     Event,
     EventTally,
@@ -109,6 +117,12 @@ def part_selects(measure_ids: list[int] | None, actor_ids: list[int] | None) -> 
         .exists()
     )
     place = func.coalesce(Measure.jurisdiction_id, Event.jurisdiction_id, 0)
+    day = cast(Event.date, String)  # ISO text on both engines
+    month = cast(func.substr(day, 1, 4).concat(func.substr(day, 6, 2)), Integer)
+    actor = Actor.__table__.alias("acting")
+    corporate = case(
+        (or_(Measure.measure_type.in_(CORPORATE_MEASURE_TYPES), actor.c.kind == "company"), 1), else_=0
+    )
     return [
         row("total").group_by(*groups),
         row("kind", code=Event.kind).group_by(*groups, Event.kind),
@@ -125,29 +139,62 @@ def part_selects(measure_ids: list[int] | None, actor_ids: list[int] | None) -> 
         row("place", key=place, key2=Event.actor_id)
         .outerjoin(Measure, Measure.id == Event.measure_id)
         .group_by(*groups, place, Event.actor_id),
+        row("month", code=Event.kind, key=month, key2=corporate)
+        .outerjoin(Measure, Measure.id == Event.measure_id)
+        .join(actor, actor.c.id == Event.actor_id)
+        .group_by(*groups, Event.kind, month, corporate),
+        row("measures", grouped_actor=False)
+        .with_only_columns(
+            Event.measure_id,
+            literal(None, Integer).label("actor_id"),
+            literal("measures", String).label("facet"),
+            literal("", String).label("code"),
+            literal(0, Integer).label("key"),
+            literal(0, Integer).label("key2"),
+            literal(1, Integer).label("n"),
+        )
+        .where(Event.measure_id.is_not(None))
+        .group_by(Event.measure_id),
     ]
 
 
-def status_parts(lifecycles: Mapping[int, list[Period]], weights: Mapping[int, int]) -> list[dict]:
-    """Each measure's ``status`` part: +n on the day a period begins, -n on the day it ends
-    (n: the measure's events, ``weights``), summed per day (a measure may end one period and
-    begin another of the same status on one day)."""
+def period_parts(
+    lifecycles: Mapping[int, list[Period]], weights: Mapping[int, int], types: Mapping[int, str]
+) -> list[dict]:
+    """Each measure's ``status`` and ``in_effect`` parts from its periods: for ``status``,
+    +n on the day a period begins and -n on the day it ends (n: the measure's events,
+    ``weights``), summed per day (a measure may end one period and begin another of the same
+    status on one day); for ``in_effect``, its ``in_effect`` periods' first days and ends
+    (``types``: each measure's type)."""
     out: list[dict] = []
     for mid, periods in lifecycles.items():
         n = weights.get(mid, 0)
-        if not n:
-            continue
-        steps: Counter[tuple[str, int]] = Counter()
+        steps: Counter[tuple[str, str, int, int]] = Counter()
         for p in periods:
-            steps[(p.status, p.start.toordinal())] += n
-            if p.end is not None:
-                steps[(p.status, p.end.toordinal())] -= n
+            if n:
+                steps[("status", p.status, p.start.toordinal(), 0)] += n
+                if p.end is not None:
+                    steps[("status", p.status, p.end.toordinal(), 0)] -= n
+            if p.status == "in_effect" and mid in types:
+                steps[("in_effect", types[mid], p.start.toordinal(), 0)] += 1
+                if p.end is not None:
+                    steps[("in_effect", types[mid], p.end.toordinal(), 1)] += 1
         out.extend(
-            {"measure_id": mid, "actor_id": None, "facet": "status", "code": s, "key": day, "key2": 0, "n": d}
-            for (s, day), d in steps.items()
+            {"measure_id": mid, "actor_id": None, "facet": f, "code": c, "key": k, "key2": k2, "n": d}
+            for (f, c, k, k2), d in steps.items()
             if d
         )
     return out
+
+
+def _types(session: DbSession, measure_ids: list[int] | None) -> dict[int, str]:
+    stmt = select(Measure.id, Measure.measure_type)
+    chunks = (
+        [stmt]
+        if measure_ids is None
+        else [stmt.where(Measure.id.in_(c)) for c in batches(measure_ids, BATCH)]
+    )
+    return {mid: t for one in chunks for mid, t in session.execute(one)}
 
 
 def _parts_where(measure_ids: list[int], actor_ids: list[int]):
@@ -201,7 +248,7 @@ def _insert_parts(
             session.execute(
                 insert(EventTallyPart).from_select(columns, union_all(*part_selects(m_chunk, a_chunk)))
             )
-    rows = status_parts(lifecycles, _weights(session, measure_ids))
+    rows = period_parts(lifecycles, _weights(session, measure_ids), _types(session, measure_ids))
     for batch in batches(rows, BATCH):
         session.execute(insert(EventTallyPart), batch)
 
@@ -279,16 +326,20 @@ def event_total(session: DbSession) -> int:
     return int(n or 0)
 
 
-def totals(session: DbSession) -> dict[Key, int]:
-    """The stored totals, every facet but ``status`` (see :func:`status_counts`)."""
-    return {
-        (f, c, k, k2): int(n)
-        for f, c, k, k2, n in session.execute(
-            select(EventTally.facet, EventTally.code, EventTally.key, EventTally.key2, EventTally.n).where(
-                EventTally.facet != "status"
-            )
-        )
-    }
+LIST_FACETS = ("total", "kind", "measure_type", "technology", "place")
+
+
+def totals(
+    session: DbSession, facets: Iterable[str] = LIST_FACETS, until: int | None = None
+) -> dict[Key, int]:
+    """The stored totals of ``facets`` (the events list's by default; ``status``:
+    :func:`status_counts`), with ``until``, only the keys up to it (a day or a month)."""
+    stmt = select(EventTally.facet, EventTally.code, EventTally.key, EventTally.key2, EventTally.n).where(
+        EventTally.facet.in_(list(facets))
+    )
+    if until is not None:
+        stmt = stmt.where(EventTally.key <= until)
+    return {(f, c, k, k2): int(n) for f, c, k, k2, n in session.execute(stmt)}
 
 
 def stored_lifecycles(session: DbSession) -> dict[int, list[Period]]:
@@ -314,8 +365,8 @@ def differences(session: DbSession) -> dict[Key, tuple[int, int]]:
         if facet == "total" and mid is not None:
             weights[mid] = n
     lifecycles = stored_lifecycles(session)
-    for row in status_parts(lifecycles, weights):
-        recount[("status", row["code"], row["key"], row["key2"])] += row["n"]
+    for row in period_parts(lifecycles, weights, _types(session, None)):
+        recount[(row["facet"], row["code"], row["key"], row["key2"])] += row["n"]
     stored = {
         (f, c, k, k2): int(n)
         for f, c, k, k2, n in session.execute(

@@ -24,6 +24,7 @@ from sqlalchemy.sql import Subquery
 
 from tracker.core import vocab
 from tracker.core.status import Period, today
+from tracker.db import tallies
 from tracker.db.models import Actor, DbSession, Event, Measure, MeasureCoverage, MeasurePeriod, MeasureStart
 from tracker.db.periods import ensure_current
 from tracker.read.filters import Filters
@@ -153,12 +154,18 @@ def event_counts(session: DbSession, f: Filters, interval: str = "quarter") -> p
         month = _month(days.c.day).label("month")
         return select(month, days.c.kind, cast(func.sum(days.c.n), BigInteger)).group_by(month, days.c.kind)
 
-    totals = {(m, k): n for m, k, n in session.execute(per_month(every))}
     rows = []
-    for m, k, n in session.execute(per_month(corporate)):
-        rows.append((m, k, "corporate", n))
-        totals[(m, k)] -= n
-    rows.extend((m, k, "government", n) for (m, k), n in totals.items() if n)
+    if ev is None:
+        # Every event: the stored counts per kind, month and sector (tracker.db.tallies).
+        ensure_current(session)
+        for (_facet, kind, month, corporate_flag), n in tallies.totals(session, ("month",)).items():
+            rows.append((f"{month // 100:04d}-{month % 100:02d}", kind, SECTORS[corporate_flag], n))
+    else:
+        totals = {(m, k): n for m, k, n in session.execute(per_month(every))}
+        for m, k, n in session.execute(per_month(corporate)):
+            rows.append((m, k, "corporate", n))
+            totals[(m, k)] -= n
+        rows.extend((m, k, "government", n) for (m, k), n in totals.items() if n)
     if not rows:
         return pd.DataFrame(
             {
@@ -282,6 +289,10 @@ def grid_day(day: dt.date, until: dt.date) -> dt.date:
     return min(day, until)
 
 
+Deltas = dict[tuple[dt.date, str], int]
+"""``{(date, measure type): change in the number in force}``."""
+
+
 def _in_effect_deltas(
     session: DbSession, ids: Select | None, until: dt.date, without: Select | None = None
 ) -> tuple[dict[tuple[dt.date, str], int], bool]:
@@ -296,9 +307,11 @@ def _in_effect_deltas(
     events). Otherwise every change keeps its day. ``without`` leaves out measures (those
     whose coverage is clipped in Python)."""
     ensure_current(session)
+    deltas: dict[tuple[dt.date, str], int] = defaultdict(int)
+    if ids is None and without is None:
+        return _stored_in_effect_deltas(session, until)
     periods = _in_effect_periods(ids, until, without).subquery("in_effect")
     starts = session.scalar(select(func.count(func.distinct(periods.c.start_date)))) or 0
-    deltas: dict[tuple[dt.date, str], int] = defaultdict(int)
     if starts > IN_EFFECT_MAX_POINTS:
         began = _month_before(session, periods.c.start_date).label("began")
         ended = case(
@@ -331,6 +344,22 @@ def _in_effect_deltas(
         if end is not None and end <= until:
             deltas[(end, measure_type)] -= 1
     return deltas, False
+
+
+def _stored_in_effect_deltas(
+    session: DbSession, until: dt.date
+) -> tuple[dict[tuple[dt.date, str], int], bool]:
+    """:func:`_in_effect_deltas` of every measure, from the stored first and last days of
+    the ``in_effect`` periods (:mod:`tracker.db.tallies`): a row per day and type with a
+    change, however many measures, instead of a pass over every period. The same days and
+    the same monthly grid as from the periods."""
+    steps = tallies.totals(session, ("in_effect",), until=until.toordinal())
+    monthly = len({day for (_f, _t, day, end), _n in steps.items() if not end}) > IN_EFFECT_MAX_POINTS
+    deltas: Deltas = defaultdict(int)
+    for (_facet, measure_type, day, end), n in steps.items():
+        date = dt.date.fromordinal(day)
+        deltas[(grid_day(date, until) if monthly else date, measure_type)] += -n if end else n
+    return deltas, monthly
 
 
 def in_effect_counts(session: DbSession, f: Filters, until: dt.date | None = None) -> pd.DataFrame:
@@ -446,7 +475,10 @@ def lifespans(
         .subquery("starts")
     )
     # Counted on the index of events by measure, not by grouping every event again.
-    total = session.scalar(select(func.count(func.distinct(Event.measure_id))).where(with_events)) or 0
+    if ids is None:  # every measure with events: the stored count (tracker.db.tallies)
+        total = sum(tallies.totals(session, ("measures",)).values())
+    else:
+        total = session.scalar(select(func.count(func.distinct(Event.measure_id))).where(with_events)) or 0
     rows = session.execute(
         select(Measure.id, Measure.slug, Measure.title, Measure.measure_type)
         .join(start, start.c.mid == Measure.id)

@@ -1,8 +1,9 @@
 """event_tally_parts, event_tallies: the events' facet counts, kept as tables
 
 Derived from the events with the periods (tracker.db.periods, tracker.db.tallies) in the
-same transaction as every write, so the unfiltered events list's facet counts are a few
-hundred rows to read instead of a pass over every event.
+same transaction as every write, so the unfiltered events list's facet counts and the
+timeline's counts are a few hundred rows to read (a few thousand for the days) instead of
+a pass over every event.
 
 Revision ID: 0014
 Revises: 0013
@@ -20,7 +21,10 @@ down_revision = '0013'
 branch_labels = None
 depends_on = None
 
-FACETS = "facet IN ('total', 'kind', 'measure_type', 'technology', 'place', 'status')"
+FACETS = (
+    "facet IN ('total', 'kind', 'measure_type', 'technology', 'place', 'status', 'month', "
+    "'in_effect', 'measures')"
+)
 
 
 def upgrade():
