@@ -558,6 +558,7 @@ TALLY_FACETS = (
     "status",
     "month",
     "in_effect",
+    "in_effect_month",
     "measures",
 )
 """What :class:`EventTally` counts (:mod:`tracker.db.tallies` says how): ``code`` holds a

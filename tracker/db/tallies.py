@@ -30,7 +30,9 @@ from the events, row by row):
   corporate measure's event or a company's act); ``in_effect``, per measure type, 1 on
   the day each ``in_effect`` period begins (``key2`` 0) and 1 on the day it ends
   (``key2`` 1), kept apart so the chart sees the same change days as from the periods;
-  ``measures``, 1 per measure with events.
+  ``in_effect_month``, the same per month of the first first-of-a-month on or after the
+  day (``YYYYMM``: where the chart sampled monthly shows the change); ``measures``, 1 per
+  measure with events.
 
 ``tracker rebuild-periods`` rebuilds these with the periods; :func:`differences` compares
 the totals with a recount (the tests call it after every kind of write).
@@ -176,15 +178,23 @@ def period_parts(
                 if p.end is not None:
                     steps[("status", p.status, p.end.toordinal(), 0)] -= n
             if p.status == "in_effect" and mid in types:
-                steps[("in_effect", types[mid], p.start.toordinal(), 0)] += 1
-                if p.end is not None:
-                    steps[("in_effect", types[mid], p.end.toordinal(), 1)] += 1
+                for day, end in ((p.start, 0), (p.end, 1)):
+                    if day is not None:
+                        steps[("in_effect", types[mid], day.toordinal(), end)] += 1
+                        steps[("in_effect_month", types[mid], grid_month(day), end)] += 1
         out.extend(
             {"measure_id": mid, "actor_id": None, "facet": f, "code": c, "key": k, "key2": k2, "n": d}
             for (f, c, k, k2), d in steps.items()
             if d
         )
     return out
+
+
+def grid_month(day: dt.date) -> int:
+    """``YYYYMM`` of the first first-of-a-month on or after ``day``."""
+    if day.day == 1:
+        return day.year * 100 + day.month
+    return day.year * 100 + day.month + 1 if day.month < 12 else (day.year + 1) * 100 + 1
 
 
 def _types(session: DbSession, measure_ids: list[int] | None) -> dict[int, str]:
@@ -306,6 +316,18 @@ def _add(session: DbSession, change: dict[Key, int]) -> None:
     session.execute(delete(EventTally).where(EventTally.n == 0))
 
 
+def change_days(session: DbSession, facet: str, until: int) -> int:
+    """How many days up to ``until`` begin a period (``in_effect``: ``key2`` 0)."""
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(EventTally.key))).where(
+                EventTally.facet == facet, EventTally.key2 == 0, EventTally.key <= until
+            )
+        )
+        or 0
+    )
+
+
 def status_counts(session: DbSession, day: dt.date) -> dict[str, int]:
     """Events per status of their measure on ``day``: each status's running sum to then."""
     total = func.sum(EventTally.n)
@@ -330,15 +352,21 @@ LIST_FACETS = ("total", "kind", "measure_type", "technology", "place")
 
 
 def totals(
-    session: DbSession, facets: Iterable[str] = LIST_FACETS, until: int | None = None
+    session: DbSession,
+    facets: Iterable[str] = LIST_FACETS,
+    until: int | None = None,
+    after: int | None = None,
 ) -> dict[Key, int]:
     """The stored totals of ``facets`` (the events list's by default; ``status``:
-    :func:`status_counts`), with ``until``, only the keys up to it (a day or a month)."""
+    :func:`status_counts`); with ``until`` and ``after``, only the keys (days or months) in
+    ``(after, until]``."""
     stmt = select(EventTally.facet, EventTally.code, EventTally.key, EventTally.key2, EventTally.n).where(
         EventTally.facet.in_(list(facets))
     )
     if until is not None:
         stmt = stmt.where(EventTally.key <= until)
+    if after is not None:
+        stmt = stmt.where(EventTally.key > after)
     return {(f, c, k, k2): int(n) for f, c, k, k2, n in session.execute(stmt)}
 
 

@@ -346,20 +346,30 @@ def _in_effect_deltas(
     return deltas, False
 
 
-def _stored_in_effect_deltas(
-    session: DbSession, until: dt.date
-) -> tuple[dict[tuple[dt.date, str], int], bool]:
+def _stored_in_effect_deltas(session: DbSession, until: dt.date) -> tuple[Deltas, bool]:
     """:func:`_in_effect_deltas` of every measure, from the stored first and last days of
-    the ``in_effect`` periods (:mod:`tracker.db.tallies`): a row per day and type with a
-    change, however many measures, instead of a pass over every period. The same days and
-    the same monthly grid as from the periods."""
-    steps = tallies.totals(session, ("in_effect",), until=until.toordinal())
-    monthly = len({day for (_f, _t, day, end), _n in steps.items() if not end}) > IN_EFFECT_MAX_POINTS
+    the ``in_effect`` periods (:mod:`tracker.db.tallies`), instead of a pass over every
+    period: the same days, or the same monthly grid. Sampled monthly, the changes up to the
+    month's first on or before ``until`` come summed per grid month (a few hundred rows),
+    and only the days after it one by one (they show on ``until``)."""
+    monthly = tallies.change_days(session, "in_effect", until.toordinal()) > IN_EFFECT_MAX_POINTS
     deltas: Deltas = defaultdict(int)
-    for (_facet, measure_type, day, end), n in steps.items():
-        date = dt.date.fromordinal(day)
-        deltas[(grid_day(date, until) if monthly else date, measure_type)] += -n if end else n
-    return deltas, monthly
+    if not monthly:
+        for (_facet, measure_type, day, end), n in tallies.totals(
+            session, ("in_effect",), until=until.toordinal()
+        ).items():
+            deltas[(dt.date.fromordinal(day), measure_type)] += -n if end else n
+        return deltas, False
+    first = until.replace(day=1)
+    for (_facet, measure_type, month, end), n in tallies.totals(
+        session, ("in_effect_month",), until=first.year * 100 + first.month
+    ).items():
+        deltas[(dt.date(month // 100, month % 100, 1), measure_type)] += -n if end else n
+    for (_facet, measure_type, _day, end), n in tallies.totals(
+        session, ("in_effect",), until=until.toordinal(), after=first.toordinal()
+    ).items():
+        deltas[(until, measure_type)] += -n if end else n
+    return deltas, True
 
 
 def in_effect_counts(session: DbSession, f: Filters, until: dt.date | None = None) -> pd.DataFrame:

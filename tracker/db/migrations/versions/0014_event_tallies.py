@@ -23,7 +23,7 @@ depends_on = None
 
 FACETS = (
     "facet IN ('total', 'kind', 'measure_type', 'technology', 'place', 'status', 'month', "
-    "'in_effect', 'measures')"
+    "'in_effect', 'in_effect_month', 'measures')"
 )
 
 
