@@ -52,11 +52,13 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    false,
     func,
     insert,
     literal,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -82,7 +84,9 @@ PART_COLUMNS = ("measure_id", "actor_id", "facet", "code", "key", "key2", "n")
 
 
 def _ids_in(column, ids: list[int]):
-    return column.in_(ids) if ids else literal(False)
+    """``column IN ids``; nothing for no ids (a bound FALSE would make SQLite scan the
+    table: it does not fold the parameter)."""
+    return column.in_(ids) if ids else false()
 
 
 def part_selects(measure_ids: list[int] | None, actor_ids: list[int] | None) -> list[Select]:
@@ -91,12 +95,10 @@ def part_selects(measure_ids: list[int] | None, actor_ids: list[int] | None) -> 
     group_actor = case((Event.measure_id.is_(None), Event.actor_id), else_=None).label("actor_id")
     where = []
     if measure_ids is not None or actor_ids is not None:
-        where = [
-            or_(
-                _ids_in(Event.measure_id, measure_ids or []),
-                and_(Event.measure_id.is_(None), _ids_in(Event.actor_id, actor_ids or [])),
-            )
-        ]
+        of_measures = Event.measure_id.in_(measure_ids) if measure_ids else None
+        of_actors = and_(Event.measure_id.is_(None), Event.actor_id.in_(actor_ids)) if actor_ids else None
+        given = [c for c in (of_measures, of_actors) if c is not None]
+        where = [or_(*given) if len(given) > 1 else given[0] if given else false()]
 
     def row(facet: str, code=None, key=None, key2=None, grouped_actor=True):
         return select(
@@ -313,7 +315,9 @@ def _add(session: DbSession, change: dict[Key, int]) -> None:
                 index_elements=["facet", "code", "key", "key2"], set_={"n": EventTally.n + stmt.excluded.n}
             )
         )
-    session.execute(delete(EventTally).where(EventTally.n == 0))
+    key = tuple_(EventTally.facet, EventTally.code, EventTally.key, EventTally.key2)
+    for keys in batches(list(change), BATCH // 4):
+        session.execute(delete(EventTally).where(EventTally.n == 0, key.in_(keys)))
 
 
 def change_days(session: DbSession, facet: str, until: int) -> int:
