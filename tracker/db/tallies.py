@@ -262,7 +262,7 @@ def _insert_parts(
             )
     rows = period_parts(lifecycles, _weights(session, measure_ids), _types(session, measure_ids))
     for batch in batches(rows, BATCH):
-        session.execute(insert(EventTallyPart), batch)
+        session.execute(insert(EventTallyPart.__table__), batch)  # Core: no ORM bookkeeping per row
 
 
 def rebuild(session: DbSession, lifecycles: Mapping[int, list[Period]]) -> None:
