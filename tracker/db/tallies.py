@@ -34,6 +34,11 @@ from the events, row by row):
   day (``YYYYMM``: where the chart sampled monthly shows the change); ``measures``, 1 per
   measure with events.
 
+Two writers at once: every write bumps the one ``data_version`` row before its counts are
+redone (at its first flush), and that row's lock (SQLite: the write lock) holds the next
+writer until the first commits; at READ COMMITTED the next one then reads the parts the
+first committed, so a group is never counted from a stale part (tested).
+
 ``tracker rebuild-periods`` rebuilds these with the periods; :func:`differences` compares
 the totals with a recount (the tests call it after every kind of write).
 """
