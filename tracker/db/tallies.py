@@ -48,11 +48,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import cast as cast_type
 
 from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -86,6 +88,7 @@ from tracker.db.models import (
 BATCH = 5000
 Key = tuple[str, str, int, int]  # (facet, code, key, key2)
 PART_COLUMNS = ("measure_id", "actor_id", "facet", "code", "key", "key2", "n")
+PARTS = cast_type(Table, EventTallyPart.__table__)
 
 
 def _ids_in(column, ids: list[int]):
@@ -267,7 +270,7 @@ def _insert_parts(
             )
     rows = period_parts(lifecycles, _weights(session, measure_ids), _types(session, measure_ids))
     for batch in batches(rows, BATCH):
-        session.execute(insert(EventTallyPart.__table__), batch)  # Core: no ORM bookkeeping per row
+        session.execute(insert(PARTS), batch)  # Core: no ORM bookkeeping per row
 
 
 def rebuild(session: DbSession, lifecycles: Mapping[int, list[Period]]) -> None:

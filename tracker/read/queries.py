@@ -56,7 +56,7 @@ from tracker.read.collections import EVENTS, MEASURES, listing
 from tracker.read.filters import Filters
 from tracker.read.lifecycles import dated_technologies, measure_lifecycles, periods_on
 from tracker.read.parameters import PageNotFound
-from tracker.read.selects import selects_everything
+from tracker.read.selects import events_select, selects_everything
 
 CHUNK = 2000
 
@@ -248,7 +248,7 @@ def event_export(session: DbSession, f: Filters, size: int = CHUNK) -> Iterator[
         place.region.label("p_region"),
     )
     assert tuple(c.key for c in columns) == EXPORT_COLUMNS
-    listed = listing(EVENTS).select(session, f)
+    listed = events_select(session, f, paged=False)  # every row: sorted whole
     stmt = (
         listed.with_only_columns(*columns)
         .outerjoin(measure, measure.id == Event.measure_id)

@@ -64,8 +64,14 @@ def _technology_ids(slugs: Iterable[str]):
 # --- events ----------------------------------------------------------------------------
 
 
-def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -> Select:
+def events_select(session: DbSession, f: Filters, facet_columns: bool = False, paged: bool = True) -> Select:
     """Select Event rows matching the filters, in the filter's order.
+
+    ``paged=False`` (the CSV export: every row) writes the same order as the other lists do,
+    with ``NULLS LAST``: on PostgreSQL that keeps a whole export on one sort of the rows,
+    where the paged form (see :func:`_order`) led it to read all of them backwards through
+    the date index, 2.2 s instead of 1.65 s for 100,000 events. Every event has a date, so
+    both forms give the same order.
 
     With ``facet_columns`` the same rows come as plain key columns for the facet counts, so
     they share every condition: id, kind, measure_id, the event's own ``jurisdiction_id``
@@ -147,14 +153,14 @@ def events_select(session: DbSession, f: Filters, facet_columns: bool = False) -
             Event.jurisdiction_id.label("jurisdiction_id"),
             Event.actor_id.label("fallback_id"),
         )
-    return stmt.order_by(*_order(f, Event.date, Event.title, Event.slug, rank, dates_nullable=False))
+    return stmt.order_by(*_order(f, Event.date, Event.title, Event.slug, rank, dates_nullable=not paged))
 
 
 def _order(f: Filters, date_col, title_col, slug_col, rank, dates_nullable: bool = True):
-    """The list order. ``dates_nullable=False`` (events: every event has a date) leaves out
-    NULLS LAST, which changes nothing there but lets PostgreSQL read the newest first
-    backwards from the date index: ``DESC NULLS LAST`` is not the order of a backward scan,
-    so it sorted every event for a page of 50 (50 ms at 300,000)."""
+    """The list order. ``dates_nullable=False`` (a page of events: every event has a date)
+    leaves out NULLS LAST, which changes nothing there but lets PostgreSQL read the newest
+    first backwards from the date index: ``DESC NULLS LAST`` is not the order of a backward
+    scan, so it sorted every event for a page of 50 (50 ms at 300,000)."""
     sort = f.effective_sort
     if sort == "relevance" and rank is not None:
         return [rank.asc(), date_col.desc(), slug_col.asc()]
