@@ -33,7 +33,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, any_, bindparam, delete, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import selectinload
@@ -42,6 +42,7 @@ from tracker.datafiles.edits import Edits
 from tracker.datafiles.spec import BY_NAME, FILES, CellError, FileSpec, format_cell, parse_cell, row_values
 from tracker.datafiles.spec import text_path_name as text_name
 from tracker.db import periods
+from tracker.db.bulk import insert_rows
 from tracker.db.models import (
     Citation,
     DbSession,
@@ -921,45 +922,8 @@ def _given_id(ids: dict[str, dict[tuple, int]] | None, spec: FileSpec, row: Row)
 #: Rows compared and written together. Why batches, and Core rather than the ORM: ORM
 #: objects for 100,000 events and their sources and citations, held in one session, took
 #: over a minute and about 2 GB; a batch of plain dicts, written in a few statements
-#: (:func:`_insert_rows`), needs the same memory whatever the size of the files.
+#: (:func:`tracker.db.bulk.insert_rows`), needs the same memory whatever the size of the files.
 BATCH_SIZE = 2000
-
-
-def _insert_rows(
-    session: DbSession,
-    table: Table,
-    rows: list[dict],
-    key: tuple[str, ...] = (),
-    constants: dict[str, Any] | None = None,
-) -> list:
-    """Insert rows (dicts with the same columns) into one table in as few statements as the
-    engine does well, with ``constants`` the same in every row (timestamps); with ``key``,
-    return ``(id, *key)`` of each row.
-
-    Why two ways: on SQLite an executemany runs one statement per row, and each statement
-    makes FTS5 flush its pending index entries, which costs more than the row itself (13 s
-    instead of 3 s for 100,000 events); SQLAlchemy's multi-row VALUES (``insertmanyvalues``,
-    used with RETURNING) writes a thousand rows per statement. On PostgreSQL those long
-    statements are slow to send (psycopg parses each of their placeholders in Python), so
-    the rows go as one array per column and the server unnests them: one short statement
-    per batch."""
-    if not rows:
-        return []
-    constants = constants or {}
-    stmt: Any
-    if session.get_bind().dialect.name == "postgresql":
-        names = list(rows[0])
-        arrays = [bindparam(f"u_{n}", [row[n] for row in rows], type_=ARRAY(table.c[n].type)) for n in names]
-        unnested = func.unnest(*arrays).table_valued(*names).render_derived()
-        fixed = [bindparam(f"k_{n}", v, type_=table.c[n].type) for n, v in constants.items()]
-        stmt = insert(table).from_select([*names, *constants], select(*unnested.c, *fixed))
-        params = None
-    else:
-        stmt, params = insert(table).values(**constants), rows
-    if not key:
-        session.execute(stmt, params)
-        return []
-    return list(session.execute(stmt.returning(table.c.id, *(table.c[k] for k in key)), params))
 
 
 def _among(session: DbSession, column: ColumnElement[Any], ids: list[int]) -> ColumnElement[bool]:
@@ -1194,10 +1158,10 @@ class _FileWriter:
         if not self.referred_to:
             # Citations: no row refers to them and they have no links, so their ids would
             # be fetched back for nothing.
-            _insert_rows(self.session, table, params, (), stamps)
+            insert_rows(self.session, table, params, (), stamps)
             self.counts["inserted"] += len(inserts)
             return
-        returned = _insert_rows(self.session, table, params, layout.key, stamps)
+        returned = insert_rows(self.session, table, params, layout.key, stamps)
         new_ids = {tuple(key) if len(key) > 1 else key[0]: id_ for id_, *key in returned}
         links: dict[str, list[dict]] = {name: [] for name in layout.links}
         for _, new, deferred, key in inserts:
@@ -1249,7 +1213,7 @@ class _FileWriter:
         for name, pairs in pairs_by_column.items():
             link, owner, target = self.layout.links[name]
             for chunk in batches(pairs, BATCH_SIZE):
-                _insert_rows(self.session, link, [{owner: p["owner"], target: p["target"]} for p in chunk])
+                insert_rows(self.session, link, [{owner: p["owner"], target: p["target"]} for p in chunk])
 
     def _note(self, id_: int, new: dict[str, Any], stored: dict[str, Any] | None) -> None:
         """Record the measures this row's change concerns (see :class:`_Written`)."""

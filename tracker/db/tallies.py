@@ -72,6 +72,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.core.status import Period
 from tracker.core.vocab import CORPORATE_MEASURE_TYPES
+from tracker.db.bulk import insert_rows
 from tracker.db.models import (
     Actor,
     DbSession,
@@ -270,7 +271,7 @@ def _insert_parts(
             )
     rows = period_parts(lifecycles, _weights(session, measure_ids), _types(session, measure_ids))
     for batch in batches(rows, BATCH):
-        session.execute(insert(PARTS), batch)  # Core: no ORM bookkeeping per row
+        insert_rows(session, PARTS, batch)
 
 
 def rebuild(session: DbSession, lifecycles: Mapping[int, list[Period]]) -> None:
