@@ -99,7 +99,8 @@ def _ids_in(column, ids: list[int]):
 
 
 def part_selects(measure_ids: list[int] | None, actor_ids: list[int] | None) -> list[Select]:
-    """The parts of the given groups (all groups: None, None), every facet but ``status``:
+    """The parts of the given groups (all groups: None, None) that SQL counts from the events,
+    every facet but those read from the periods (:func:`period_parts`):
     ``(measure_id, actor_id, facet, code, key, key2, n)`` rows."""
     group_actor = case((Event.measure_id.is_(None), Event.actor_id), else_=None).label("actor_id")
     where = []
@@ -156,8 +157,7 @@ def part_selects(measure_ids: list[int] | None, actor_ids: list[int] | None) -> 
         .outerjoin(Measure, Measure.id == Event.measure_id)
         .join(actor, actor.c.id == Event.actor_id)
         .group_by(*groups, Event.kind, month, corporate),
-        row("measures", grouped_actor=False)
-        .with_only_columns(
+        select(
             Event.measure_id,
             literal(None, Integer).label("actor_id"),
             literal("measures", String).label("facet"),
@@ -166,7 +166,7 @@ def part_selects(measure_ids: list[int] | None, actor_ids: list[int] | None) -> 
             literal(0, Integer).label("key2"),
             literal(1, Integer).label("n"),
         )
-        .where(Event.measure_id.is_not(None))
+        .where(*where, Event.measure_id.is_not(None))
         .group_by(Event.measure_id),
     ]
 
