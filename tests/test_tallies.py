@@ -136,6 +136,12 @@ def test_each_kind_of_edit_keeps_the_counts(loaded_app):
         sf.sunset = dt.date(2027, 1, 1)
         session.commit()
         assert_counts_hold(session)
+        # An actor becomes a company: its acts count as corporate on the timeline.
+        actor = session.get(Actor, added.actor_id)
+        assert actor is not None and actor.kind != "company"
+        actor.kind = "company"
+        session.commit()
+        assert_counts_hold(session)
         # Deletions: an event, then a measure with all its events.
         session.delete(added)
         session.commit()
@@ -323,3 +329,23 @@ def test_two_writers_counting_the_same_group_at_once_both_count(app):
         assert tallies.differences(db.session) == {}
         kinds = {v.value: v.count for v in facets(db.session, {})[0]["kind"]}
         assert kinds["report"] == 2
+
+
+def test_a_new_actor_or_an_edit_does_not_count_everything_again(loaded_app, monkeypatch):
+    """Only the groups a write touches are counted again; a whole recount is for bulk
+    writes and the rare changes that reach every group (an actor's kind)."""
+    rebuilds: list[int] = []
+    whole = tallies.rebuild
+    monkeypatch.setattr(tallies, "rebuild", lambda *a: rebuilds.append(1) or whole(*a))
+    with loaded_app.app_context():
+        session = db.session
+        session.add(Actor(slug="tally-new-council", name="A new council", kind="legislature", country="US"))
+        session.commit()
+        sf = measure(session, SF)
+        sf.events[0].title += " (corrected)"
+        session.commit()
+        assert rebuilds == []
+        sf.adopted_by.kind = "company"
+        session.commit()
+        assert rebuilds == [1]
+        assert_counts_hold(session)

@@ -320,8 +320,11 @@ def _note_changed_measures(session: Session, flush_context) -> None:
         elif isinstance(obj, (Technology, Actor)) and obj in session.deleted:
             # The database's cascades drop its links behind the ORM's back: count again.
             touch(session, None)
-        elif isinstance(obj, Actor) and inspect(obj).attrs.kind.history.has_changes():
-            # A company's acts are counted as corporate on the timeline (tracker.db.tallies).
+        elif (
+            isinstance(obj, Actor) and obj in session.dirty and inspect(obj).attrs.kind.history.has_changes()
+        ):
+            # A company's acts are counted as corporate on the timeline (tracker.db.tallies):
+            # an actor's kind changed, not a new actor (it has no events yet).
             touch(session, None)
     if touched:
         touch(session, touched)
