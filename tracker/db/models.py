@@ -37,6 +37,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     text,
     update,
 )
@@ -679,6 +680,12 @@ def _bump_on_record_changes(session: Session, flush_context, instances) -> None:
     )
     if changed:
         bump_data_version(session)
+
+
+def ids_in(column, ids: list[int] | None):
+    """``column IN ids``; an empty list matches nothing (no placeholder id, and a literal
+    FALSE that SQLite folds: a bound one made it scan the table)."""
+    return column.in_(ids) if ids else false()
 
 
 def batches(values: list[T], size: int) -> Iterator[list[T]]:

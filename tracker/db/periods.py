@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, event, false, func, insert, inspect, literal, or_, select, union_all
+from sqlalchemy import delete, event, func, insert, inspect, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from tracker.core.status import Change, Interval, Period, Step, apply_replacements, coverage, lifecycle
@@ -47,6 +47,7 @@ from tracker.db.models import (
     batches,
     event_technologies_added,
     event_technologies_removed,
+    ids_in,
     measure_technologies,
 )
 
@@ -56,11 +57,6 @@ _TOUCHED = "tracker.periods.touched"
 _TOUCHED_ACTORS = "tracker.periods.touched_actors"
 ALL = "all"
 BATCH = 5000  # ids per IN list, rows per insert
-
-
-def ids_in(column, ids: list[int] | None):
-    """``column IN ids``; an empty list matches nothing (no placeholder id needed)."""
-    return column.in_(ids) if ids else false()
 
 
 # --- deriving from the events ---------------------------------------------------------------

@@ -83,6 +83,7 @@ from tracker.db.models import (
     MeasurePeriod,
     batches,
     event_technologies,
+    ids_in,
     measure_technologies,
 )
 
@@ -90,12 +91,6 @@ BATCH = 5000
 Key = tuple[str, str, int, int]  # (facet, code, key, key2)
 PART_COLUMNS = ("measure_id", "actor_id", "facet", "code", "key", "key2", "n")
 PARTS = cast_type(Table, EventTallyPart.__table__)
-
-
-def _ids_in(column, ids: list[int]):
-    """``column IN ids``; nothing for no ids (a bound FALSE would make SQLite scan the
-    table: it does not fold the parameter)."""
-    return column.in_(ids) if ids else false()
 
 
 def part_selects(measure_ids: list[int] | None, actor_ids: list[int] | None) -> list[Select]:
@@ -219,7 +214,7 @@ def _types(session: DbSession, measure_ids: list[int] | None) -> dict[int, str]:
 
 
 def _parts_where(measure_ids: list[int], actor_ids: list[int]):
-    return or_(_ids_in(EventTallyPart.measure_id, measure_ids), _ids_in(EventTallyPart.actor_id, actor_ids))
+    return or_(ids_in(EventTallyPart.measure_id, measure_ids), ids_in(EventTallyPart.actor_id, actor_ids))
 
 
 def _read_parts(session: DbSession, measure_ids: list[int], actor_ids: list[int]) -> Counter[Key]:

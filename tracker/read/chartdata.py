@@ -307,11 +307,11 @@ def _in_effect_deltas(
     events). Otherwise every change keeps its day. ``without`` leaves out measures (those
     whose coverage is clipped in Python)."""
     ensure_current(session)
-    deltas: dict[tuple[dt.date, str], int] = defaultdict(int)
     if ids is None and without is None:
         return _stored_in_effect_deltas(session, until)
     periods = _in_effect_periods(ids, until, without).subquery("in_effect")
     starts = session.scalar(select(func.count(func.distinct(periods.c.start_date)))) or 0
+    deltas: Deltas = defaultdict(int)
     if starts > IN_EFFECT_MAX_POINTS:
         began = _month_before(session, periods.c.start_date).label("began")
         ended = case(

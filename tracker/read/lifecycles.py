@@ -21,8 +21,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, Select, or_, select
 
 from tracker.core.status import Interval, Period, clip
-from tracker.db.models import DataVersion, DbSession, MeasureCoverage, MeasurePeriod, Technology, batches
-from tracker.db.periods import BATCH, ensure_current, ids_in
+from tracker.db.models import (
+    DataVersion,
+    DbSession,
+    MeasureCoverage,
+    MeasurePeriod,
+    Technology,
+    batches,
+    ids_in,
+)
+from tracker.db.periods import BATCH, ensure_current
 
 if TYPE_CHECKING:
     from tracker.read.filters import Filters
