@@ -57,7 +57,7 @@ def _reference(session, day: dt.date, choice: str = "all") -> dict[str, list[tup
         place = place or (adopter if adopter.kind in vocab.PLACE_KINDS else None)
         if place is None:
             continue
-        geo = maps.geo_of(place.kind, place.country, place.region)
+        geo = mapping.geo_of(place.kind, place.country, place.region)
         if geo is None or (geo[0] == "point" and place.latitude is None):
             continue
         out[place.slug].append((status, mapping.scope_class(scope), m.measure_type, m.slug))
@@ -136,13 +136,27 @@ def test_the_map_follows_the_date_and_the_technology(session):
 def test_change_dates_are_the_days_the_map_changes(session):
     changes = set(maps.change_dates(session, _filters(session)))
     assert {D(2019, 5, 14), D(2019, 5, 21), D(2023, 1, 1)} <= changes
-    # Unfiltered, the days come straight from the periods' indexes: every start and end,
-    # and every scope change of a measure.
-    periods = session.execute(select(MeasurePeriod.start, MeasurePeriod.end)).all()
-    scoped = session.scalars(
-        select(Event.date).where(Event.new_scope.is_not(None), Event.measure_id.is_not(None))
-    )
-    assert changes == {s for s, _ in periods} | {e for _, e in periods if e} | set(scoped)
+    # Unfiltered, the stored days: every start and end of a period the map draws, and
+    # every scope change of a measure while it is drawn.
+    periods = session.execute(
+        select(MeasurePeriod.measure_id, MeasurePeriod.start, MeasurePeriod.end).where(
+            MeasurePeriod.status.in_(maps.MAP_LIVE)
+        )
+    ).all()
+    scoped = session.execute(
+        select(Event.measure_id, Event.date).where(
+            Event.new_scope.is_not(None), Event.measure_id.is_not(None)
+        )
+    ).all()
+    while_drawn = {
+        d for mid, d in scoped if any(m == mid and s < d and (e is None or d < e) for m, s, e in periods)
+    }
+    assert changes == {s for _, s, _ in periods} | {e for _, _, e in periods if e} | while_drawn
+    # Computed by the query that serves a filtered map, the same days and the scope
+    # changes of the drawn measures while not drawn.
+    computed = set(maps._computed_change_dates(session, _filters(session), "all"))
+    assert changes <= computed
+    assert computed - changes <= {d for _, d in scoped}
     ma = set(maps.change_dates(session, _filters(session, region="US-MA")))
     assert D(2019, 5, 21) not in ma and ma < changes
     # A search with a technology: the search's CTE is in every part of one statement.

@@ -7,8 +7,11 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.core import mapping, vocab
+from tracker.core.status import Period
 from tracker.read.maps import MapDay, MapMeasure, MapPlace
 from tracker.render import maps as map_render
 from tracker.render.figures import data_json
@@ -195,3 +198,60 @@ def test_record_and_csv_rows_list_the_same_places():
         rows[0][columns.index("scope_class")] == "narrow"
         and rows[1][columns.index("url")] == "http://x/measures/sf"
     )
+
+
+def _segment_on(segments, day):
+    held = [s for s in segments if s[0] <= day and (s[1] is None or day < s[1])]
+    assert len(held) <= 1
+    return held[0] if held else None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(1, 15) | st.none(), st.integers(0, 5)),
+        max_size=12,
+    )
+)
+def test_place_segments_show_on_every_day_the_smallest_live_key_and_the_number_live(raw):
+    """Brute force on every day: the live candidates (start <= day < end), the smallest key
+    among them and how many; the segments follow each other without gaps or repeats."""
+    base = dt.date(2020, 1, 1)
+    candidates = [
+        (
+            base + dt.timedelta(days=s),
+            None if length is None else base + dt.timedelta(days=s + length),
+            (k, i),
+        )
+        for i, (s, length, k) in enumerate(raw)
+    ]
+    segments = mapping.place_segments(candidates)
+    for offset in range(-1, 60):
+        day = base + dt.timedelta(days=offset)
+        live = [c for c in candidates if c[0] <= day and (c[1] is None or day < c[1])]
+        seg = _segment_on(segments, day)
+        if seg is None:
+            assert not candidates or day < min(c[0] for c in candidates)
+            continue
+        assert seg[2] == (min(c[2] for c in live) if live else None)
+        assert seg[3] == len(live)
+    for a, b in zip(segments, segments[1:], strict=False):
+        assert a[1] == b[0] and (a[2], a[3]) != (b[2], b[3])
+    assert not segments or segments[-1][1] is None
+
+
+def test_live_pieces_keep_the_drawn_periods_cut_at_scope_changes():
+    p = [
+        Period("pending", D(2019, 1, 1), D(2019, 5, 1)),
+        Period("in_effect", D(2019, 5, 1), D(2022, 1, 1)),
+        Period("repealed", D(2022, 1, 1), None),
+    ]
+    changes = [(D(2018, 6, 1), "body_cameras"), (D(2020, 3, 1), "police_use"), (D(2023, 1, 1), "schools")]
+    assert mapping.live_pieces(p, "government_use", changes) == [
+        ("pending", D(2019, 1, 1), D(2019, 1, 1), D(2019, 5, 1), "narrow"),
+        ("in_effect", D(2019, 5, 1), D(2019, 5, 1), D(2020, 3, 1), "narrow"),
+        ("in_effect", D(2019, 5, 1), D(2020, 3, 1), D(2022, 1, 1), "general"),
+    ]
+    # Two changes on one day: the later one applies.
+    same_day = [(D(2019, 2, 1), "police_use"), (D(2019, 2, 1), "body_cameras")]
+    assert mapping.live_pieces(p[:1], None, same_day)[-1][-1] == "narrow"

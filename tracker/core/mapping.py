@@ -16,9 +16,12 @@ general one.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from tracker.core import vocab
+from tracker.core.places import EU, country_alpha3
 
 GENERAL_SCOPES = frozenset({"government_use", "police_use"})
 """Scopes that cover a technology's government or police use generally."""
@@ -32,6 +35,9 @@ SCOPE_CHOICES = ("all", *SCOPE_CLASSES)
 """Values of the map's ``scope`` parameter besides a single scope code (default: all)."""
 
 STRENGTH = vocab.MAP_STRENGTH
+
+LIVE = ("in_effect", "adopted", "passed", "pending")
+"""Statuses that put a measure on the map: in force (filled) or on its way (hollow)."""
 
 
 def scope_class(scopes: Iterable[str] | str | None) -> str:
@@ -60,6 +66,32 @@ def scope_matches(scopes: Iterable[str] | str | None, choice: str) -> bool:
     if isinstance(scopes, str):
         scopes = [s.strip() for s in scopes.split(";")]
     return choice in set(scopes)
+
+
+def geo_of(kind: str | None, country: str | None, region: str | None) -> tuple[str, str | None] | None:
+    """Where a place goes on the map: ('state', 'CA'), ('country', 'USA'), ('eu', 'EU'),
+    ('point', None) for cities and counties; None when it cannot be shown."""
+    if country == EU:
+        return "eu", EU
+    if kind == "region" and region and region.startswith("US-"):
+        return "state", region[3:]
+    if kind == "country" and country:
+        alpha3 = country_alpha3(country)
+        return ("country", alpha3) if alpha3 else None
+    if kind in ("city", "county"):
+        return "point", None
+    return None
+
+
+def drawable(
+    kind: str | None, country: str | None, region: str | None, latitude: object, longitude: object
+) -> tuple[str, str | None] | None:
+    """Where a place is drawn (:func:`geo_of`), or None when it cannot be: no geography, or
+    a city or county without coordinates. Its measures are then listed as unplaced."""
+    geo = geo_of(kind, country, region)
+    if geo is None or (geo[0] == "point" and (latitude is None or longitude is None)):
+        return None
+    return geo
 
 
 def valid_scope_choice(choice: str) -> bool:
@@ -129,3 +161,66 @@ def play_frames(changes: Sequence[dt.date], last: dt.date, max_frames: int = 60)
     if not dates or dates[-1] != last:
         dates.append(last)
     return dates
+
+
+def live_pieces(
+    periods: Iterable, scope: str | None, scope_changes: Sequence[tuple[dt.date, str]]
+) -> list[tuple[str, dt.date, dt.date, dt.date | None, str]]:
+    """The stretches in which a measure can be on the map, ``(status, since, start, end,
+    scope class)``: its periods with a status the map draws (:data:`LIVE`), cut where an
+    event changes its scope (``scope_changes``: ``(date, new scope)`` in the order they
+    apply, later ones winning on the same day). ``since`` is the period's first day (what
+    the map says and sorts by), ``start``/``end`` the stretch's (end exclusive, None: still).
+
+    Why cut: the class (general or narrow) decides which measure a place shows, and the
+    shown measure's scope is part of what the map says on the day."""
+    pieces = []
+    for p in periods:
+        if p.status not in LIVE:
+            continue
+        cuts = sorted({d for d, _ in scope_changes if p.start < d and (p.end is None or d < p.end)})
+        bounds = [p.start, *cuts]
+        for i, start in enumerate(bounds):
+            end = bounds[i + 1] if i + 1 < len(bounds) else p.end
+            current = scope
+            for day, new in scope_changes:
+                if day <= start:
+                    current = new
+            pieces.append((p.status, p.start, start, end, scope_class(current)))
+    return pieces
+
+
+def place_segments(
+    candidates: Iterable[tuple[dt.date, dt.date | None, tuple]],
+) -> list[tuple[dt.date, dt.date | None, tuple | None, int]]:
+    """What one place shows over time, from its candidates ``(start, end, key)`` (the
+    stretches of :func:`live_pieces` of the measures a place can show, each with its
+    :func:`display_key` plus a last tie-breaker): ``(start, end, key shown or None,
+    how many are live)``, one row per stretch in which neither changes, from the first
+    candidate's start on, the last without an end.
+
+    Why: the map on a date is then one row per place, however many measures each has."""
+    items = sorted(candidates, key=lambda c: c[0])
+    days = sorted({c[0] for c in items} | {c[1] for c in items if c[1] is not None})
+    out: list[tuple[dt.date, dt.date | None, tuple | None, int]] = []
+    ending = Counter(c[1] for c in items if c[1] is not None)
+    # A heap of (key, which, end): ended ones leave lazily. ``which`` tells apart two
+    # stretches of one measure with the same key (cut by a scope change of the same class).
+    live: list[tuple[tuple, int, dt.date | None]] = []
+    count = 0
+    i = 0
+    for n, day in enumerate(days):
+        count -= ending[day]
+        while i < len(items) and items[i][0] == day:
+            heapq.heappush(live, (items[i][2], i, items[i][1]))
+            count += 1
+            i += 1
+        while live and live[0][2] is not None and live[0][2] <= day:
+            heapq.heappop(live)
+        shown = live[0][0] if live else None
+        end = days[n + 1] if n + 1 < len(days) else None
+        if out and out[-1][2] == shown and out[-1][3] == count:
+            out[-1] = (out[-1][0], end, shown, count)
+        else:
+            out.append((day, end, shown, count))
+    return out

@@ -34,7 +34,7 @@ from sqlalchemy import delete, event, func, insert, inspect, literal, or_, selec
 from sqlalchemy.orm import Session
 
 from tracker.core.status import Change, Interval, Period, Step, apply_replacements, coverage, lifecycle
-from tracker.db import tallies
+from tracker.db import mapstore, tallies
 from tracker.db.models import (
     Actor,
     DbSession,
@@ -55,6 +55,7 @@ from tracker.db.models import (
 # of actors whose measure-less events changed (their facet counts, tracker.db.tallies).
 _TOUCHED = "tracker.periods.touched"
 _TOUCHED_ACTORS = "tracker.periods.touched_actors"
+_TOUCHED_PLACES = "tracker.periods.touched_places"
 ALL = "all"
 BATCH = 5000  # ids per IN list, rows per insert
 
@@ -179,10 +180,11 @@ def refresh(
 ) -> int:
     """Rewrite the periods, coverage and first days of the given measures (and of those they
     replace), or of every measure, and with them the events' facet counts of those measures
-    and of the measure-less events of ``actors`` (:mod:`tracker.db.tallies`); returns how
-    many measures were rewritten. Core statements: the ORM never tracks these rows.
-    ``starts=False`` leaves ``measure_starts`` alone and ``counts=False`` the tallies (for
-    the migrations that came before those tables)."""
+    and of the measure-less events of ``actors`` (:mod:`tracker.db.tallies`) and the stored
+    map of those measures (:mod:`tracker.db.mapstore`); returns how many measures were
+    rewritten. Core statements: the ORM never tracks these rows. ``starts=False`` leaves
+    ``measure_starts`` alone and ``counts=False`` the tallies and the map (for the
+    migrations that came before those tables)."""
     if measure_ids is None:
         session.execute(delete(MeasureCoverage))
         session.execute(delete(MeasurePeriod))
@@ -221,8 +223,10 @@ def refresh(
     if counts:
         if measure_ids is None:
             tallies.rebuild(session, lifecycles)
+            mapstore.rebuild(session, lifecycles)
         else:
             tallies.update(session, wanted, actor_ids, lifecycles)
+            mapstore.update(session, wanted, lifecycles)
     if covered:
         tech_ids = dict(session.execute(select(Technology.slug, Technology.id)).all())
         coverage_rows = [
@@ -274,10 +278,14 @@ def ensure_current(session: DbSession) -> None:
     """Bring the derived rows up to date with this transaction's writes (readers call this
     first, so a transaction reads what it wrote before committing it)."""
     info: dict[str, Any] = session.info
-    if info.get(_TOUCHED) or info.get(_TOUCHED_ACTORS) or session.new or session.dirty or session.deleted:
+    noted = info.get(_TOUCHED) or info.get(_TOUCHED_ACTORS) or info.get(_TOUCHED_PLACES)
+    if noted or session.new or session.dirty or session.deleted:
         session.flush()
     pending = info.pop(_TOUCHED, None)
     actors = info.pop(_TOUCHED_ACTORS, None) or set()
+    places = info.pop(_TOUCHED_PLACES, None)
+    if places and pending != ALL:  # where their measures are drawn may have changed
+        pending = set(pending or ()) | set(mapstore.places_of(session, places))
     if pending == ALL:
         refresh(session, None)
     elif pending or actors:
@@ -294,6 +302,13 @@ def _ids(obj: object, column: str, relationship: str) -> set[int | None]:
         if related is not None:
             found.add(related.id)
     return found
+
+
+def _moved(actor: Actor) -> bool:
+    """Whether a flush changed an actor's geography (what :func:`tracker.core.mapping.drawable`
+    reads)."""
+    attrs = inspect(actor).attrs
+    return any(attrs[a].history.has_changes() for a in ("country", "region", "latitude", "longitude"))
 
 
 @event.listens_for(Session, "after_flush")
@@ -322,6 +337,9 @@ def _note_changed_measures(session: Session, flush_context) -> None:
             # A company's acts are counted as corporate on the timeline (tracker.db.tallies):
             # an actor's kind changed, not a new actor (it has no events yet).
             touch(session, None)
+        elif isinstance(obj, Actor) and obj in session.dirty and _moved(obj):
+            # Where its measures are drawn on the map (tracker.db.mapstore) may change.
+            session.info.setdefault(_TOUCHED_PLACES, set()).add(obj.id)
     if touched:
         touch(session, touched)
     if actors:

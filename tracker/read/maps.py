@@ -34,17 +34,28 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from tracker.core import vocab
+from tracker.core import mapping, vocab
 from tracker.core.mapping import GENERAL_SCOPES, NARROWING_SCOPES, scope_class
-from tracker.core.places import EU, EU_MEMBERS, country_alpha3
-from tracker.db.models import Actor, DbSession, Event, Measure, MeasureCoverage, MeasurePeriod, batches
-from tracker.db.periods import BATCH
+from tracker.core.places import EU_MEMBERS, country_alpha3
+from tracker.db import mapstore
+from tracker.db.models import (
+    Actor,
+    DbSession,
+    Event,
+    MapCandidate,
+    MapChangeDay,
+    MapSegment,
+    Measure,
+    MeasureCoverage,
+    MeasurePeriod,
+    batches,
+)
+from tracker.db.periods import BATCH, ensure_current
 from tracker.read.filters import Filters
 from tracker.read.lifecycles import periods_on
 from tracker.read.selects import measures_select, selects_everything
 
-MAP_LIVE = ("in_effect", "adopted", "passed", "pending")
-"""Statuses that put a place on the map: in force (filled) or on its way (hollow)."""
+MAP_LIVE = mapping.LIVE
 
 LIST_LIMIT = 60
 """At most this many corporate (and unplaced) measures are listed beside the map."""
@@ -103,21 +114,6 @@ class MapDay:
     corporate_total: int = 0
     unplaced: list[MapMeasure] = field(default_factory=list)
     unplaced_total: int = 0
-
-
-def geo_of(kind: str | None, country: str | None, region: str | None) -> tuple[str, str | None] | None:
-    """Where a place goes on the map: ('state', 'CA'), ('country', 'USA'), ('eu', 'EU'),
-    ('point', None) for cities and counties; None when it cannot be shown."""
-    if country == EU:
-        return "eu", EU
-    if kind == "region" and region and region.startswith("US-"):
-        return "state", region[3:]
-    if kind == "country" and country:
-        alpha3 = country_alpha3(country)
-        return ("country", alpha3) if alpha3 else None
-    if kind in ("city", "county"):
-        return "point", None
-    return None
 
 
 def eu_members() -> list[str]:
@@ -204,8 +200,8 @@ def _places(session: DbSession) -> dict[int, tuple]:
             Actor.longitude,
         ).where(Actor.kind.in_(vocab.PLACE_KINDS))
     ):
-        geo = geo_of(r.kind, r.country, r.region)
-        if geo is None or (geo[0] == "point" and (r.latitude is None or r.longitude is None)):
+        geo = mapping.drawable(r.kind, r.country, r.region, r.latitude, r.longitude)
+        if geo is None:
             continue
         lat = None if r.latitude is None else round(float(r.latitude), 4)
         lon = None if r.longitude is None else round(float(r.longitude), 4)
@@ -218,14 +214,24 @@ def map_day(
 ) -> MapDay:
     """The map on ``day``: the filter's measures live then (pending, passed, adopted or in
     effect, :data:`MAP_LIVE`), as ``/measures?as_of=<day>`` lists them, grouped by place;
-    each place shows one (:func:`tracker.core.mapping.display_key`, in SQL as a window).
+    each place shows one (:func:`tracker.core.mapping.display_key`).
 
     ``place`` (a place's slug): also return every measure live there (the map's panel).
 
-    A handful of queries, each returning at most a few hundred rows: the strongest measure
-    per place is chosen by ``ROW_NUMBER() OVER (PARTITION BY place ...)`` in the database,
-    and the lists beside the map are cut to :data:`LIST_LIMIT` there too.
+    Unfiltered (every measure, every scope), from the stored map (:mod:`tracker.db.mapstore`):
+    a few hundred rows however many measures there are. Filtered, from the periods
+    (:func:`_computed_map_day`). The tests check that both give the same map.
     """
+    g = replace(f, as_of=day, as_of_given=False, sort="title", sort_given=True)
+    if scope == "all" and selects_everything(measures_select(session, g)):
+        return _stored_map_day(session, day, place)
+    return _computed_map_day(session, f, day, scope, place)
+
+
+def _computed_map_day(session: DbSession, f: Filters, day: dt.date, scope: str, place: str | None) -> MapDay:
+    """:func:`map_day` from the periods, joined to the filtered measures and their places:
+    one narrow row per live measure, the choices made in one pass over them, and only the
+    few hundred measures shown read in full."""
     # The status and technology rules "as of" the day; the period join below already
     # implies the measure had begun by then, and sorting is not needed.
     g = replace(f, as_of=day, as_of_given=False, sort="title", sort_given=True)
@@ -293,8 +299,107 @@ def map_day(
             unplaced.append((since, slug, mid))
     corporate.sort(reverse=True)
     unplaced.sort(reverse=True)
-    shown = [k[-1] for k in best.values()] + [c[-1] for c in corporate[:LIST_LIMIT]]
-    shown += [u[-1] for u in unplaced[:LIST_LIMIT]] + [k[-1] for k in here]
+    return _map_day_of(
+        session,
+        day,
+        scope,
+        drawable,
+        {at: (key[-1], counts[at]) for at, key in best.items()},
+        [c[-1] for c in corporate[:LIST_LIMIT]],
+        len(corporate),
+        [u[-1] for u in unplaced[:LIST_LIMIT]],
+        len(unplaced),
+        place_id,
+        [k[-1] for k in sorted(here)],
+    )
+
+
+def _stored_map_day(session: DbSession, day: dt.date, place: str | None) -> MapDay:
+    """:func:`map_day` of every measure under every scope, from the stored map
+    (:mod:`tracker.db.mapstore`): each place's segment on the day (one index lookup per
+    place), the first :data:`LIST_LIMIT` live rows of the corporate and unplaced lists in
+    the order of their index, their numbers, and the live candidates of the place asked for."""
+    ensure_current(session)
+    drawable = _places(session)
+
+    # Each place's segment on the day is the last that starts by then: one index lookup per
+    # place, driven from the places (a join from the segments made SQLite read them all).
+    def held(column):
+        return (
+            select(column)
+            .where(MapSegment.place_id == Actor.id, MapSegment.start <= day)
+            .order_by(MapSegment.start.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    shown = {
+        at: (mid, n)
+        for at, mid, n in session.execute(
+            select(Actor.id, held(MapSegment.measure_id), held(MapSegment.n)).where(
+                Actor.kind.in_(vocab.PLACE_KINDS)
+            )
+        )
+        if at in drawable and mid is not None
+    }
+    live = and_(MapCandidate.start <= day, or_(MapCandidate.end.is_(None), MapCandidate.end > day))
+
+    def listed(grp: str) -> tuple[list[int], int]:
+        first = session.scalars(
+            select(MapCandidate.measure_id)
+            .where(MapCandidate.grp == grp, live)
+            .order_by(MapCandidate.since.desc(), MapCandidate.slug.desc(), MapCandidate.measure_id.desc())
+            .limit(LIST_LIMIT)
+        ).all()
+        total = session.scalar(select(func.count()).where(MapCandidate.grp == grp, live)) or 0
+        return list(first), total
+
+    corporate, corporate_total = listed("corporate")
+    unplaced, unplaced_total = listed("unplaced")
+    place_id = next((i for i, p in drawable.items() if p[0] == place), None) if place else None
+    here: list[int] = []
+    if place_id is not None:
+        here = [
+            mapstore.display_key(c)[-1]
+            for c in sorted(
+                session.execute(
+                    select(MapCandidate).where(MapCandidate.place_id == place_id, live)
+                ).scalars(),
+                key=mapstore.display_key,
+            )
+        ]
+    return _map_day_of(
+        session,
+        day,
+        "all",
+        drawable,
+        shown,
+        corporate,
+        corporate_total,
+        unplaced,
+        unplaced_total,
+        place_id,
+        here,
+    )
+
+
+def _map_day_of(
+    session: DbSession,
+    day: dt.date,
+    scope: str,
+    drawable: dict[int, tuple],
+    shown_at: dict[int, tuple[int, int]],
+    corporate_ids: list[int],
+    corporate_total: int,
+    unplaced_ids: list[int],
+    unplaced_total: int,
+    place_id: int | None,
+    here_ids: list[int],
+) -> MapDay:
+    """The :class:`MapDay` of the chosen measures: each place's (``shown_at``: place id →
+    (measure id, how many live)), the lists' and the asked-for place's (``here_ids``, in
+    display order), read in full."""
+    shown = [mid for mid, _ in shown_at.values()] + corporate_ids + unplaced_ids + here_ids
     details = _details(session, shown, day)
     precision = _precisions(session, {(mid, r.start) for mid, r in details.items()})
 
@@ -314,21 +419,19 @@ def map_day(
         )
 
     places = []
-    for at, key in best.items():
+    for at, (mid, count) in shown_at.items():
         slug, name, kind, geo, loc, lat, lon = drawable[at]
-        everything = tuple(measure(k[-1]) for k in sorted(here)) if at == place_id else ()
-        places.append(
-            MapPlace(slug, name, kind, geo, loc, lat, lon, measure(key[-1]), counts[at], everything)
-        )
+        everything = tuple(measure(m) for m in here_ids) if at == place_id else ()
+        places.append(MapPlace(slug, name, kind, geo, loc, lat, lon, measure(mid), count, everything))
     places.sort(key=lambda p: (GEOS.index(p.geo), p.name, p.slug))
     return MapDay(
         day,
         scope,
         places,
-        [measure(c[-1]) for c in corporate[:LIST_LIMIT]],
-        len(corporate),
-        [measure(u[-1]) for u in unplaced[:LIST_LIMIT]],
-        len(unplaced),
+        [measure(m) for m in corporate_ids],
+        corporate_total,
+        [measure(m) for m in unplaced_ids],
+        unplaced_total,
     )
 
 
@@ -381,13 +484,25 @@ def _precisions(session: DbSession, wanted: set[tuple[int, dt.date]]) -> dict[tu
 
 
 def change_dates(session: DbSession, f: Filters, scope: str = "all") -> list[dt.date]:
-    """Every date on which a measure the map may draw changes status (the starts and ends of
-    its periods), changes scope (an event's ``new_scope``: its shading, or whether the scope
-    filter keeps it) or, under a technology filter, starts or stops covering one: the dates
-    on which what the map shows can change. One SQL query (``DISTINCT`` over the periods)."""
+    """Every date on which a measure the map may draw starts or stops being drawn (the
+    starts and ends of its periods with a :data:`MAP_LIVE` status), changes scope (an
+    event's ``new_scope``: its shading, or whether the scope filter keeps it) or, under a
+    technology filter, starts or stops covering one: the dates on which what the map shows
+    can change. Unfiltered, the stored days (:class:`MapChangeDay`: the same starts and ends
+    and the scope changes while drawn); otherwise one SQL query (``DISTINCT`` over the
+    periods)."""
+    g = replace(f, as_of_given=False, status=(), sort="title", sort_given=True)
+    if scope == "all" and selects_everything(measures_select(session, g)):
+        # The stored days (tracker.db.mapstore): a few thousand rows, not a pass over every period.
+        ensure_current(session)
+        return list(session.scalars(select(MapChangeDay.day).order_by(MapChangeDay.day)))
+    return _computed_change_dates(session, f, scope)
+
+
+def _computed_change_dates(session: DbSession, f: Filters, scope: str) -> list[dt.date]:
+    """:func:`change_dates` from the periods, the scope changes and the coverage."""
     g = replace(f, as_of_given=False, status=(), sort="title", sort_given=True)
     every = scope == "all" and selects_everything(measures_select(session, g))
-
     # Every measure drawn (no filter): no list of them to match each period against (at
     # 300,000 events that took the query from 70 to 170 ms). No index of the days either:
     # SQLite, without statistics, then reads every "as of" period through it. One list for
@@ -397,11 +512,14 @@ def change_dates(session: DbSession, f: Filters, scope: str = "all") -> list[dt.
     def drawn(column) -> list[ColumnElement[bool]]:
         return [column.is_not(None)] if ids is None else [column.in_(ids)]
 
+    drawn_status = MeasurePeriod.status.in_(MAP_LIVE)
     parts = [
-        select(MeasurePeriod.start.label("day")).distinct().where(*drawn(MeasurePeriod.measure_id)),
+        select(MeasurePeriod.start.label("day"))
+        .distinct()
+        .where(*drawn(MeasurePeriod.measure_id), drawn_status),
         select(MeasurePeriod.end.label("day"))
         .distinct()
-        .where(*drawn(MeasurePeriod.measure_id), MeasurePeriod.end.is_not(None)),
+        .where(*drawn(MeasurePeriod.measure_id), drawn_status, MeasurePeriod.end.is_not(None)),
         select(Event.date.label("day")).where(*drawn(Event.measure_id), Event.new_scope.is_not(None)),
     ]
     if f.technology:
