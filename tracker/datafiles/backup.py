@@ -75,6 +75,9 @@ from tracker.db.models import (
     Event,
     EventTally,
     EventTallyPart,
+    MapCandidate,
+    MapChangeDay,
+    MapSegment,
     MeasureCoverage,
     MeasurePeriod,
     MeasureStart,
@@ -118,7 +121,7 @@ JSON_TABLES = (
 # version instead of putting an old one back, so no ETag or cache entry made before the
 # restore can match what it brought back.
 BOOKKEEPING = (_table(DataVersion),)
-# Derived from the events (tracker.db.periods): neither backed up, counted nor wiped by
+# Derived from the events (tracker.db.periods, tallies, mapstore): neither backed up, counted nor wiped by
 # hand (they go with their measures); a restore rebuilds them in its transaction.
 DERIVED = (
     _table(MeasurePeriod),
@@ -126,6 +129,9 @@ DERIVED = (
     _table(MeasureStart),
     _table(EventTallyPart),
     _table(EventTally),
+    _table(MapCandidate),
+    _table(MapSegment),
+    _table(MapChangeDay),
 )
 NOT_DATA = (*BOOKKEEPING, *DERIVED)
 # What a data member may be called: the only names a restore writes to disk.
