@@ -38,7 +38,7 @@ def days_to_check(session) -> list[dt.date]:
     """Fixed days, and around a spread of the change days: the day itself and the day
     before (where a stretch ends and the next begins)."""
     changes = maps.change_dates(session, _every(session))
-    picked = changes[:: max(1, len(changes) // 12)] + changes[-3:]
+    picked = changes[:: max(1, len(changes) // 6)] + changes[-2:]
     return sorted({*FIXED_DAYS, *picked, *(d - dt.timedelta(days=1) for d in picked)})
 
 
@@ -48,7 +48,8 @@ def assert_map_holds(session, places: tuple[str, ...] = ()) -> None:
     assert mapstore.differences(session, tallies.stored_lifecycles(session)) == {}
     f = _every(session)
     for day in days_to_check(session):
-        for place in (None, *places):
+        # The panels on the fixed days: each is the place's candidates, read the same way.
+        for place in (None, *(places if day in FIXED_DAYS else ())):
             stored = maps.map_day(session, f, day, "all", place)
             assert stored == maps._computed_map_day(session, f, day, "all", place), (day, place)
     computed = set(maps._computed_change_dates(session, f, "all"))
