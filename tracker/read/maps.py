@@ -56,6 +56,7 @@ from tracker.read.lifecycles import periods_on
 from tracker.read.selects import measures_select, selects_everything
 
 MAP_LIVE = mapping.LIVE
+"""Statuses that put a place on the map (the rule lives in core, where the stored map reads it too)."""
 
 LIST_LIMIT = 60
 """At most this many corporate (and unplaced) measures are listed beside the map."""
