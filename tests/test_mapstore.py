@@ -121,6 +121,15 @@ def test_each_kind_of_edit_keeps_the_map(loaded_app):
         session.commit()
         assert_map_holds(session, here)
         sf.measure_type = "ban"
+        # A jurisdiction that is not a place (an EU institution): unplaced.
+        body = session.scalars(select(Actor).where(Actor.kind == "international_body")).first()
+        assert body is not None
+        sf.jurisdiction = body
+        session.commit()
+        day = maps.map_day(session, _every(session), D(2021, 1, 1))
+        assert sf.slug not in {p.measure.slug for p in day.places}
+        assert sf.slug in {m.slug for m in day.unplaced}
+        assert_map_holds(session, here)
         sf.jurisdiction = oakland.jurisdiction
         session.commit()
         assert_map_holds(session, here)

@@ -86,8 +86,11 @@ def geo_of(kind: str | None, country: str | None, region: str | None) -> tuple[s
 def drawable(
     kind: str | None, country: str | None, region: str | None, latitude: object, longitude: object
 ) -> tuple[str, str | None] | None:
-    """Where a place is drawn (:func:`geo_of`), or None when it cannot be: no geography, or
-    a city or county without coordinates. Its measures are then listed as unplaced."""
+    """Where a place is drawn (:func:`geo_of`), or None when it cannot be: not a place
+    (an EU institution as a jurisdiction), no geography, or a city or county without
+    coordinates. Its measures are then listed as unplaced."""
+    if kind not in vocab.PLACE_KINDS:
+        return None
     geo = geo_of(kind, country, region)
     if geo is None or (geo[0] == "point" and (latitude is None or longitude is None)):
         return None
