@@ -154,9 +154,17 @@ def candidates(
     return rows
 
 
+def _key(
+    status: str, narrow: bool, strength: int | None, since: dt.date, slug: str, measure_id: int
+) -> tuple:
+    """:func:`tracker.core.mapping.display_key` on a candidate's columns, the measure id last:
+    in force first, then general, the stronger type, the earlier start, the slug."""
+    return (status != "in_effect", narrow, strength, since, slug, measure_id)
+
+
 def display_key(c) -> tuple:
-    """:func:`tracker.core.mapping.display_key` of a candidate row, the measure id last."""
-    return (c.status != "in_effect", c.narrow, c.strength, c.since, c.slug, c.measure_id)
+    """:func:`_key` of a candidate read from the table (a row or a :class:`MapCandidate`)."""
+    return _key(c.status, c.narrow, c.strength, c.since, c.slug, c.measure_id)
 
 
 def _segment_rows(per_place: Mapping[int, list]) -> list[dict]:
@@ -173,14 +181,7 @@ def _by_place(rows: Iterable[Candidate]) -> dict[int, list]:
     per_place: dict[int, list] = defaultdict(list)
     for r in rows:
         if r["grp"] == "place":
-            key = (
-                r["status"] != "in_effect",
-                r["narrow"],
-                r["strength"],
-                r["since"],
-                r["slug"],
-                r["measure_id"],
-            )
+            key = _key(r["status"], r["narrow"], r["strength"], r["since"], r["slug"], r["measure_id"])
             per_place[r["place_id"]].append((r["start_date"], r["end_date"], key))
     return per_place
 
