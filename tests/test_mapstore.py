@@ -273,3 +273,34 @@ def test_any_histories_are_mapped_as_the_periods_say(session, events):
             assert maps.map_day(session, f, d, "all", "map-test-city") == maps._computed_map_day(
                 session, f, d, "all", "map-test-city"
             )
+
+
+def test_lists_cut_to_their_limit_are_the_computed_maps_lists(loaded_app, monkeypatch):
+    """With the lists cut to 2 (the real data has a few dozen companies' measures), the
+    stored map keeps the same first rows as the computed one, ties on a day included."""
+    monkeypatch.setattr(maps, "LIST_LIMIT", 2)
+    with loaded_app.app_context():
+        session = db.session
+        company = session.scalars(select(Actor).where(Actor.kind == "company")).first()
+        assert company is not None
+        for slug in ("zz-same-day-b", "zz-same-day-a", "zz-same-day-c"):
+            m = Measure(slug=slug, title=slug, measure_type="corporate_moratorium", adopted_by=company)
+            session.add(m)
+            session.add(
+                Event(
+                    slug=f"{slug}-effective",
+                    date=D(2026, 6, 1),
+                    date_precision="day",
+                    certainty="unverified",
+                    kind="effective",
+                    measure=m,
+                    actor=company,
+                    title="In effect",
+                )
+            )
+        session.commit()
+        f = _every(session)
+        day = maps.map_day(session, f, D(2026, 7, 1))
+        assert [m.slug for m in day.corporate] == ["zz-same-day-c", "zz-same-day-b"]
+        for d in days_to_check(session):
+            assert maps.map_day(session, f, d) == maps._computed_map_day(session, f, d, "all", None), d

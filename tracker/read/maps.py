@@ -346,14 +346,20 @@ def _stored_map_day(session: DbSession, day: dt.date, place: str | None) -> MapD
     live = and_(MapCandidate.start <= day, or_(MapCandidate.end.is_(None), MapCandidate.end > day))
 
     def listed(grp: str) -> tuple[list[int], int]:
-        first = session.scalars(
-            select(MapCandidate.measure_id)
-            .where(MapCandidate.grp == grp, live)
-            .order_by(MapCandidate.since.desc(), MapCandidate.slug.desc(), MapCandidate.measure_id.desc())
-            .limit(LIST_LIMIT)
+        """The list's first rows (the most recently begun) and its length. The order of the
+        slugs within a day is Python's, as on the computed map, not the database's collation:
+        the last day's rows are read whole and sorted here."""
+        where = (MapCandidate.grp == grp, live)
+        columns = (MapCandidate.since, MapCandidate.slug, MapCandidate.measure_id)
+        rows = session.execute(
+            select(*columns).where(*where).order_by(MapCandidate.since.desc()).limit(LIST_LIMIT)
         ).all()
-        total = session.scalar(select(func.count()).where(MapCandidate.grp == grp, live)) or 0
-        return list(first), total
+        if len(rows) == LIST_LIMIT:
+            rows = session.execute(select(*columns).where(*where, MapCandidate.since >= rows[-1].since)).all()
+        ordered = sorted(((r.since, r.slug, r.measure_id) for r in rows), reverse=True)
+        first = [mid for _, _, mid in ordered[:LIST_LIMIT]]
+        total = session.scalar(select(func.count()).where(*where)) or 0
+        return first, total
 
     corporate, corporate_total = listed("corporate")
     unplaced, unplaced_total = listed("unplaced")
