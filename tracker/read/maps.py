@@ -318,8 +318,8 @@ def _computed_map_day(session: DbSession, f: Filters, day: dt.date, scope: str, 
 def _stored_map_day(session: DbSession, day: dt.date, place: str | None) -> MapDay:
     """:func:`map_day` of every measure under every scope, from the stored map
     (:mod:`tracker.db.mapstore`): each place's segment on the day (one index lookup per
-    place), the first :data:`LIST_LIMIT` live rows of the corporate and unplaced lists in
-    the order of their index, their numbers, and the live candidates of the place asked for."""
+    place), the first :data:`LIST_LIMIT` live rows of the corporate and unplaced lists (the
+    most recently begun), their numbers, and the live candidates of the place asked for."""
     ensure_current(session)
     drawable = _places(session)
 
