@@ -36,7 +36,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import cast as cast_type
 
-from sqlalchemy import Table, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, Table, case, delete, func, or_, select
 from sqlalchemy.orm import aliased
 
 from tracker.core import mapping, vocab
@@ -63,13 +63,26 @@ Candidate = dict  # a map_candidates row as inserted
 SEGMENT_COLUMNS = ("place_id", "start_date", "end_date", "measure_id", "n")
 
 
+def adopter_place(adopter) -> ColumnElement:
+    """The adopter (an aliased :class:`Actor`) when it is itself a place, else NULL."""
+    return case((adopter.kind.in_(vocab.PLACE_KINDS), adopter.id))
+
+
+def measure_place(adopter) -> ColumnElement:
+    """A measure's place, as SQL over the measure joined to its adopter (``adopter``): its
+    jurisdiction, or else its adopter when that is a place. The one rule of where a measure
+    is drawn, listed "here" and counted as coming from (:func:`tracker.read.selects.measure_place`
+    is its form without the join)."""
+    return func.coalesce(Measure.jurisdiction_id, adopter_place(adopter))
+
+
 def _measure_info(session: DbSession, measure_ids: list[int] | None) -> dict[int, tuple]:
     """``{measure id: (slug, type, scope, place id or None, drawable)}``: the place is the
     jurisdiction, else the adopter when it is a place (:func:`tracker.read.maps.map_day`'s
     rule); drawable is :func:`tracker.core.mapping.drawable` of that place."""
     adopter = aliased(Actor, name="adopter")
     place = aliased(Actor, name="place")
-    pid = func.coalesce(Measure.jurisdiction_id, case((adopter.kind.in_(vocab.PLACE_KINDS), adopter.id)))
+    pid = measure_place(adopter)
     stmt = (
         select(
             Measure.id,

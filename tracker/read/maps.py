@@ -248,7 +248,7 @@ def _computed_map_day(session: DbSession, f: Filters, day: dt.date, scope: str, 
         .subquery("on_day")
     )
     adopter = aliased(Actor, name="adopter")
-    pid = func.coalesce(Measure.jurisdiction_id, case((adopter.kind.in_(vocab.PLACE_KINDS), adopter.id)))
+    pid = mapstore.measure_place(adopter)
     # Each measure's scope on the day: for the shading (general or narrow) and the scope
     # choice, from one lookup of the scope changes.
     changes = scope_changes(day)

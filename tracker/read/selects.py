@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select, Table, and_, case, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
-from tracker.core import vocab
-from tracker.db import search
+from tracker.db import mapstore, search
 from tracker.db.models import (
     Actor,
     Citation,
@@ -46,14 +45,12 @@ def actor_and_descendants(slugs: Iterable[str]):
 
 def measure_place() -> ColumnElement[int]:
     """A measure's place, as SQL: its jurisdiction, or else its adopter when the adopter is
-    itself a place (the map's rule, tracker.read.maps.map_day): the level "what
+    itself a place (:func:`tracker.db.mapstore.measure_place`, in a subquery): the level "what
     applies here" and "what changed when" say a measure comes from."""
     adopter = aliased(Actor, name="place_adopter")
     return func.coalesce(
         Measure.jurisdiction_id,
-        select(case((adopter.kind.in_(vocab.PLACE_KINDS), adopter.id)))
-        .where(adopter.id == Measure.adopted_by_id)
-        .scalar_subquery(),
+        select(mapstore.adopter_place(adopter)).where(adopter.id == Measure.adopted_by_id).scalar_subquery(),
     )
 
 
