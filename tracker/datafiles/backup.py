@@ -81,6 +81,9 @@ from tracker.db.models import (
     MeasureCoverage,
     MeasurePeriod,
     MeasureStart,
+    MeasureTally,
+    MeasureTallyStep,
+    MeasureTallyValue,
     Revision,
     RevisionChange,
     Source,
@@ -132,6 +135,9 @@ DERIVED = (
     _table(MapCandidate),
     _table(MapSegment),
     _table(MapChangeDay),
+    _table(MeasureTallyValue),
+    _table(MeasureTallyStep),
+    _table(MeasureTally),
 )
 NOT_DATA = (*BOOKKEEPING, *DERIVED)
 # What a data member may be called: the only names a restore writes to disk.

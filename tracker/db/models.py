@@ -691,6 +691,76 @@ class MapChangeDay(Base):
     n: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
+MEASURE_TALLY_FACETS = ("total", "measure_type", "technology", "country", "region")
+MEASURE_TALLY_STATUSES = (*vocab.STATUSES.codes, "recorded")
+MEASURE_TALLY_GRAINS = ("y", "m")
+
+
+class MeasureTallyValue(Base):
+    """One facet value a measure counts for in the measures list's facets: its type, each
+    technology it covers (``key``), its country and region (its jurisdiction's, else its
+    adopter's, as the list's filters read them), and ``total``. Derived with the periods
+    (:mod:`tracker.db.measuretallies`), never edited. No foreign keys, like the tally parts:
+    what a measure counted for before a write must still be read to take it back."""
+
+    __tablename__ = "measure_tally_values"
+    __table_args__ = (CheckConstraint(_in("facet", MEASURE_TALLY_FACETS), name="facet_vocab"),)
+
+    measure_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class MeasureTallyStep(Base):
+    """One day on which a measure began (``n`` > 0) or left (< 0) a status, or was first
+    recorded (``recorded``): what it adds to :class:`MeasureTally` on that day for each of
+    its :class:`MeasureTallyValue` rows. Derived with the periods, never edited; no foreign
+    keys (the periods of a deleted measure are gone by cascade when its counts are taken
+    back: these rows say what it had added)."""
+
+    __tablename__ = "measure_tally_steps"
+    __table_args__ = (
+        CheckConstraint(_in("status", MEASURE_TALLY_STATUSES), name="status_vocab"),
+        # The steps of one month (tracker.db.measuretallies.counts_on).
+        Index("ix_measure_tally_steps_day", "status", "day", "measure_id"),
+    )
+
+    measure_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class MeasureTally(Base):
+    """How many measures of a facet value (``facet``, ``code``, ``key``) began (+) or left
+    (-) a status within one year (``grain`` ``y``, ``period`` the year) or one month
+    (``m``, ``YYYYMM``); ``recorded`` is a measure's first event, never left.
+
+    Why stored: the facet counts of "every measure in effect on a date" were a pass over
+    every measure live then (36,000 at 300,000 events) on the first page after each edit.
+    The count on a day is the sum of the years before its year, the months of its year
+    before its month, and the periods that begin or end in its month up to it (read from
+    the periods: a few hundred): a few thousand rows however many measures there are.
+    Kept by adding what each write changed (:mod:`tracker.db.measuretallies`); a row at 0 is
+    deleted."""
+
+    __tablename__ = "measure_tallies"
+    __table_args__ = (
+        CheckConstraint(_in("status", MEASURE_TALLY_STATUSES), name="status_vocab"),
+        CheckConstraint(_in("grain", MEASURE_TALLY_GRAINS), name="grain_vocab"),
+        CheckConstraint(_in("facet", MEASURE_TALLY_FACETS), name="facet_vocab"),
+    )
+
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 LOAD_COMMANDS = ("setup", "load")
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import delete, event, func, insert, inspect, literal, or_, selec
 from sqlalchemy.orm import Session
 
 from tracker.core.status import Change, Interval, Period, Step, apply_replacements, coverage, lifecycle
-from tracker.db import mapstore, tallies
+from tracker.db import mapstore, measuretallies, tallies
 from tracker.db.models import (
     Actor,
     DbSession,
@@ -224,9 +224,11 @@ def refresh(
         if measure_ids is None:
             tallies.rebuild(session, lifecycles)
             mapstore.rebuild(session, lifecycles)
+            measuretallies.rebuild(session, lifecycles)
         else:
             tallies.update(session, wanted, actor_ids, lifecycles)
             mapstore.update(session, wanted, lifecycles)
+            measuretallies.update(session, wanted, lifecycles)
     if covered:
         tech_ids = dict(session.execute(select(Technology.slug, Technology.id)).all())
         coverage_rows = [

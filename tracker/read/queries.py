@@ -39,7 +39,7 @@ from tracker.core.status import (
     status_in,
 )
 from tracker.core.vocab import MEASURE_TYPES
-from tracker.db import search, tallies
+from tracker.db import measuretallies, search, tallies
 from tracker.db.models import (
     Actor,
     Citation,
@@ -446,6 +446,8 @@ def facets_and_total(session: DbSession, f: Filters) -> tuple[dict[str, list[Fac
     bare = selects_everything(selected_rows)
     if bare and f.collection is EVENTS:
         return _facets_out(session, spec, f, _tallied_counts(session, f.as_of))
+    if f.collection is MEASURES and _measures_on_a_date(f):
+        return _facets_out(session, spec, f, _tallied_measure_counts(session, f))
     rows = selected_rows.subquery("facet_rows") if bare else selected_rows.cte("facet_rows")
     wanted = set(spec.facets)
     per_measure = None
@@ -513,13 +515,61 @@ def _tallied_counts(session: DbSession, as_of: dt.date) -> Counts:
     return counts
 
 
+def _measures_on_a_date(f: Filters) -> bool:
+    """Whether a measures list is "every measure with these statuses on ``as_of``" (or every
+    measure recorded by then) and nothing else: the question the stored counts answer."""
+    narrowed = (
+        f.q,
+        f.kind,
+        f.measure_type,
+        f.technology,
+        f.actor,
+        f.country,
+        f.region,
+        f.date_from,
+        f.date_to,
+    )
+    return (bool(f.status) or f.as_of_given) and not any(narrowed)
+
+
+def _tallied_measure_counts(session: DbSession, f: Filters) -> Counts:
+    """The facet rows of every measure with the filter's statuses on ``as_of`` (without a
+    status: every measure recorded by then), from the stored counts
+    (:mod:`tracker.db.measuretallies`), in the shape the facet statement gives; country and
+    region come as codes, not as (place, fallback) pairs."""
+    ensure_current(session)
+    statuses = f.status or (measuretallies.RECORDED,)
+    on = measuretallies.counts_on(session, f.as_of, statuses, () if f.status else vocab.STATUSES.codes)
+    counts: Counts = defaultdict(list)
+    by_value: dict[tuple[str, str, int], int] = defaultdict(int)
+    for (status, facet, code, key), n in on.items():
+        if status in statuses:
+            by_value[(facet, code, key)] += n
+        if facet == "total" and status != measuretallies.RECORDED:
+            counts["status"].append((status, None, None, None, n))
+    for (facet, code, key), n in by_value.items():
+        if facet == "technology":
+            counts[facet].append((None, None, key, None, n))
+        else:
+            counts[facet].append((code or None, None, None, None, n))
+    counts["total"] = counts["total"] or [(None, None, None, None, 0)]
+    return counts
+
+
 def _facets_out(
     session: DbSession, spec, f: Filters, counts: Counts
 ) -> tuple[dict[str, list[FacetValue]], int]:
     """The facet values from the rows per facet: names and labels, most frequent first."""
     wanted = set(spec.facets)
     total = counts["total"][0][4]
-    places = _places(session, counts["place"]) if {"country", "region"} & wanted else None
+    places = None
+    if "country" in counts or "region" in counts:  # counted by code (the stored measure counts)
+        places = (
+            {c: n for c, _, _, _, n in counts["country"] if c is not None},
+            {c: n for c, _, _, _, n in counts["region"] if c is not None},
+        )
+    elif {"country", "region"} & wanted:
+        places = _places(session, counts["place"])
     technologies = _technology_names(session, counts) if "technology" in wanted else []
 
     out: dict[str, list[FacetValue]] = {}
