@@ -147,7 +147,8 @@ def load_command(directory: str, prune: bool, overwrite_edits: bool) -> None:
 @with_appcontext
 def rebuild_periods_command() -> None:
     """Rewrite the derived status tables (measure_periods, measure_coverage, measure_starts),
-    the events' stored counts (event_tally_parts, event_tallies) and the stored map
+    the events' stored counts (event_tally_parts, event_tallies), the measures' stored
+    counts (measure_tally_values, measure_tally_steps, measure_tallies) and the stored map
     (map_candidates, map_segments, map_change_days) from the events.
 
     They are kept in step with every write; this is for a database changed by a tool that

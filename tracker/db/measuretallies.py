@@ -1,6 +1,7 @@
 """The measures list's facet counts on any date, kept as tables (``measure_tally_values``,
-``measure_tallies``) in step with every write, like the events' (:mod:`tracker.db.tallies`)
-and in the same transaction (:mod:`tracker.db.periods` calls this module).
+``measure_tally_steps``, ``measure_tallies``) in step with every write, like the events'
+(:mod:`tracker.db.tallies`) and in the same transaction (:mod:`tracker.db.periods` calls
+this module).
 
 Why: "every measure in effect on 1 January 2021" (``/measures?status=in_effect&as_of=...``)
 counted its facets (type, status, technology, country, region) from every measure live
