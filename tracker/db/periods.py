@@ -224,7 +224,7 @@ def refresh(
         if measure_ids is None:
             tallies.rebuild(session, lifecycles)
             mapstore.rebuild(session, lifecycles)
-            measuretallies.rebuild(session, lifecycles)
+            measuretallies.rebuild(session)
         else:
             tallies.update(session, wanted, actor_ids, lifecycles)
             mapstore.update(session, wanted, lifecycles)

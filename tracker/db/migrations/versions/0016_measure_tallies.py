@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-from tracker.db import measuretallies, tallies
+from tracker.db import measuretallies
 
 revision = '0016'
 down_revision = '0015'
@@ -64,7 +64,7 @@ def upgrade():
     )
     # Fill them from the stored periods (the function `tracker rebuild-periods` runs).
     session = Session(bind=op.get_bind())
-    measuretallies.rebuild(session, tallies.stored_lifecycles(session))
+    measuretallies.rebuild(session)
     session.flush()
 
 
