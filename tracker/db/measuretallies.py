@@ -60,6 +60,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
     union_all,
 )
@@ -296,6 +297,12 @@ def rebuild(session: DbSession) -> None:
         session.execute(delete(table))
     _insert_values(session, None)
     session.execute(insert(MeasureTallyStep).from_select(["measure_id", "status", "day", "n"], step_select()))
+    if session.get_bind().dialect.name == "postgresql":
+        # Statistics of the rows just written (ANALYZE sees its own transaction's rows):
+        # without them PostgreSQL guessed 100 million rows for the grouping below and
+        # compiled it with JIT, 4.6-6.4 s of a first load's 22 s rewrite; with them, a hash
+        # join and 1.5 s.
+        session.execute(text("ANALYZE measure_tally_steps, measure_tally_values"))
     columns = ["status", "grain", "period", "facet", "code", "key", "n"]
     session.execute(insert(MeasureTally).from_select(columns, _months()))
     session.execute(insert(MeasureTally).from_select(columns, _years()))

@@ -29,12 +29,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
+from typing import cast as cast_type
 
-from sqlalchemy import delete, event, func, insert, inspect, literal, or_, select, union_all
+from sqlalchemy import Table, delete, event, func, insert, inspect, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from tracker.core.status import Change, Interval, Period, Step, apply_replacements, coverage, lifecycle
 from tracker.db import mapstore, measuretallies, tallies
+from tracker.db.bulk import insert_rows
 from tracker.db.models import (
     Actor,
     DbSession,
@@ -58,6 +60,8 @@ _TOUCHED_ACTORS = "tracker.periods.touched_actors"
 _TOUCHED_PLACES = "tracker.periods.touched_places"
 ALL = "all"
 BATCH = 5000  # ids per IN list, rows per insert
+PERIODS = cast_type(Table, MeasurePeriod.__table__)
+COVERAGE = cast_type(Table, MeasureCoverage.__table__)
 
 
 # --- deriving from the events ---------------------------------------------------------------
@@ -213,13 +217,16 @@ def refresh(
                 session.execute(delete(MeasureStart).where(MeasureStart.measure_id.in_(chunk)))
                 session.execute(_insert_starts(chunk))
         lifecycles, covered = derive(session, wanted)
+    # Core rows by column name through bulk.insert_rows: the ORM's executemany took 19 s
+    # for the 65,000 periods of 100,000 events on PostgreSQL (one statement per row, and
+    # a second kind of statement for the rows without an end).
     period_rows = [
-        {"measure_id": mid, "seq": i, "status": p.status, "start": p.start, "end": p.end}
+        {"measure_id": mid, "seq": i, "status": p.status, "start_date": p.start, "end_date": p.end}
         for mid, periods in lifecycles.items()
         for i, p in enumerate(periods)
     ]
     for batch in batches(period_rows, BATCH):
-        session.execute(insert(MeasurePeriod), batch)
+        insert_rows(session, PERIODS, batch)
     if counts:
         if measure_ids is None:
             tallies.rebuild(session, lifecycles)
@@ -236,7 +243,7 @@ def refresh(
                 "measure_id": mid,
                 "technology_id": tech_ids[slug],
                 "seq": i,
-                "start": start,
+                "start_date": start,
                 "until": until,
             }
             for mid, by_tech in covered.items()
@@ -244,7 +251,7 @@ def refresh(
             for i, (start, until) in enumerate(intervals)
         ]
         for some in batches(coverage_rows, BATCH):
-            session.execute(insert(MeasureCoverage), some)
+            insert_rows(session, COVERAGE, some)
     return len(lifecycles)
 
 
