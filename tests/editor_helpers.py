@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 from tracker.accounts import users as auth
 from tracker.db.models import Actor, Citation, Event, Measure, Source, Technology
@@ -171,3 +175,30 @@ def hypothetical_event(measure, kind: str, day, slug: str):
         actor=measure.events[0].actor,
         title=f"Hypothetical {kind}",
     )
+
+
+def data_with_changed_events(tmp_path: Path, change: Callable[[list[dict]], None]) -> Path:
+    """A copy of ``data/`` whose events.csv rows (dicts) ``change`` edited in place, for
+    tests of a reload: the copy's directory."""
+    from tests.conftest import DATA_DIR
+
+    shutil.copytree(DATA_DIR, tmp_path / "data")
+    events = tmp_path / "data" / "events.csv"
+    with events.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = list(rows[0])
+    change(rows)
+    with events.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return tmp_path / "data"
+
+
+def move_adoption(slug: str, day: str) -> Callable[[list[dict]], None]:
+    """A change for :func:`data_with_changed_events`: the measure's adoption moved to ``day``."""
+
+    def change(rows: list[dict]) -> None:
+        next(r for r in rows if r["measure"] == slug and r["kind"] == "adopted")["date"] = day
+
+    return change

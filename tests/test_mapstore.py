@@ -5,17 +5,14 @@ kind of edit, after a reload and a rebuild, and on random histories."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import shutil
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import DATA_DIR
-from tests.editor_helpers import hypothetical_event
+from tests.editor_helpers import data_with_changed_events, hypothetical_event, move_adoption
 from tracker.datafiles.load import load
 from tracker.db import mapstore, tallies
 from tracker.db.models import Actor, Event, MapChangeDay, MapSegment, Measure
@@ -168,19 +165,10 @@ def test_an_actor_whose_kind_changes_is_redrawn(loaded_app):
 def test_a_reload_that_changes_events_keeps_the_map(loaded_app, tmp_path):
     """The loader writes with Core statements and names the measures it wrote; their map
     rows are redone in its transaction."""
-    shutil.copytree(DATA_DIR, tmp_path / "data")
-    events = tmp_path / "data" / "events.csv"
-    with events.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    changed = next(r for r in rows if r["measure"] == SF and r["kind"] == "adopted")
-    changed["date"] = "2018-01-02"
-    with events.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    data = data_with_changed_events(tmp_path, move_adoption(SF, "2018-01-02"))
     with loaded_app.app_context():
         before = maps.change_dates(db.session, _every(db.session))
-        load(tmp_path / "data", db.session, prune=True)
+        load(data, db.session, prune=True)
         db.session.commit()
         assert D(2018, 1, 2) in maps.change_dates(db.session, _every(db.session))
         assert maps.change_dates(db.session, _every(db.session)) != before

@@ -6,9 +6,7 @@ rebuild, with two writers at once, and on random histories."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import shutil
 import threading
 import time
 
@@ -19,11 +17,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import DATA_DIR
-from tests.editor_helpers import hypothetical_event
+from tests.editor_helpers import data_with_changed_events, hypothetical_event, move_adoption
 from tracker.core.status import status_in
 from tracker.datafiles.load import load
 from tracker.db import measuretallies, tallies
+from tracker.db.bulk import add_counts
 from tracker.db.models import Actor, Event, Measure, MeasureStart, MeasureTally, MeasureTallyValue, Technology
 from tracker.extensions import db
 from tracker.read import queries
@@ -192,20 +190,11 @@ def test_a_transaction_counts_its_own_edit_and_a_rollback_leaves_the_counts(load
 def test_a_reload_that_changes_events_keeps_the_counts(loaded_app, tmp_path, monkeypatch):
     """The loader writes with Core statements and names the measures it wrote; their counts
     are redone in its transaction."""
-    shutil.copytree(DATA_DIR, tmp_path / "data")
-    events = tmp_path / "data" / "events.csv"
-    with events.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    changed = next(r for r in rows if r["measure"] == SF and r["kind"] == "adopted")
-    changed["date"] = "2018-01-02"
-    with events.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    data = data_with_changed_events(tmp_path, move_adoption(SF, "2018-01-02"))
     with loaded_app.app_context():
         f = measures_on(db.session, D(2018, 6, 1), ("in_effect",))
         assert SF not in {m.slug for m in queries.page(db.session, f).items}
-        load(tmp_path / "data", db.session, prune=True)
+        load(data, db.session, prune=True)
         db.session.commit()
         assert SF in {m.slug for m in queries.page(db.session, f).items}
         assert_counts_hold(db.session, monkeypatch, (D(2018, 1, 2), D(2018, 6, 1), *FIXED_DAYS[:3]))
@@ -350,3 +339,15 @@ def test_the_counts_of_a_day_equal_a_recount_from_the_periods(loaded_app, status
             on = measuretallies.counts_on(session, day, statuses)
             assert on == measuretallies.recount(session, day, statuses), day
             assert on  # the record has measures then
+
+
+def test_adding_many_counts_at_once_stays_within_the_engines_parameter_limits(session):
+    """bulk.add_counts splits its upserts and deletes so no statement binds more than
+    SQLite's 32,766 values: 6,000 keys of 6 columns and a count are 42,000."""
+    key = ("status", "grain", "period", "facet", "code", "key")
+    change = {("in_effect", "m", 100001 + i, "technology", "", i): 1 for i in range(6000)}
+    add_counts(session, MeasureTally, key, change)
+    assert session.scalar(select(db.func.sum(MeasureTally.n))) == 6000
+    add_counts(session, MeasureTally, key, {k: -1 for k in change})
+    assert session.scalar(select(db.func.count()).select_from(MeasureTally)) == 0
+    session.rollback()

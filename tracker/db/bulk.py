@@ -1,13 +1,15 @@
 """Bulk inserts of plain rows, as each engine takes them best (the loader's batches, the
-stored counts' parts)."""
+stored counts' parts), and additions to stored counts."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ARRAY, Table, bindparam, func, insert, select
+from sqlalchemy import ARRAY, Table, bindparam, delete, func, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
-from tracker.db.models import DbSession
+from tracker.db.models import DbSession, batches
 
 
 def insert_rows(
@@ -45,3 +47,23 @@ def insert_rows(
         session.execute(stmt, params)
         return []
     return list(session.execute(stmt.returning(table.c.id, *(table.c[k] for k in key)), params))
+
+
+def add_counts(
+    session: DbSession, model: Any, key: tuple[str, ...], change: Mapping[tuple, int], parameters: int = 30000
+) -> None:
+    """Add ``change`` (``{key values: difference}``) to a table of counts whose primary key
+    is ``key`` and whose count is ``n``: an upsert per key, then the keys that reach 0 are
+    deleted (a count's row exists only while it is not 0)."""
+    if not change:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [{**dict(zip(key, k, strict=True)), "n": n} for k, n in change.items()]
+    # Every statement binds at most ``parameters`` values (SQLite takes 32,766).
+    for some in batches(rows, max(1, parameters // (len(key) + 1))):
+        stmt = dialect.insert(model).values(some)
+        update = {"n": model.n + stmt.excluded.n}
+        session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=update))
+    columns = tuple_(*(getattr(model, c) for c in key))
+    for keys in batches(list(change), max(1, parameters // len(key))):
+        session.execute(delete(model).where(model.n == 0, columns.in_(keys)))

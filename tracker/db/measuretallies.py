@@ -61,16 +61,14 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from tracker.core import vocab
 from tracker.core.status import Period
 from tracker.db import tallies
-from tracker.db.bulk import insert_rows
+from tracker.db.bulk import add_counts, insert_rows
 from tracker.db.models import (
     Actor,
     DbSession,
@@ -328,22 +326,8 @@ def update(session: DbSession, measure_ids: list[int], lifecycles: Mapping[int, 
 
 
 def _add(session: DbSession, change: Mapping[Key, int]) -> None:
-    """Add ``change`` to the counts (an upsert per key), then drop the keys that reach 0."""
-    if not change:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    names = ("status", "grain", "period", "facet", "code", "key")
-    rows = [{**dict(zip(names, k, strict=True)), "n": n} for k, n in change.items()]
-    for batch in batches(rows, BATCH):
-        stmt = dialect.insert(MeasureTally).values(batch)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=list(names), set_={"n": MeasureTally.n + stmt.excluded.n}
-            )
-        )
-    key = tuple_(*(getattr(MeasureTally, c) for c in names))
-    for keys in batches(list(change), BATCH // 8):
-        session.execute(delete(MeasureTally).where(MeasureTally.n == 0, key.in_(keys)))
+    """Add ``change`` to the counts, dropping the keys that reach 0."""
+    add_counts(session, MeasureTally, ("status", "grain", "period", "facet", "code", "key"), change)
 
 
 def counts_on(

@@ -65,14 +65,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.core.status import Period
 from tracker.core.vocab import CORPORATE_MEASURE_TYPES
-from tracker.db.bulk import insert_rows
+from tracker.db.bulk import add_counts, insert_rows
 from tracker.db.models import (
     Actor,
     DbSession,
@@ -307,21 +305,8 @@ def update(
 
 
 def _add(session: DbSession, change: dict[Key, int]) -> None:
-    """Add ``change`` to the totals (an upsert per key), then drop the keys that reach 0."""
-    if not change:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    rows = [{"facet": f, "code": c, "key": k, "key2": k2, "n": d} for (f, c, k, k2), d in change.items()]
-    for batch in batches(rows, BATCH):
-        stmt = dialect.insert(EventTally).values(batch)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["facet", "code", "key", "key2"], set_={"n": EventTally.n + stmt.excluded.n}
-            )
-        )
-    key = tuple_(EventTally.facet, EventTally.code, EventTally.key, EventTally.key2)
-    for keys in batches(list(change), BATCH // 4):
-        session.execute(delete(EventTally).where(EventTally.n == 0, key.in_(keys)))
+    """Add ``change`` to the totals, dropping the keys that reach 0."""
+    add_counts(session, EventTally, ("facet", "code", "key", "key2"), change)
 
 
 def change_days(session: DbSession, facet: str, until: int) -> int:
