@@ -52,10 +52,9 @@ STATUS_SETS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def measures_on(session, day: dt.date, statuses: tuple[str, ...], page: int = 1):
+def measures_on(session, day: dt.date, statuses: tuple[str, ...]):
+    """The measures list's filter for "these statuses on ``day``" (none: recorded by then)."""
     args = MultiDict([("as_of", day.isoformat()), *(("status", s) for s in statuses)])
-    if page != 1:
-        args.add("page", str(page))
     return parse_filters(args, MEASURES, session)
 
 
