@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -202,3 +204,35 @@ def move_adoption(slug: str, day: str) -> Callable[[list[dict]], None]:
         next(r for r in rows if r["measure"] == slug and r["kind"] == "adopted")["date"] = day
 
     return change
+
+
+def two_writers_at_once(engine, first_write: Callable, second_write: Callable) -> None:
+    """Run two transactions that write at the same time: ``first_write(session)`` is flushed
+    (holding the data version's row; SQLite: the write lock), then ``second_write(session)``
+    starts in a thread, which must be found waiting, and the first commits. Both commit; an
+    error of the second is raised here."""
+    from sqlalchemy.orm import Session
+
+    first, second = Session(engine), Session(engine)
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        try:
+            second_write(second)
+            second.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    try:
+        first_write(first)
+        first.flush()
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive()  # waiting for the first writer
+        first.commit()
+        thread.join(30)
+        assert not errors, errors
+    finally:
+        first.close()
+        second.close()

@@ -7,17 +7,19 @@ rebuild, with two writers at once, and on random histories."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from tests.editor_helpers import data_with_changed_events, hypothetical_event, move_adoption
+from tests.editor_helpers import (
+    data_with_changed_events,
+    hypothetical_event,
+    move_adoption,
+    two_writers_at_once,
+)
 from tracker.core.status import status_in
 from tracker.datafiles.load import load
 from tracker.db import measuretallies, tallies
@@ -218,34 +220,15 @@ def test_two_writers_changing_one_measure_at_once_both_count(loaded_app):
     with loaded_app.app_context():
         sf_id = measure(db.session, SF).id
         engine = db.engine
-    first, second = Session(engine), Session(engine)
-    errors: list[BaseException] = []
-
-    def other_writer() -> None:
-        try:
-            second.add(
-                hypothetical_event(second.get(Measure, sf_id), "repealed", D(2024, 2, 1), "sf-count-second")
-            )
-            second.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-
-    try:
-        first.add(hypothetical_event(first.get(Measure, sf_id), "expired", D(2023, 2, 1), "sf-count-first"))
-        first.flush()  # holds the data version's row (SQLite: the write lock)
-        # The second session reads the measure before it writes: load it now, so its
-        # only wait is for the lock.
-        second.get(Measure, sf_id).events  # noqa: B018 - loads the relationship
-        second.rollback()
-        thread = threading.Thread(target=other_writer)
-        thread.start()
-        time.sleep(0.5)
-        first.commit()
-        thread.join(30)
-        assert not errors, errors
-    finally:
-        first.close()
-        second.close()
+    two_writers_at_once(
+        engine,
+        lambda first: first.add(
+            hypothetical_event(first.get(Measure, sf_id), "expired", D(2023, 2, 1), "sf-count-first")
+        ),
+        lambda second: second.add(
+            hypothetical_event(second.get(Measure, sf_id), "repealed", D(2024, 2, 1), "sf-count-second")
+        ),
+    )
     with loaded_app.app_context():
         assert measuretallies.differences(db.session) == {}
         f = measures_on(db.session, D(2023, 6, 1), ("expired",))

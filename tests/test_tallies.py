@@ -8,18 +8,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
-import threading
-import time
 
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from tests.conftest import DATA_DIR
-from tests.editor_helpers import hypothetical_event, make_world
+from tests.editor_helpers import hypothetical_event, make_world, two_writers_at_once
 from tracker.datafiles.load import load
 from tracker.db import tallies
 from tracker.db.models import Actor, Event, EventTally, Measure, Technology
@@ -290,41 +287,26 @@ def test_two_writers_counting_the_same_group_at_once_both_count(app):
         db.session.commit()
         actor_id = db.session.scalars(select(Actor.id).where(Actor.slug == world["council"])).one()
         engine = db.engine
-    first, second = Session(engine), Session(engine)
-    errors: list[BaseException] = []
 
-    def other_writer() -> None:
-        try:
-            # No read before the write: its first statement waits for the lock.
-            second.add(
-                Event(
-                    slug="tally-second-writer",
-                    date=dt.date(2023, 2, 1),
-                    date_precision="day",
-                    certainty="unverified",
-                    kind="report",
-                    actor_id=actor_id,
-                    title="The second writer's event",
-                )
+    def second_write(second) -> None:
+        # No read before the write: its first statement waits for the lock.
+        second.add(
+            Event(
+                slug="tally-second-writer",
+                date=dt.date(2023, 2, 1),
+                date_precision="day",
+                certainty="unverified",
+                kind="report",
+                actor_id=actor_id,
+                title="The second writer's event",
             )
-            second.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
+        )
 
-    try:
-        loose = unattached_event(first.get(Actor, actor_id), "tally-first-writer")
-        first.add(loose)
-        first.flush()  # holds the data version's row (SQLite: the write lock)
-        thread = threading.Thread(target=other_writer)
-        thread.start()
-        time.sleep(0.5)
-        assert thread.is_alive()  # waiting for the first writer
-        first.commit()
-        thread.join(30)
-        assert not errors, errors
-    finally:
-        first.close()
-        second.close()
+    two_writers_at_once(
+        engine,
+        lambda first: first.add(unattached_event(first.get(Actor, actor_id), "tally-first-writer")),
+        second_write,
+    )
     with app.app_context():
         assert tallies.differences(db.session) == {}
         kinds = {v.value: v.count for v in facets(db.session, {})[0]["kind"]}

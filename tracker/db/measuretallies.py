@@ -79,6 +79,7 @@ from tracker.db.models import (
     MeasureTallyStep,
     MeasureTallyValue,
     batches,
+    for_ids,
     measure_technologies,
 )
 
@@ -186,11 +187,7 @@ def _read_values(session: DbSession, measure_ids: list[int] | None) -> dict[int,
     stmt = select(
         MeasureTallyValue.measure_id, MeasureTallyValue.facet, MeasureTallyValue.code, MeasureTallyValue.key
     )
-    chunks = (
-        [stmt]
-        if measure_ids is None
-        else [stmt.where(MeasureTallyValue.measure_id.in_(c)) for c in batches(measure_ids, BATCH)]
-    )
+    chunks = for_ids(stmt, MeasureTallyValue.measure_id, measure_ids, BATCH)
     out: dict[int, list[Value]] = defaultdict(list)
     for one in chunks:
         for mid, facet, code, key in session.execute(one):
@@ -201,11 +198,7 @@ def _read_values(session: DbSession, measure_ids: list[int] | None) -> dict[int,
 def read_starts(session: DbSession, measure_ids: list[int] | None) -> dict[int, dt.date]:
     """The stored first event days of the given measures (all: None)."""
     stmt = select(MeasureStart.measure_id, MeasureStart.start)
-    chunks = (
-        [stmt]
-        if measure_ids is None
-        else [stmt.where(MeasureStart.measure_id.in_(c)) for c in batches(measure_ids, BATCH)]
-    )
+    chunks = for_ids(stmt, MeasureStart.measure_id, measure_ids, BATCH)
     return {mid: start for one in chunks for mid, start in session.execute(one)}
 
 
@@ -219,11 +212,7 @@ def _insert_values(session: DbSession, measure_ids: list[int] | None) -> None:
 def _read_steps(session: DbSession, measure_ids: list[int] | None) -> dict[int, Counter]:
     t = MeasureTallyStep
     stmt = select(t.measure_id, t.status, t.day, t.n)
-    chunks = (
-        [stmt]
-        if measure_ids is None
-        else [stmt.where(t.measure_id.in_(c)) for c in batches(measure_ids, BATCH)]
-    )
+    chunks = for_ids(stmt, t.measure_id, measure_ids, BATCH)
     out: dict[int, Counter] = defaultdict(Counter)
     for one in chunks:
         for mid, status, day, n in session.execute(one):

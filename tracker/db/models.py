@@ -837,6 +837,14 @@ def batches(values: list[T], size: int) -> Iterator[list[T]]:
         yield values[i : i + size]
 
 
+def for_ids(stmt: Any, column: Any, ids: list[int] | None, size: int = 5000) -> list:
+    """``stmt`` over every row (``ids`` None), or once per ``size`` of ``ids`` with
+    ``column IN`` them (the derived tables' readers take all measures or a write's few)."""
+    if ids is None:
+        return [stmt]
+    return [stmt.where(column.in_(chunk)) for chunk in batches(ids, size)]
+
+
 def split_multi(value: str | None) -> list[str]:
     """Split a ``; ``-separated cell (aliases, identifiers) into its values."""
     if not value:

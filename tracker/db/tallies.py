@@ -81,6 +81,7 @@ from tracker.db.models import (
     MeasurePeriod,
     batches,
     event_technologies,
+    for_ids,
     ids_in,
     measure_technologies,
 )
@@ -203,11 +204,7 @@ def grid_month(day: dt.date) -> int:
 
 def _types(session: DbSession, measure_ids: list[int] | None) -> dict[int, str]:
     stmt = select(Measure.id, Measure.measure_type)
-    chunks = (
-        [stmt]
-        if measure_ids is None
-        else [stmt.where(Measure.id.in_(c)) for c in batches(measure_ids, BATCH)]
-    )
+    chunks = for_ids(stmt, Measure.id, measure_ids, BATCH)
     return {mid: t for one in chunks for mid, t in session.execute(one)}
 
 
@@ -243,11 +240,7 @@ def _weights(session: DbSession, measure_ids: list[int] | None) -> dict[int, int
     stmt = select(EventTallyPart.measure_id, EventTallyPart.n).where(
         EventTallyPart.facet == "total", EventTallyPart.measure_id.is_not(None)
     )
-    chunks = (
-        [stmt]
-        if measure_ids is None
-        else [stmt.where(EventTallyPart.measure_id.in_(chunk)) for chunk in batches(measure_ids, BATCH)]
-    )
+    chunks = for_ids(stmt, EventTallyPart.measure_id, measure_ids, BATCH)
     return {mid: int(n) for one in chunks for mid, n in session.execute(one) if mid is not None}
 
 
